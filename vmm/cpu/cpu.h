@@ -1,0 +1,119 @@
+/*
+ * cpu.h - one virtual x86 CPU run by binary translation: the seam between
+ * the translator and its users (the x86run harness, the differential tester,
+ * the board in vmm/).
+ *
+ * Lifecycle:
+ *   1. cpu_create(&cfg, &cpu): reserves the shadow view(s), the code cache,
+ *      the poll page; installs the process-wide SIGSEGV/SIGBUS/SIGFPE/SIGILL
+ *      handlers (once) with SA_ONSTACK.
+ *   2. Fill cpu_state(cpu) (registers, segments, FPU image) and, in user
+ *      mode, map guest memory with cpu_user_map().
+ *   3. cpu_run(cpu, &exit) runs translated code on the calling thread until
+ *      an exit; the caller handles it and calls cpu_run again. cpu_kick()
+ *      from any thread (or a signal handler) makes cpu_run return
+ *      CPU_EXIT_KICK at the next block boundary.
+ *   4. cpu_destroy(cpu).
+ * A cpu is used by one thread at a time, except cpu_kick().
+ *
+ * Modes. CPU_MODE_USER: a flat 32-bit address space at CPL 3 with no
+ * paging: the caller owns the memory map, and INT n, SYSENTER, exceptions
+ * and HLT exit to the caller (x86run forwards Linux system calls; the
+ * differential tester ends a sequence with INT3). CPU_MODE_SYSTEM: a whole
+ * PC's CPU (paging, rings, interrupts); guest RAM is a memfd; port I/O and
+ * MMIO call back into the board.
+ */
+#ifndef VMP_CPU_H
+#define VMP_CPU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vmpack/profile.h>
+#include <vmpack/x86state.h>
+
+struct cpu;
+
+enum cpu_mode { CPU_MODE_USER = 0, CPU_MODE_SYSTEM = 1 };
+
+/* Board callbacks for CPU_MODE_SYSTEM, called on the vCPU thread. */
+struct cpu_io_ops {
+    uint32_t (*port_in)(void *opaque, uint16_t port, unsigned size_bytes);
+    void (*port_out)(void *opaque, uint16_t port, unsigned size_bytes, uint32_t value);
+    /* gpa is outside RAM; return 0 if claimed, -1 for an unclaimed address */
+    int (*mmio_read)(void *opaque, uint32_t gpa, unsigned size_bytes, uint32_t *value);
+    int (*mmio_write)(void *opaque, uint32_t gpa, unsigned size_bytes, uint32_t value);
+    /* Interrupt acknowledge: the vector of the highest pending IRQ, or -1. */
+    int (*intr_ack)(void *opaque);
+    /* Virtual clock in nanoseconds (RDTSC and timers derive from it). */
+    uint64_t (*clock_ns)(void *opaque);
+};
+
+struct cpu_config {
+    enum cpu_mode mode;
+    const struct vmp_cpu_profile *profile;  /* copied; required */
+    size_t code_cache_bytes;                /* 0: default (64 MiB) */
+    /* CPU_MODE_SYSTEM only */
+    int ram_fd;                             /* memfd of guest physical RAM */
+    uint64_t ram_bytes;
+    const struct cpu_io_ops *io;
+    void *io_opaque;
+};
+
+enum cpu_exit_reason {
+    CPU_EXIT_INT = 1,       /* user mode: INT n; exit.vector = n; EIP is after it */
+    CPU_EXIT_SYSENTER,      /* user mode: SYSENTER; EIP is after it */
+    CPU_EXIT_EXCEPTION,     /* user mode: a guest exception; EIP at the faulting
+                               instruction (trap-like ones: after it, as on HW) */
+    CPU_EXIT_HLT,           /* system mode: HLT with IF=1 and nothing pending */
+    CPU_EXIT_KICK,          /* cpu_kick() was called */
+    CPU_EXIT_SHUTDOWN,      /* triple fault or reset request */
+    CPU_EXIT_INTERNAL,      /* a broken invariant; message in cpu_errmsg() */
+};
+
+struct cpu_exit {
+    enum cpu_exit_reason reason;
+    uint8_t vector;
+    uint8_t has_error_code;
+    uint32_t error_code;
+    uint32_t fault_gla;     /* #PF: the faulting linear address (CR2) */
+};
+
+int cpu_create(const struct cpu_config *cfg, struct cpu **out);
+void cpu_destroy(struct cpu *cpu);  /* NULL does nothing */
+
+/* The architectural state; read and write it only while cpu_run is not running. */
+struct vmp_x86_state *cpu_state(struct cpu *cpu);
+
+/* Tell the translator that state was changed from outside (mode, segments,
+ * CR0/CR3/CR4): drop what depends on it. */
+void cpu_state_changed(struct cpu *cpu);
+
+int cpu_run(struct cpu *cpu, struct cpu_exit *exit);
+void cpu_kick(struct cpu *cpu);     /* async-signal-safe */
+
+/* User mode memory. gla ranges are page aligned. prot is PROT_* of mman.h.
+ * fd < 0: anonymous zero pages. Pages with translated code stay write-
+ * protected in the host; writes to them invalidate their blocks. */
+int cpu_user_map(struct cpu *cpu, uint32_t gla, uint64_t len_bytes, int prot, int fd,
+                 uint64_t offset_bytes);
+int cpu_user_unmap(struct cpu *cpu, uint32_t gla, uint64_t len_bytes);
+int cpu_user_protect(struct cpu *cpu, uint32_t gla, uint64_t len_bytes, int prot);
+/* Host pointer to a guest linear address in user mode; valid until unmap. */
+void *cpu_user_ptr(struct cpu *cpu, uint32_t gla);
+
+/* Drop every translated block (e.g. after loading code from outside). */
+void cpu_flush(struct cpu *cpu);
+
+struct cpu_stats {
+    uint64_t blocks_translated;
+    uint64_t cache_flushes;
+    uint64_t smc_invalidations;
+    uint64_t exits;
+    uint64_t helper_calls;
+};
+void cpu_get_stats(const struct cpu *cpu, struct cpu_stats *out);
+
+const char *cpu_errmsg(const struct cpu *cpu);
+
+#endif
