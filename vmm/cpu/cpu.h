@@ -116,4 +116,19 @@ void cpu_get_stats(const struct cpu *cpu, struct cpu_stats *out);
 
 const char *cpu_errmsg(const struct cpu *cpu);
 
+/*
+ * User mode only: install or clear a TLS descriptor in the guest's GDT, as
+ * Linux's set_thread_area(2) does, so that a later segment load of selector
+ * (entry << 3 | 3) by the guest (glibc: `mov gs, ax` after set_thread_area)
+ * finds it. entry: the GDT index (x86run uses 6..8, as i386 Linux does).
+ * base and limit: as in struct vmp_x86_seg (limit in bytes, already scaled
+ * by G). flags: the descriptor attribute in struct vmp_x86_seg's attr
+ * encoding; 0 or P=0 clears the entry (a later load then faults as on
+ * hardware). A segment register that already holds the selector is not
+ * changed: the caller updates cpu_state() and calls cpu_state_changed().
+ * Returns 0, or a negative errno for an entry the translator cannot hold.
+ */
+int cpu_user_set_tls(struct cpu *cpu, unsigned entry, uint32_t base, uint32_t limit,
+                     unsigned flags);
+
 #endif
