@@ -4,7 +4,7 @@
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config git
-      libzstd-dev zstd libarchive-dev libsodium-dev libcmocka-dev libslirp-dev
+      libzstd-dev zstd libarchive-dev libsodium-dev libcmocka-dev libslirp-dev libglib2.0-dev
       gcc-multilib clang libclang-rt-14-dev
       cpio xz-utils e2fsprogs tar python3)
 # Optional: reference tools that tests and benchmarks compare against.
