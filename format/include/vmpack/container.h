@@ -52,7 +52,7 @@ extern "C" {
 #define VMP_CHUNK_MIN (4u << 10)        /* 4 KiB */
 #define VMP_CHUNK_MAX (16u << 20)       /* 16 MiB */
 #define VMP_DISK_CHUNK_DEFAULT (1u << 20)   /* 1 MiB: spec/container.md 5.1 */
-#define VMP_RAM_CHUNK_DEFAULT (64u << 10)   /* 64 KiB: spec/container.md 5.1 */
+#define VMP_RAM_CHUNK_DEFAULT (256u << 10)  /* 256 KiB: spec/container.md 5.1 */
 #define VMP_IMAGE_MAX_BYTES (1ull << 44)    /* 16 TiB */
 #define VMP_MEM_MAX_BYTES (1ull << 32)      /* a 32-bit guest without PAE */
 #define VMP_SECTION_MAX_BYTES (64u << 20)

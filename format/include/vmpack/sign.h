@@ -66,8 +66,9 @@ int vmp_key_public_from_text(const char *text, size_t len, struct vmp_public_key
 int vmp_container_sign(const char *path, const struct vmp_secret_key *sk, char *err,
                        size_t errlen);
 
-/* The detached signature itself, for tests and tools:
- * Ed25519 over the 71-byte text "sha256:<hex>" of the manifest digest. */
+/* The detached signature itself, for tests and tools: Ed25519 over
+ * "vmpack-signature-v1\n" + "sha256:<hex>" of the manifest digest
+ * (spec/container.md 7.1). verify: 0 or VMP_ERR_SIGNATURE. */
 void vmp_sign_digest(const struct vmp_secret_key *sk, const uint8_t digest[32],
                      uint8_t sig[VMP_SIGNATURE_BYTES]);
 int vmp_verify_digest(const struct vmp_public_key *pk, const uint8_t digest[32],
