@@ -1,0 +1,471 @@
+/*
+ * cpu.c - the public face of the translator (cpu.h): creation, the user-mode
+ * view and its memory map, and the dispatcher loop that enters translated
+ * code, links blocks and turns exits into struct cpu_exit.
+ *
+ * The user-mode view: 4 GiB of host address space, 4 GiB aligned (so the
+ * low half of a host pointer into it is the guest linear address, which
+ * the string-instruction rewrite relies on), reserved PROT_NONE with a
+ * guard on each side. cpu_user_map() maps pages into it; page[] keeps the
+ * guest's protection of every page and whether translated code came from
+ * it (then the host copy is read-only until a write invalidates the code).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "cpu_int.h"
+
+_Static_assert(__builtin_offsetof(struct cpu_rt, host_rsp) == RT_HOST_RSP, "rt layout");
+_Static_assert(__builtin_offsetof(struct cpu_rt, exit_fn) == RT_EXIT_FN, "rt layout");
+_Static_assert(__builtin_offsetof(struct cpu_rt, gpr) == RT_GPR, "rt layout");
+_Static_assert(__builtin_offsetof(struct cpu_rt, eflags) == RT_EFLAGS, "rt layout");
+_Static_assert(__builtin_offsetof(struct cpu_rt, exit_eip) == RT_EXIT_EIP, "rt layout");
+_Static_assert(__builtin_offsetof(struct cpu_rt, reason) == RT_REASON, "rt layout");
+_Static_assert(__builtin_offsetof(struct cpu_rt, arg) == RT_ARG, "rt layout");
+_Static_assert(__builtin_offsetof(struct cpu_rt, chain_site) == RT_CHAIN_SITE, "rt layout");
+_Static_assert(__builtin_offsetof(struct cpu_rt, view) == RT_VIEW, "rt layout");
+_Static_assert(__builtin_offsetof(struct cpu_rt, seg_base) == RT_SEGBASE, "rt layout");
+_Static_assert(__builtin_offsetof(struct cpu_rt, eflags_virt) == RT_EFLAGS_VIRT, "rt layout");
+_Static_assert(__builtin_offsetof(struct cpu_rt, scratch) == RT_SCRATCH, "rt layout");
+_Static_assert(__builtin_offsetof(struct cpu_rt, entry) == RT_ENTRY, "rt layout");
+_Static_assert(__builtin_offsetof(struct cpu_rt, guest_fx) == RT_GUEST_FX, "rt layout");
+_Static_assert(__builtin_offsetof(struct cpu_rt, host_fx) == RT_HOST_FX, "rt layout");
+_Static_assert(__builtin_offsetof(struct cpu_rt, ibtc_key) == RT_IBTC_KEY, "rt layout");
+_Static_assert(__builtin_offsetof(struct cpu_rt, ibtc_host) == RT_IBTC_HOST, "rt layout");
+_Static_assert(sizeof(struct cpu_rt) == RT_SIZE, "rt layout");
+
+#define CPU_DEFAULT_CACHE_BYTES (64u << 20)
+
+void cpu_set_err(struct cpu *cpu, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cpu->errmsg, sizeof cpu->errmsg, fmt, ap);
+    va_end(ap);
+}
+
+const char *cpu_errmsg(const struct cpu *cpu)
+{
+    return cpu ? cpu->errmsg : "no cpu";
+}
+
+/* CPUID.01H, 07H and 80000001H of the profile, one word per enum vmp_feat_word. */
+static void cpu_load_feat_words(struct cpu *cpu)
+{
+    memset(cpu->feat_words, 0, sizeof cpu->feat_words);
+    for (uint32_t i = 0; i < cpu->profile.nleaves && i < VMP_PROFILE_MAX_LEAVES; i++) {
+        const struct vmp_cpuid_leaf *l = &cpu->profile.leaves[i];
+        if (l->leaf == 1) {
+            cpu->feat_words[VMP_FW_1_EDX] = l->edx;
+            cpu->feat_words[VMP_FW_1_ECX] = l->ecx;
+        } else if (l->leaf == 7 && l->subleaf == 0) {
+            cpu->feat_words[VMP_FW_7_EBX] = l->ebx;
+            cpu->feat_words[VMP_FW_7_ECX] = l->ecx;
+        } else if (l->leaf == 0x80000001u) {
+            cpu->feat_words[VMP_FW_81_EDX] = l->edx;
+            cpu->feat_words[VMP_FW_81_ECX] = l->ecx;
+        }
+    }
+}
+
+int cpu_feat_has(const struct cpu *cpu, unsigned feat)
+{
+    if (feat == VMP_FEAT_NONE)
+        return 1;
+    unsigned w = VMP_FEAT_WORD(feat);
+    if (w >= VMP_FW_COUNT)
+        return 0;
+    return (cpu->feat_words[w] >> VMP_FEAT_BIT(feat)) & 1;
+}
+
+static int cpu_host_prot(uint8_t pp)
+{
+    int prot = 0;
+    if (!(pp & PP_MAPPED))
+        return PROT_NONE;
+    if (pp & (PROT_READ | PROT_EXEC | PROT_WRITE))
+        prot |= PROT_READ; /* x86 pages that can be written or run can be read */
+    if ((pp & PROT_WRITE) && !(pp & PP_CODE))
+        prot |= PROT_WRITE;
+    return prot;
+}
+
+int cpu_create(const struct cpu_config *cfg, struct cpu **out)
+{
+    *out = NULL;
+    if (!cfg || !cfg->profile)
+        return -EINVAL;
+    if (cfg->mode != CPU_MODE_USER)
+        return -ENOSYS; /* system mode is the next step */
+    struct cpu *cpu = calloc(1, sizeof *cpu);
+    if (!cpu)
+        return -ENOMEM;
+    cpu->mode = cfg->mode;
+    cpu->profile = *cfg->profile;
+    cpu_load_feat_words(cpu);
+
+    long pg = sysconf(_SC_PAGESIZE);
+    if (pg != (long)CPU_PAGE_SIZE)
+        goto fail;
+    /* runtime block: [poll page][struct cpu_rt] */
+    cpu->rt_mapping_bytes = CPU_PAGE_SIZE + ((RT_SIZE + CPU_PAGE_SIZE - 1) & ~(size_t)(CPU_PAGE_SIZE - 1));
+    cpu->rt_mapping = mmap(NULL, cpu->rt_mapping_bytes, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (cpu->rt_mapping == MAP_FAILED) {
+        cpu->rt_mapping = NULL;
+        goto fail;
+    }
+    cpu->poll = cpu->rt_mapping;
+    if (mprotect(cpu->poll, CPU_PAGE_SIZE, PROT_READ) != 0)
+        goto fail;
+    cpu->rt = (struct cpu_rt *)(cpu->rt_mapping + CPU_PAGE_SIZE);
+    cpu->rt->exit_fn = (uint64_t)(uintptr_t)xlat_exit;
+
+    /* view: 4 GiB aligned, guards on both sides */
+    cpu->view_mapping_bytes = 2 * CPU_VIEW_BYTES + 2 * CPU_VIEW_GUARD;
+    cpu->view_mapping = mmap(NULL, cpu->view_mapping_bytes, PROT_NONE,
+                             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (cpu->view_mapping == MAP_FAILED) {
+        cpu->view_mapping = NULL;
+        goto fail;
+    }
+    uintptr_t v = (uintptr_t)cpu->view_mapping + CPU_VIEW_GUARD;
+    v = (v + CPU_VIEW_BYTES - 1) & ~(uintptr_t)(CPU_VIEW_BYTES - 1);
+    cpu->view = (uint8_t *)v;
+    cpu->rt->view = v;
+    cpu->page = calloc(CPU_NPAGES, 1);
+    if (!cpu->page)
+        goto fail;
+
+    if (tc_init(cpu, cfg->code_cache_bytes ? cfg->code_cache_bytes : CPU_DEFAULT_CACHE_BYTES) != 0)
+        goto fail;
+    cpu->stats.cache_flushes = 0;
+    if (cpu_signal_install(cpu) != 0)
+        goto fail;
+
+    /* a flat 32-bit user-mode CPU: CS D=1, IF=1, FPU and MXCSR at reset values */
+    cpu->state.eflags = 0x202;
+    cpu->state.seg[VMP_CS].attr = 0xCFB;
+    for (int s = 0; s < VMP_NSEG; s++)
+        cpu->state.seg[s].limit = 0xFFFFFFFFu;
+    cpu->state.fxsave[0] = 0x7F; /* FCW 0x037F (SDM 1 8.1.5) */
+    cpu->state.fxsave[1] = 0x03;
+    cpu->state.fxsave[24] = 0x80; /* MXCSR 0x1F80 */
+    cpu->state.fxsave[25] = 0x1F;
+    *out = cpu;
+    return 0;
+fail:
+    cpu_destroy(cpu);
+    return -ENOMEM;
+}
+
+void cpu_destroy(struct cpu *cpu)
+{
+    if (!cpu)
+        return;
+    tc_fini(cpu);
+    if (cpu->view_mapping)
+        munmap(cpu->view_mapping, cpu->view_mapping_bytes);
+    if (cpu->rt_mapping)
+        munmap(cpu->rt_mapping, cpu->rt_mapping_bytes);
+    cpu_signal_thread_leave(cpu);
+    free(cpu->page);
+    free(cpu->altstack);
+    free(cpu);
+}
+
+struct vmp_x86_state *cpu_state(struct cpu *cpu)
+{
+    return &cpu->state;
+}
+
+void cpu_state_changed(struct cpu *cpu)
+{
+    (void)cpu; /* user mode: segment bases are read at run time; nothing cached */
+}
+
+void cpu_flush(struct cpu *cpu)
+{
+    tc_flush(cpu);
+}
+
+void cpu_kick(struct cpu *cpu)
+{
+    mprotect(cpu->poll, CPU_PAGE_SIZE, PROT_NONE);
+}
+
+void cpu_get_stats(const struct cpu *cpu, struct cpu_stats *out)
+{
+    *out = cpu->stats;
+}
+
+/* --- user-mode memory ------------------------------------------------------ */
+
+static int cpu_range_ok(struct cpu *cpu, uint32_t gla, uint64_t len)
+{
+    if ((gla & (CPU_PAGE_SIZE - 1)) || (len & (CPU_PAGE_SIZE - 1)) || len == 0 ||
+        (uint64_t)gla + len > CPU_VIEW_BYTES) {
+        cpu_set_err(cpu, "range 0x%08x+0x%llx: not page aligned or past 4 GiB", gla,
+                    (unsigned long long)len);
+        return 0;
+    }
+    return 1;
+}
+
+/* Pages losing their contents or protection drop the code translated from them. */
+static void cpu_forget_code(struct cpu *cpu, uint32_t gla, uint64_t len)
+{
+    int had_code = 0;
+    for (uint64_t a = gla; a < (uint64_t)gla + len; a += CPU_PAGE_SIZE) {
+        if (cpu->page[a >> 12] & PP_CODE) {
+            had_code = 1;
+            cpu->page[a >> 12] &= (uint8_t)~PP_CODE;
+        }
+    }
+    if (had_code) {
+        tc_flush(cpu);
+        cpu->stats.smc_invalidations++;
+    }
+}
+
+int cpu_user_map(struct cpu *cpu, uint32_t gla, uint64_t len_bytes, int prot, int fd,
+                 uint64_t offset_bytes)
+{
+    if (cpu->mode != CPU_MODE_USER || !cpu_range_ok(cpu, gla, len_bytes))
+        return -EINVAL;
+    cpu_forget_code(cpu, gla, len_bytes);
+    uint8_t pp = (uint8_t)(PP_MAPPED | (prot & (PROT_READ | PROT_WRITE | PROT_EXEC)));
+    int flags = MAP_FIXED | MAP_PRIVATE | (fd < 0 ? MAP_ANONYMOUS : 0);
+    void *p = mmap(cpu->view + gla, len_bytes, cpu_host_prot(pp), flags, fd < 0 ? -1 : fd,
+                   fd < 0 ? 0 : (off_t)offset_bytes);
+    if (p == MAP_FAILED) {
+        int err = errno;
+        cpu_set_err(cpu, "map 0x%08x+0x%llx: %s", gla, (unsigned long long)len_bytes,
+                    strerror(err));
+        return -err;
+    }
+    memset(cpu->page + (gla >> 12), pp, len_bytes >> 12);
+    return 0;
+}
+
+int cpu_user_unmap(struct cpu *cpu, uint32_t gla, uint64_t len_bytes)
+{
+    if (cpu->mode != CPU_MODE_USER || !cpu_range_ok(cpu, gla, len_bytes))
+        return -EINVAL;
+    cpu_forget_code(cpu, gla, len_bytes);
+    void *p = mmap(cpu->view + gla, len_bytes, PROT_NONE,
+                   MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return -errno;
+    memset(cpu->page + (gla >> 12), 0, len_bytes >> 12);
+    return 0;
+}
+
+int cpu_user_protect(struct cpu *cpu, uint32_t gla, uint64_t len_bytes, int prot)
+{
+    if (cpu->mode != CPU_MODE_USER || !cpu_range_ok(cpu, gla, len_bytes))
+        return -EINVAL;
+    for (uint64_t a = gla; a < (uint64_t)gla + len_bytes; a += CPU_PAGE_SIZE) {
+        uint8_t *pp = &cpu->page[a >> 12];
+        if (!(*pp & PP_MAPPED))
+            return -ENOMEM;
+    }
+    for (uint64_t a = gla; a < (uint64_t)gla + len_bytes; a += CPU_PAGE_SIZE) {
+        uint8_t *pp = &cpu->page[a >> 12];
+        *pp = (uint8_t)((*pp & (PP_MAPPED | PP_CODE)) | (prot & (PROT_READ | PROT_WRITE | PROT_EXEC)));
+        if (mprotect(cpu->view + a, CPU_PAGE_SIZE, cpu_host_prot(*pp)) != 0)
+            return -errno;
+    }
+    return 0;
+}
+
+int cpu_user_set_tls(struct cpu *cpu, unsigned entry, uint32_t base, uint32_t limit,
+                     unsigned flags)
+{
+    if (cpu->mode != CPU_MODE_USER || entry >= sizeof cpu->tls / sizeof cpu->tls[0])
+        return -EINVAL;
+    struct vmp_x86_seg *d = &cpu->tls[entry];
+    d->selector = (uint16_t)(entry << 3 | 3);
+    d->base = base;
+    d->limit = limit;
+    d->attr = (uint16_t)((flags & 0x80) ? flags : 0);
+    return 0;
+}
+
+void *cpu_user_ptr(struct cpu *cpu, uint32_t gla)
+{
+    return cpu->view + gla;
+}
+
+void cpu_mark_code(struct cpu *cpu, uint32_t gla_first, uint32_t gla_end)
+{
+    uint32_t last = (gla_end - 1) >> 12;
+    for (uint32_t pg = gla_first >> 12;; pg = (pg + 1) & (CPU_NPAGES - 1)) {
+        uint8_t *pp = &cpu->page[pg];
+        if ((*pp & PP_MAPPED) && !(*pp & PP_CODE)) {
+            *pp |= PP_CODE;
+            if (*pp & PROT_WRITE)
+                mprotect(cpu->view + ((uint64_t)pg << 12), CPU_PAGE_SIZE, cpu_host_prot(*pp));
+        }
+        if (pg == last)
+            break;
+    }
+}
+
+/* A write to a page with translated code: drop the code, make it writable. */
+static void cpu_smc(struct cpu *cpu, uint32_t gla)
+{
+    uint32_t pg = gla >> 12;
+    cpu->page[pg] &= (uint8_t)~PP_CODE;
+    mprotect(cpu->view + ((uint64_t)pg << 12), CPU_PAGE_SIZE, cpu_host_prot(cpu->page[pg]));
+    tc_flush(cpu);
+    cpu->stats.smc_invalidations++;
+}
+
+/* --- the dispatcher -------------------------------------------------------- */
+
+static void cpu_state_to_rt(struct cpu *cpu)
+{
+    struct cpu_rt *rt = cpu->rt;
+    memcpy(rt->gpr, cpu->state.gpr, sizeof rt->gpr);
+    rt->eflags = (cpu->state.eflags & EFL_ARITH_DF) | 0x202;
+    rt->eflags_virt = (cpu->state.eflags & EFL_VIRT_KEEP) | 0x202;
+    for (int s = 0; s < VMP_NSEG; s++)
+        rt->seg_base[s] = cpu->state.seg[s].base;
+}
+
+static void cpu_rt_to_state(struct cpu *cpu)
+{
+    struct cpu_rt *rt = cpu->rt;
+    memcpy(cpu->state.gpr, rt->gpr, sizeof rt->gpr);
+    cpu->state.eflags = (rt->eflags & EFL_ARITH_DF) | rt->eflags_virt;
+}
+
+static struct xlat_block *cpu_block_for(struct cpu *cpu, uint32_t eip)
+{
+    if (cpu->smc_step) {
+        /* the instruction that wrote to code runs alone, from a block that is
+         * neither cached nor marks its page, so its write now succeeds */
+        cpu->smc_step = 0;
+        return xlat_block_translate(cpu, eip, 1, 0);
+    }
+    struct xlat_block *b = tc_lookup(cpu, eip, 1);
+    if (!b)
+        b = xlat_block_translate(cpu, eip, 64, 1);
+    return b;
+}
+
+static void cpu_fill_exception(struct cpu_exit *ex, uint32_t arg, uint32_t err)
+{
+    ex->reason = CPU_EXIT_EXCEPTION;
+    ex->vector = (uint8_t)arg;
+    ex->has_error_code = (arg >> 8) & 1;
+    ex->error_code = ex->has_error_code ? err : 0;
+}
+
+static inline void cpu_wrgsbase(uint64_t base)
+{
+    __asm__ volatile("wrgsbase %0" ::"r"(base) : "memory");
+}
+
+int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
+{
+    struct cpu_rt *rt = cpu->rt;
+    int rc = 0;
+    memset(ex, 0, sizeof *ex);
+    cpu_signal_thread_enter(cpu);
+    cpu_wrgsbase(rt->view);
+    memcpy(rt->guest_fx, cpu->state.fxsave, sizeof rt->guest_fx);
+    cpu_state_to_rt(cpu);
+
+    uint32_t eip = cpu->state.eip;
+    struct xlat_block *b = cpu_block_for(cpu, eip);
+    for (;;) {
+        if (!b) {
+            ex->reason = CPU_EXIT_INTERNAL;
+            break;
+        }
+        rt->entry = (uint64_t)(uintptr_t)b->host;
+        cpu->in_guest = 1;
+        xlat_enter(rt);
+        cpu->in_guest = 0;
+        cpu->stats.exits++;
+        eip = rt->exit_eip;
+        uint32_t reason = rt->reason;
+        if (reason == XE_CHAIN) {
+            uint64_t gen = cpu->flush_gen;
+            uint8_t *site = (uint8_t *)(uintptr_t)rt->chain_site;
+            b = cpu_block_for(cpu, eip);
+            if (b && gen == cpu->flush_gen && site >= cpu->cc && site + 4 <= cpu->cc + cpu->cc_used) {
+                int32_t rel = (int32_t)(b->host - (site + 4));
+                memcpy(site, &rel, 4);
+            }
+            continue;
+        }
+        if (reason == XE_LOOKUP) {
+            b = cpu_block_for(cpu, eip);
+            if (b)
+                tc_ibtc_set(cpu, eip, b->host);
+            continue;
+        }
+        cpu->state.eip = eip;
+        if (reason == XE_SMC) {
+            cpu_smc(cpu, rt->scratch);
+            cpu->smc_step = 1;
+            b = cpu_block_for(cpu, eip);
+            continue;
+        }
+        if (reason == XE_EMULATE) {
+            cpu_rt_to_state(cpu);
+            cpu->stats.helper_calls++;
+            int r = cpu_helper_emulate(cpu, ex);
+            cpu_state_to_rt(cpu);
+            if (r < 0) {
+                ex->reason = CPU_EXIT_INTERNAL;
+                break;
+            }
+            if (r > 0)
+                break;
+            eip = cpu->state.eip;
+            b = cpu_block_for(cpu, eip);
+            continue;
+        }
+        switch (reason) {
+        case XE_EXCEPTION:
+            cpu_fill_exception(ex, rt->arg, rt->scratch);
+            break;
+        case XE_INT:
+            ex->reason = CPU_EXIT_INT;
+            ex->vector = (uint8_t)rt->arg;
+            break;
+        case XE_KICK:
+            mprotect(cpu->poll, CPU_PAGE_SIZE, PROT_READ);
+            ex->reason = CPU_EXIT_KICK;
+            break;
+        case XE_PAGEFAULT:
+            ex->reason = CPU_EXIT_EXCEPTION;
+            ex->vector = 14;
+            ex->has_error_code = 1;
+            ex->error_code = rt->arg;
+            ex->fault_gla = rt->scratch;
+            cpu->state.cr2 = rt->scratch;
+            break;
+        default:
+            cpu_set_err(cpu, "unknown exit reason %u at eip 0x%08x", reason, eip);
+            ex->reason = CPU_EXIT_INTERNAL;
+            break;
+        }
+        break;
+    }
+    cpu_rt_to_state(cpu);
+    memcpy(cpu->state.fxsave, rt->guest_fx, sizeof rt->guest_fx);
+    cpu_signal_thread_leave(cpu);
+    if (ex->reason == CPU_EXIT_INTERNAL)
+        rc = -1;
+    return rc;
+}

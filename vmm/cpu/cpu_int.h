@@ -1,0 +1,134 @@
+/*
+ * cpu_int.h - the vCPU object shared by the translator's stages (internal
+ * to vmm/cpu): the runtime block (cpu_rt.h), the user-mode view, the code
+ * cache and its block table.
+ *
+ * Stages and files:
+ *   cpu.c         public API (cpu.h), the dispatcher loop, user-mode memory
+ *   xlat.c        translator: decoded guest instructions -> host code
+ *   xlat_emit.h   the byte emitter the translator writes with
+ *   tcache.c      code cache: allocation, block hash, host pc -> guest EIP
+ *   cpu_signal.c  SIGSEGV/SIGBUS/SIGFPE/SIGILL in translated code
+ *   cpu_helpers.c C emulation of sensitive and 64-bit-invalid instructions
+ *   cpu_entry.S   entry/exit trampolines
+ */
+#ifndef VMP_CPU_INT_H
+#define VMP_CPU_INT_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <signal.h>
+
+#include "cpu.h"
+#include "cpu_rt.h"
+
+#define CPU_PAGE_SIZE 4096u
+#define CPU_NPAGES (1u << 20)           /* 4 GiB / 4 KiB */
+#define CPU_VIEW_BYTES (1ull << 32)
+#define CPU_VIEW_GUARD (1ull << 20)     /* spill of an access that starts below 4 GiB */
+
+/* cpu.page[] bits: the guest's PROT_* in the low bits, plus: */
+#define PP_MAPPED 0x40u     /* the caller mapped this page */
+#define PP_CODE 0x80u       /* translated code came from here: host copy is read-only */
+
+#define EFL_ARITH_DF 0xCD5u  /* CF PF AF ZF SF DF OF: live in the host RFLAGS */
+#define EFL_VIRT_KEEP 0x240000u /* AC, ID: kept in rt.eflags_virt */
+
+struct xlat_map {
+    uint32_t host_off;      /* offset of the first host byte of the guest insn */
+    uint32_t eip;
+};
+
+struct xlat_block {
+    uint32_t eip;
+    uint32_t mode;          /* key beside eip; user mode: 1 = 32-bit code */
+    uint8_t *host;
+    uint32_t host_len;
+    uint32_t map_first, map_n;
+    uint32_t gla_end;       /* one past the last guest byte translated */
+    int32_t hnext;          /* next block index in the hash chain, -1 */
+};
+
+#define TC_HASH_BITS 16
+#define TC_MAX_BLOCKS (1u << 17)
+#define TC_MAX_MAPS (1u << 22)
+#define TC_BLOCK_MAX_BYTES 16384u /* worst case of one block; flush below it */
+
+struct cpu {
+    enum cpu_mode mode;
+    struct vmp_cpu_profile profile;
+    uint32_t feat_words[6];         /* enum vmp_feat_word -> the profile's bits */
+    struct vmp_x86_state state;
+
+    /* runtime block, the poll page just below it */
+    uint8_t *rt_mapping;
+    size_t rt_mapping_bytes;
+    uint8_t *poll;
+    struct cpu_rt *rt;
+
+    /* user-mode view */
+    uint8_t *view;                  /* guest linear 0, 4 GiB aligned */
+    uint8_t *view_mapping;
+    size_t view_mapping_bytes;
+    uint8_t *page;                  /* CPU_NPAGES entries of PP_* | PROT_* */
+
+    /* code cache */
+    uint8_t *cc;
+    size_t cc_bytes, cc_used;
+    uint8_t *miss_stub;             /* indirect-lookup miss: exits XE_LOOKUP */
+    struct xlat_block *blocks;
+    uint32_t nblocks;
+    int32_t *bhash;
+    struct xlat_map *maps;
+    uint32_t nmaps;
+    uint64_t flush_gen;             /* bumped by every flush */
+    int smc_step;                   /* next block: one insn, uncached, pages not marked */
+
+    /* signal handling */
+    void *altstack;
+    size_t altstack_bytes;
+    volatile int in_guest;
+
+    /* user mode: the GDT entries set_thread_area installs (cpu_user_set_tls) */
+    struct vmp_x86_seg tls[16];
+
+    struct cpu_stats stats;
+    char errmsg[256];
+};
+
+/* tcache.c */
+int tc_init(struct cpu *cpu, size_t cc_bytes);
+void tc_fini(struct cpu *cpu);
+void tc_flush(struct cpu *cpu);
+struct xlat_block *tc_lookup(struct cpu *cpu, uint32_t eip, uint32_t mode);
+void tc_insert(struct cpu *cpu, struct xlat_block *b);
+void tc_ibtc_set(struct cpu *cpu, uint32_t eip, const uint8_t *host);
+/* Signal-safe: the block holding host pc, or NULL; *eip gets the guest EIP of
+ * the instruction the pc belongs to. */
+struct xlat_block *tc_find_pc(struct cpu *cpu, const uint8_t *pc, uint32_t *eip);
+
+/* xlat.c: translate a block at eip; NULL with cpu->errmsg set on failure. */
+struct xlat_block *xlat_block_translate(struct cpu *cpu, uint32_t eip, int max_insns,
+                                        int cache_it);
+
+/* cpu.c */
+int cpu_feat_has(const struct cpu *cpu, unsigned feat);
+void cpu_mark_code(struct cpu *cpu, uint32_t gla_first, uint32_t gla_end);
+void cpu_set_err(struct cpu *cpu, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* cpu_signal.c */
+int cpu_signal_install(struct cpu *cpu);
+void cpu_signal_thread_enter(struct cpu *cpu);
+void cpu_signal_thread_leave(struct cpu *cpu);
+
+/* cpu_helpers.c: emulate the instruction at rt->exit_eip (XE_EMULATE).
+ * Returns 0 to continue at the updated EIP, 1 with *exit filled to return
+ * to the caller, -1 on an internal error. */
+int cpu_helper_emulate(struct cpu *cpu, struct cpu_exit *exit);
+/* Read/write guest linear memory with the guest's permissions: 0, or 1 with
+ * a #PF in *exit. */
+int cpu_guest_read(struct cpu *cpu, uint32_t gla, void *dst, size_t n, struct cpu_exit *exit);
+int cpu_guest_write(struct cpu *cpu, uint32_t gla, const void *src, size_t n,
+                    struct cpu_exit *exit);
+
+#endif

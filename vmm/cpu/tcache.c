@@ -1,0 +1,130 @@
+/*
+ * tcache.c - the code cache: one RWX mapping filled by a bump allocator,
+ * a hash of blocks keyed by (guest EIP, mode), the inline lookup table for
+ * indirect branches (in cpu_rt) and the host-pc -> guest-EIP search the
+ * signal handler uses. When any part is full everything is flushed at once
+ * (blocks are never freed one by one, so chained jumps never dangle).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "cpu_int.h"
+
+static uint32_t tc_hash(uint32_t eip, uint32_t mode)
+{
+    return ((eip ^ (eip >> 16) ^ (mode << 7)) * 0x9E3779B1u) >> (32 - TC_HASH_BITS);
+}
+
+/* The miss stub at the start of the cache: the lookup sequence jumps here
+ * with the target EIP in r14d. */
+static void tc_emit_miss_stub(struct cpu *cpu)
+{
+    uint8_t *p = cpu->cc;
+    static const uint8_t stub[] = {
+        0x45, 0x89, 0x77, RT_EXIT_EIP,                  /* mov [r15+exit_eip], r14d */
+        0x41, 0xC7, 0x47, RT_REASON, XE_LOOKUP, 0, 0, 0, /* mov dword [r15+reason], XE_LOOKUP */
+        0x41, 0xFF, 0x67, RT_EXIT_FN,                   /* jmp [r15+exit_fn] */
+    };
+    memcpy(p, stub, sizeof stub);
+    cpu->miss_stub = p;
+    cpu->cc_used = 64;
+}
+
+static void tc_ibtc_reset(struct cpu *cpu)
+{
+    for (uint32_t i = 0; i < RT_IBTC_N; i++) {
+        cpu->rt->ibtc_key[i] = 0;
+        cpu->rt->ibtc_host[i] = (uint64_t)(uintptr_t)cpu->miss_stub;
+    }
+}
+
+int tc_init(struct cpu *cpu, size_t cc_bytes)
+{
+    cpu->cc_bytes = cc_bytes;
+    cpu->cc = mmap(NULL, cc_bytes, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+    if (cpu->cc == MAP_FAILED) {
+        cpu->cc = NULL;
+        return -1;
+    }
+    cpu->blocks = calloc(TC_MAX_BLOCKS, sizeof *cpu->blocks);
+    cpu->bhash = malloc(sizeof(int32_t) << TC_HASH_BITS);
+    cpu->maps = malloc(sizeof(struct xlat_map) * (size_t)TC_MAX_MAPS);
+    if (!cpu->blocks || !cpu->bhash || !cpu->maps)
+        return -1;
+    tc_flush(cpu);
+    cpu->stats.cache_flushes = 0;
+    return 0;
+}
+
+void tc_fini(struct cpu *cpu)
+{
+    if (cpu->cc)
+        munmap(cpu->cc, cpu->cc_bytes);
+    free(cpu->blocks);
+    free(cpu->bhash);
+    free(cpu->maps);
+}
+
+void tc_flush(struct cpu *cpu)
+{
+    memset(cpu->bhash, 0xff, sizeof(int32_t) << TC_HASH_BITS);
+    cpu->nblocks = 0;
+    cpu->nmaps = 0;
+    tc_emit_miss_stub(cpu);
+    tc_ibtc_reset(cpu);
+    cpu->flush_gen++;
+    cpu->stats.cache_flushes++;
+}
+
+struct xlat_block *tc_lookup(struct cpu *cpu, uint32_t eip, uint32_t mode)
+{
+    for (int32_t i = cpu->bhash[tc_hash(eip, mode)]; i >= 0; i = cpu->blocks[i].hnext) {
+        struct xlat_block *b = &cpu->blocks[i];
+        if (b->eip == eip && b->mode == mode)
+            return b;
+    }
+    return NULL;
+}
+
+void tc_insert(struct cpu *cpu, struct xlat_block *b)
+{
+    uint32_t h = tc_hash(b->eip, b->mode);
+    b->hnext = cpu->bhash[h];
+    cpu->bhash[h] = (int32_t)(b - cpu->blocks);
+}
+
+void tc_ibtc_set(struct cpu *cpu, uint32_t eip, const uint8_t *host)
+{
+    uint32_t i = eip & (RT_IBTC_N - 1);
+    cpu->rt->ibtc_key[i] = 0u - eip;
+    cpu->rt->ibtc_host[i] = (uint64_t)(uintptr_t)host;
+}
+
+struct xlat_block *tc_find_pc(struct cpu *cpu, const uint8_t *pc, uint32_t *eip)
+{
+    uint32_t lo = 0, hi = cpu->nblocks;
+    if (pc < cpu->cc || pc >= cpu->cc + cpu->cc_used)
+        return NULL;
+    /* blocks are allocated in address order: the last one starting <= pc */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (cpu->blocks[mid].host <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return NULL;
+    struct xlat_block *b = &cpu->blocks[lo - 1];
+    if (pc >= b->host + b->host_len)
+        return NULL;
+    uint32_t off = (uint32_t)(pc - b->host);
+    const struct xlat_map *m = &cpu->maps[b->map_first];
+    uint32_t e = b->eip;
+    for (uint32_t k = 0; k < b->map_n && m[k].host_off <= off; k++)
+        e = m[k].eip;
+    *eip = e;
+    return b;
+}

@@ -1,0 +1,973 @@
+/*
+ * xlat.c - the translator: guest instructions (decoded by decode.c) become
+ * host x86-64 code in the code cache, one block at a time.
+ *
+ * The rules (DESIGN.md, "The BT engine"): instructions without memory
+ * operands are copied; memory operands get GS + 0x67 so that one host
+ * instruction does the guest's access with the guest's 32-bit wrap; stack
+ * instructions become GS stores plus flag-free `lea esp,[rsp+-n]`, access
+ * first and ESP last; branches end the block and leave through stubs that
+ * the dispatcher later patches into direct jumps (chaining); indirect
+ * branches look the target up inline in cpu_rt's table without touching
+ * the flags; sensitive and 64-bit-invalid instructions exit to C
+ * (XE_EMULATE, cpu_helpers.c). Register conventions: cpu_rt.h.
+ *
+ * Every guest instruction's first host byte is recorded (struct xlat_map)
+ * so a fault in the middle is reported at the guest instruction that did
+ * it; every emitted sequence performs its faulting access before it
+ * changes guest state, so that report is exact.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "cpu_int.h"
+#include "decode.h"
+#include "xlat_emit.h"
+
+#define XLAT_MAX_INSNS 64
+#define XLAT_MAX_STUBS (2 * XLAT_MAX_INSNS + 4)
+
+enum { STUB_CHAIN = 0, STUB_EXIT };
+
+struct xlat_stub {
+    uint32_t rel_off;   /* offset in the block of the rel32 that jumps to the stub */
+    uint32_t eip;
+    uint8_t kind;
+    uint32_t reason, arg;
+};
+
+struct xctx {
+    struct cpu *cpu;
+    struct emit e;
+    struct x86_insn in;
+    const uint8_t *bytes;   /* the guest instruction's bytes (host copy) */
+    uint32_t eip, next;     /* this instruction and the one after it */
+    int done;               /* the block ends after this instruction */
+    int failed;
+    struct xlat_stub stubs[XLAT_MAX_STUBS];
+    int nstubs;
+};
+
+static void x_fail(struct xctx *x, const char *what)
+{
+    if (!x->failed)
+        cpu_set_err(x->cpu, "translator: %s at eip 0x%08x", what, x->eip);
+    x->failed = 1;
+    x->done = 1;
+}
+
+/* --- exits and stubs ------------------------------------------------------ */
+
+static void x_exit_seq(struct emit *e, uint32_t reason, uint32_t eip, uint32_t arg)
+{
+    emit_rt_store_imm(e, RT_EXIT_EIP, eip);
+    emit_rt_store_imm(e, RT_REASON, reason);
+    emit_rt_store_imm(e, RT_ARG, arg);
+    static const uint8_t jmp_exit[] = {0x41, 0xFF, 0x67, RT_EXIT_FN};
+    emit_n(e, jmp_exit, sizeof jmp_exit);
+}
+
+/* End the block with an exit to C. */
+static void x_exit(struct xctx *x, uint32_t reason, uint32_t eip, uint32_t arg)
+{
+    x_exit_seq(&x->e, reason, eip, arg);
+    x->done = 1;
+}
+
+static void x_exception(struct xctx *x, unsigned vector, uint32_t eip, int has_err, uint32_t err)
+{
+    emit_rt_store_imm(&x->e, RT_SCRATCH, err);
+    x_exit(x, XE_EXCEPTION, eip, vector | (has_err ? 0x100u : 0));
+}
+
+static void x_add_stub(struct xctx *x, uint8_t kind, uint32_t eip, uint32_t reason, uint32_t arg)
+{
+    if (x->nstubs == XLAT_MAX_STUBS) {
+        x_fail(x, "too many stubs");
+        return;
+    }
+    struct xlat_stub *s = &x->stubs[x->nstubs++];
+    s->rel_off = emit_off(&x->e) - 4;
+    s->kind = kind;
+    s->eip = eip;
+    s->reason = reason;
+    s->arg = arg;
+}
+
+/* jmp rel32 to a chain stub for eip */
+static void x_jmp(struct xctx *x, uint32_t eip)
+{
+    emit_b(&x->e, 0xE9);
+    emit_u32(&x->e, 0);
+    x_add_stub(x, STUB_CHAIN, eip, 0, 0);
+}
+
+/* jcc rel32 (cc = condition code 0..15) to a chain stub for eip */
+static void x_jcc(struct xctx *x, unsigned cc, uint32_t eip)
+{
+    emit_b(&x->e, 0x0F);
+    emit_b(&x->e, (uint8_t)(0x80 | cc));
+    emit_u32(&x->e, 0);
+    x_add_stub(x, STUB_CHAIN, eip, 0, 0);
+}
+
+static void x_emit_stubs(struct xctx *x)
+{
+    struct emit *e = &x->e;
+    for (int i = 0; i < x->nstubs; i++) {
+        struct xlat_stub *s = &x->stubs[i];
+        uint32_t here = emit_off(e);
+        int32_t rel = (int32_t)(here - (s->rel_off + 4));
+        if (e->start + s->rel_off + 4 <= e->end)
+            memcpy(e->start + s->rel_off, &rel, 4);
+        if (s->kind == STUB_CHAIN) {
+            /* lea r14,[rip + (site - next)]; mov [r15+chain_site], r14 */
+            emit_b(e, 0x4C);
+            emit_b(e, 0x8D);
+            emit_b(e, 0x35);
+            int32_t d = (int32_t)s->rel_off - (int32_t)(emit_off(e) + 4);
+            emit_u32(e, (uint32_t)d);
+            static const uint8_t st[] = {0x4D, 0x89, 0x77, RT_CHAIN_SITE};
+            emit_n(e, st, sizeof st);
+            emit_rt_store_imm(e, RT_EXIT_EIP, s->eip);
+            emit_rt_store_imm(e, RT_REASON, XE_CHAIN);
+            static const uint8_t jmp_exit[] = {0x41, 0xFF, 0x67, RT_EXIT_FN};
+            emit_n(e, jmp_exit, sizeof jmp_exit);
+        } else {
+            x_exit_seq(e, s->reason, s->eip, s->arg);
+        }
+    }
+}
+
+/* Jump to the guest EIP held in r14d through the inline lookup table
+ * (cpu_rt.h: key = 0 - eip, so a match leaves zero). Flag-free: the
+ * compare is an lea, the test is jrcxz with the guest's ECX parked in r11. */
+static void x_ind_jump(struct xctx *x)
+{
+    struct emit *e = &x->e;
+    static const uint8_t a[] = {
+        0x45, 0x0F, 0xB7, 0xE6,             /* movzx r12d, r14w */
+        0x47, 0x8B, 0x9C, 0xA7,             /* mov r11d, [r15 + r12*4 + key] */
+    };
+    emit_n(e, a, sizeof a);
+    emit_u32(e, RT_IBTC_KEY);
+    static const uint8_t b[] = {
+        0x47, 0x8D, 0x1C, 0x33,             /* lea r11d, [r11 + r14] */
+        0x49, 0x87, 0xCB,                   /* xchg r11, rcx */
+        0xE3, 0x08,                         /* jrcxz hit */
+        0x49, 0x87, 0xCB,                   /* xchg r11, rcx */
+        0xE9,                               /* jmp miss_stub */
+    };
+    emit_n(e, b, sizeof b);
+    int32_t rel = (int32_t)(x->cpu->miss_stub - (e->p + 4));
+    emit_u32(e, (uint32_t)rel);
+    static const uint8_t c[] = {
+        0x4C, 0x89, 0xD9,                   /* hit: mov rcx, r11 */
+        0x43, 0xFF, 0xA4, 0xE7,             /* jmp [r15 + r12*8 + host] */
+    };
+    emit_n(e, c, sizeof c);
+    emit_u32(e, RT_IBTC_HOST);
+    x->done = 1;
+}
+
+/* --- operands ------------------------------------------------------------- */
+
+/* The guest's legacy prefixes that keep their meaning on the host: operand
+ * size, REP/REPNE (also SSE's mandatory prefixes) and LOCK. Segment
+ * overrides are replaced by GS, 0x67 is added where it is needed. */
+static int x_prefixes(const struct xctx *x, uint8_t *out, int drop_f3)
+{
+    int n = 0;
+    for (unsigned i = 0; i < x->in.prefix_len; i++) {
+        uint8_t p = x->bytes[i];
+        if (p == 0x66 || p == 0xF2 || p == 0xF0 || (p == 0xF3 && !drop_f3))
+            out[n++] = p;
+    }
+    return n;
+}
+
+static int x_seg_needs_base(const struct xctx *x)
+{
+    /* user mode: CS/DS/ES/SS are flat; FS/GS bases are read from rt at run time */
+    return x->in.seg == X86_SEG_FS || x->in.seg == X86_SEG_GS;
+}
+
+/* ModRM (+SIB, disp) of the guest's 32-bit memory operand re-encoded with
+ * reg field `reg`, its displacement increased by extra. [disp32] (mod=00
+ * rm=101, RIP-relative in 64-bit mode) becomes SIB form with no base. */
+static void x_modrm32(struct xctx *x, unsigned reg, int32_t extra)
+{
+    struct emit *e = &x->e;
+    unsigned mod = x->in.mod, rm = x->in.rm;
+    uint8_t sib = x->in.sib;
+    int has_sib = x->in.sib_off != 0;
+    reg &= 7;
+    if (mod == 0 && rm == 5) {
+        emit_b(e, (uint8_t)((reg << 3) | 4));
+        emit_b(e, 0x25);
+        emit_u32(e, (uint32_t)(x->in.disp + extra));
+        return;
+    }
+    if (extra == 0) {
+        emit_b(e, (uint8_t)((mod << 6) | (reg << 3) | rm));
+        if (has_sib)
+            emit_b(e, sib);
+        emit_n(e, x->bytes + x->in.disp_off, x->in.disp_off ? x->in.disp_size : 0);
+        return;
+    }
+    if (mod == 0 && has_sib && (sib & 7) == 5) {
+        emit_b(e, (uint8_t)((reg << 3) | 4));
+        emit_b(e, sib);
+        emit_u32(e, (uint32_t)(x->in.disp + extra));
+        return;
+    }
+    emit_b(e, (uint8_t)((2u << 6) | (reg << 3) | rm));
+    if (has_sib)
+        emit_b(e, sib);
+    emit_u32(e, (uint32_t)(x->in.disp + extra));
+}
+
+/* r14d = the guest linear address of the memory operand (plus extra):
+ * effective address with the guest's wrap, 16-bit addressing computed
+ * with flag-free lea + movzx, then the FS/GS base if with_base. */
+static void x_ea_to_r14(struct xctx *x, int32_t extra, int with_base)
+{
+    struct emit *e = &x->e;
+    if (x->in.addrsize == 4) {
+        emit_b(e, 0x44);                    /* REX.R: reg = r14 */
+        emit_b(e, 0x8D);
+        x_modrm32(x, 6, extra);
+    } else {
+        static const int8_t base16[8] = {3, 3, 5, 5, -1, -1, 5, 3};
+        static const int8_t index16[8] = {6, 7, 6, 7, 6, 7, -1, -1};
+        int b = base16[x->in.rm], i = index16[x->in.rm];
+        uint32_t disp = (uint32_t)(x->in.disp + extra);
+        if (x->in.mod == 0 && x->in.rm == 6) {
+            emit_b(e, 0x41);                /* mov r14d, imm32 */
+            emit_b(e, 0xBE);
+            emit_u32(e, disp);
+        } else {
+            if (b < 0) {
+                b = i;
+                i = -1;
+            }
+            emit_b(e, 0x44);
+            emit_b(e, 0x8D);
+            if (i >= 0) {
+                emit_b(e, (2u << 6) | (6u << 3) | 4u);
+                emit_b(e, (uint8_t)((i << 3) | b));
+            } else {
+                emit_b(e, (uint8_t)((2u << 6) | (6u << 3) | (unsigned)b));
+            }
+            emit_u32(e, disp);
+        }
+        static const uint8_t zx[] = {0x45, 0x0F, 0xB7, 0xF6}; /* movzx r14d, r14w */
+        emit_n(e, zx, sizeof zx);
+    }
+    if (with_base && x_seg_needs_base(x)) {
+        static const uint8_t ld[] = {0x45, 0x8B, 0x67};     /* mov r12d, [r15 + base] */
+        emit_n(e, ld, sizeof ld);
+        emit_b(e, (uint8_t)(RT_SEGBASE + 4 * x->in.seg));
+        static const uint8_t add[] = {0x47, 0x8D, 0x34, 0x26}; /* lea r14d, [r14 + r12] */
+        emit_n(e, add, sizeof add);
+    }
+}
+
+/*
+ * One host instruction that accesses the guest memory operand:
+ *   GS 0x67 pfx [REX] opc modrm' [sib] [disp] tail
+ * rex: REX bits wanted for the reg field (0x44 = REX.R) or 0. byte_reg:
+ * the reg field names a byte register (a REX would turn AH..BH into
+ * SPL..DIL, so the r14 form cannot be used).
+ */
+static void x_memop(struct xctx *x, const uint8_t *pfx, int npfx, const uint8_t *opc, int nopc,
+                    unsigned reg, uint8_t rex, int byte_reg, int32_t extra, const uint8_t *tail,
+                    int ntail)
+{
+    struct emit *e = &x->e;
+    int flat = x->in.addrsize == 4 && !x_seg_needs_base(x);
+    if (!flat) {
+        if (byte_reg && (reg & 7) >= 4 && !(rex & 0x44)) {
+            x_fail(x, "AH/CH/DH/BH with an FS/GS or 16-bit address");
+            return;
+        }
+        x_ea_to_r14(x, extra, 1);
+    }
+    emit_b(e, 0x65);
+    emit_b(e, 0x67);
+    emit_n(e, pfx, (size_t)npfx);
+    if (flat) {
+        if (rex)
+            emit_b(e, rex);
+        emit_n(e, opc, (size_t)nopc);
+        x_modrm32(x, reg, extra);
+    } else {
+        emit_b(e, (uint8_t)(0x41 | rex));
+        emit_n(e, opc, (size_t)nopc);
+        emit_b(e, (uint8_t)(((reg & 7) << 3) | 6));    /* [r14d] */
+    }
+    emit_n(e, tail, (size_t)ntail);
+}
+
+static unsigned x_tail_start(const struct x86_insn *in)
+{
+    if (in->disp_off)
+        return (unsigned)in->disp_off + in->disp_size;
+    if (in->sib_off)
+        return (unsigned)in->sib_off + 1;
+    return (unsigned)in->modrm_off + 1;
+}
+
+/* Group opcodes whose ModRM.reg is an opcode extension, not a register. */
+static int x_reg_is_ext(const struct x86_insn *in)
+{
+    if (in->map == X86_MAP_1) {
+        switch (in->opcode) {
+        case 0x80: case 0x81: case 0x82: case 0x83: case 0x8F: case 0xC0: case 0xC1:
+        case 0xC6: case 0xC7: case 0xD0: case 0xD1: case 0xD2: case 0xD3: case 0xF6:
+        case 0xF7: case 0xFE: case 0xFF:
+            return 1;
+        }
+        return in->opcode >= 0xD8 && in->opcode <= 0xDF;
+    }
+    return 0;
+}
+
+/* The guest instruction itself with its memory operand made a GS access. */
+static void x_copy_mem(struct xctx *x, int drop_f3)
+{
+    uint8_t pfx[16];
+    int npfx = x_prefixes(x, pfx, drop_f3);
+    unsigned ts = x_tail_start(&x->in);
+    int byte_reg = (x->in.flags & X86F_BYTE_OP) && !x_reg_is_ext(&x->in);
+    x_memop(x, pfx, npfx, x->bytes + x->in.opc_off, x->in.modrm_off - x->in.opc_off, x->in.reg,
+            0, byte_reg, 0, x->bytes + ts, (int)(x->in.len - ts));
+}
+
+/* r14d = the 32-bit value of a r/m32 operand (register or memory). */
+static void x_load_rm_r14(struct xctx *x)
+{
+    if (x->in.mod == 3) {
+        emit_b(&x->e, 0x41);                    /* mov r14d, r32 */
+        emit_b(&x->e, 0x89);
+        emit_b(&x->e, (uint8_t)(0xC0 | (x->in.rm << 3) | 6));
+    } else {
+        static const uint8_t op = 0x8B;
+        x_memop(x, NULL, 0, &op, 1, 6, 0x44, 0, 0, NULL, 0);
+    }
+}
+
+/* --- stack ---------------------------------------------------------------- */
+
+static void x_lea_esp(struct xctx *x, int32_t delta)
+{
+    struct emit *e = &x->e;
+    if (delta >= -128 && delta <= 127) {
+        static const uint8_t a[] = {0x8D, 0x64, 0x24};
+        emit_n(e, a, 3);
+        emit_b(e, (uint8_t)delta);
+    } else {
+        static const uint8_t a[] = {0x8D, 0xA4, 0x24};
+        emit_n(e, a, 3);
+        emit_u32(e, (uint32_t)delta);
+    }
+}
+
+/* mov gs:[esp - size], reg (rex 0x44: reg is r8-r15) */
+static void x_store_below_esp(struct xctx *x, unsigned reg, uint8_t rex, unsigned size)
+{
+    struct emit *e = &x->e;
+    emit_b(e, 0x65);
+    emit_b(e, 0x67);
+    if (size == 2)
+        emit_b(e, 0x66);
+    if (rex)
+        emit_b(e, rex);
+    emit_b(e, 0x89);
+    emit_b(e, (uint8_t)(0x44 | ((reg & 7) << 3)));
+    emit_b(e, 0x24);
+    emit_b(e, (uint8_t)(-(int)size));
+}
+
+/* mov reg, gs:[esp] */
+static void x_load_at_esp(struct xctx *x, unsigned reg, uint8_t rex, unsigned size)
+{
+    struct emit *e = &x->e;
+    emit_b(e, 0x65);
+    emit_b(e, 0x67);
+    if (size == 2)
+        emit_b(e, 0x66);
+    if (rex)
+        emit_b(e, rex);
+    emit_b(e, 0x8B);
+    emit_b(e, (uint8_t)(0x04 | ((reg & 7) << 3)));
+    emit_b(e, 0x24);
+}
+
+static void x_push_imm32(struct xctx *x, uint32_t v)
+{
+    static const uint8_t a[] = {0x65, 0x67, 0xC7, 0x44, 0x24, 0xFC};
+    emit_n(&x->e, a, sizeof a);
+    emit_u32(&x->e, v);
+    x_lea_esp(x, -4);
+}
+
+static void x_push(struct xctx *x)
+{
+    const struct x86_insn *in = &x->in;
+    unsigned size = in->opsize;
+    if (in->map == X86_MAP_1 && in->opcode >= 0x50 && in->opcode <= 0x57) {
+        x_store_below_esp(x, in->opcode & 7, 0, size);
+    } else if (in->map == X86_MAP_1 && (in->opcode == 0x68 || in->opcode == 0x6A)) {
+        uint32_t v = in->imm;
+        if (in->imm_size == 1)
+            v = (uint32_t)(int32_t)(int8_t)v;
+        struct emit *e = &x->e;
+        emit_b(e, 0x65);
+        emit_b(e, 0x67);
+        if (size == 2)
+            emit_b(e, 0x66);
+        static const uint8_t a[] = {0xC7, 0x44, 0x24};
+        emit_n(e, a, 3);
+        emit_b(e, (uint8_t)(-(int)size));
+        if (size == 2) {
+            emit_b(e, (uint8_t)v);
+            emit_b(e, (uint8_t)(v >> 8));
+        } else {
+            emit_u32(e, v);
+        }
+    } else if (in->mod == 3) {
+        x_store_below_esp(x, in->rm, 0, size);
+    } else {
+        /* push m: load into r14 (the access that may fault), then store */
+        uint8_t pfx[1] = {0x66};
+        static const uint8_t op = 0x8B;
+        x_memop(x, pfx, size == 2, &op, 1, 6, 0x44, 0, 0, NULL, 0);
+        x_store_below_esp(x, 6, 0x44, size);
+    }
+    x_lea_esp(x, -(int32_t)size);
+}
+
+static int x_uses_esp_base(const struct x86_insn *in)
+{
+    return in->addrsize == 4 && in->mod != 3 && in->rm == 4 && (in->sib & 7) == 4;
+}
+
+static void x_pop(struct xctx *x)
+{
+    const struct x86_insn *in = &x->in;
+    unsigned size = in->opsize;
+    unsigned reg;
+    if (in->map == X86_MAP_1 && in->opcode >= 0x58 && in->opcode <= 0x5F)
+        reg = in->opcode & 7;
+    else if (in->mod == 3)
+        reg = in->rm;
+    else {
+        /* pop m: the address uses ESP after the pop (SDM 2B POP); store
+         * before ESP moves, so add the size to an ESP-based displacement */
+        uint8_t pfx[1] = {0x66};
+        x_load_at_esp(x, 6, 0x44, size);
+        static const uint8_t op = 0x89;
+        x_memop(x, pfx, size == 2, &op, 1, 6, 0x44, 0, x_uses_esp_base(in) ? (int32_t)size : 0,
+                NULL, 0);
+        x_lea_esp(x, (int32_t)size);
+        return;
+    }
+    x_load_at_esp(x, reg, 0, size);
+    if (!(reg == 4 && size == 4))
+        x_lea_esp(x, (int32_t)size);
+}
+
+static void x_pushf(struct xctx *x)
+{
+    struct emit *e = &x->e;
+    static const uint8_t a[] = {
+        0x49, 0x89, 0xE6,               /* mov r14, rsp */
+        0x49, 0x8B, 0x67, RT_HOST_RSP,  /* mov rsp, [r15 + host_rsp] */
+        0x9C,                           /* pushfq */
+        0x4C, 0x8B, 0x24, 0x24,         /* mov r12, [rsp] */
+        0x41, 0x81, 0xE4,               /* and r12d, EFL_ARITH_DF */
+    };
+    emit_n(e, a, sizeof a);
+    emit_u32(e, EFL_ARITH_DF);
+    static const uint8_t b[] = {
+        0x45, 0x0B, 0x67, RT_EFLAGS_VIRT, /* or r12d, [r15 + eflags_virt] */
+        0x9D,                           /* popfq: the guest's flags again */
+        0x4C, 0x89, 0xF4,               /* mov rsp, r14 */
+    };
+    emit_n(e, b, sizeof b);
+    x_store_below_esp(x, 4 /* r12 */, 0x44, 4);
+    x_lea_esp(x, -4);
+}
+
+static void x_popf(struct xctx *x)
+{
+    struct emit *e = &x->e;
+    x_load_at_esp(x, 4 /* r12 */, 0x44, 4);
+    x_lea_esp(x, 4);
+    static const uint8_t a[] = {
+        0x49, 0x89, 0xE6,               /* mov r14, rsp */
+        0x49, 0x8B, 0x67, RT_HOST_RSP,  /* mov rsp, [r15 + host_rsp] */
+        0x45, 0x89, 0xE3,               /* mov r11d, r12d */
+        0x41, 0x81, 0xE3,               /* and r11d, EFL_VIRT_KEEP */
+    };
+    emit_n(e, a, sizeof a);
+    emit_u32(e, EFL_VIRT_KEEP);
+    static const uint8_t b[] = {0x41, 0x81, 0xCB}; /* or r11d, IF | bit 1 */
+    emit_n(e, b, sizeof b);
+    emit_u32(e, 0x202);
+    static const uint8_t c[] = {
+        0x45, 0x89, 0x5F, RT_EFLAGS_VIRT, /* mov [r15 + eflags_virt], r11d */
+        0x41, 0x81, 0xE4,               /* and r12d, EFL_ARITH_DF */
+    };
+    emit_n(e, c, sizeof c);
+    emit_u32(e, EFL_ARITH_DF);
+    static const uint8_t d[] = {
+        0x41, 0x54,                     /* push r12 */
+        0x9D,                           /* popfq */
+        0x4C, 0x89, 0xF4,               /* mov rsp, r14 */
+    };
+    emit_n(e, d, sizeof d);
+}
+
+/* --- instruction dispatch -------------------------------------------------- */
+
+static uint32_t x_rel_target(const struct xctx *x)
+{
+    int32_t rel;
+    if (x->in.imm_size == 1)
+        rel = (int8_t)x->in.imm;
+    else if (x->in.imm_size == 2)
+        rel = (int16_t)x->in.imm;
+    else
+        rel = (int32_t)x->in.imm;
+    uint32_t t = x->next + (uint32_t)rel;
+    if (x->in.opsize == 2)
+        t &= 0xFFFF;
+    return t;
+}
+
+static void x_string(struct xctx *x)
+{
+    struct emit *e = &x->e;
+    uint8_t op = x->in.opcode;
+    int uses_si = op == 0xA4 || op == 0xA5 || op == 0xA6 || op == 0xA7 || op == 0xAC || op == 0xAD;
+    int uses_di = !(op == 0xAC || op == 0xAD);
+    if (x->in.addrsize != 4 || (uses_si && x_seg_needs_base(x))) {
+        x_exit(x, XE_EMULATE, x->eip, 0);
+        return;
+    }
+    /* The host runs the string instruction on host addresses inside the
+     * view: the view is 4 GiB aligned, so the low halves of RSI/RDI stay
+     * the guest's ESI/EDI and show its progress if a page faults midway. */
+    static const uint8_t lsi[] = {0x49, 0x8D, 0x74, 0x35, 0x00};   /* lea rsi, [r13 + rsi] */
+    static const uint8_t ldi[] = {0x49, 0x8D, 0x7C, 0x3D, 0x00};   /* lea rdi, [r13 + rdi] */
+    if (uses_si)
+        emit_n(e, lsi, sizeof lsi);
+    if (uses_di)
+        emit_n(e, ldi, sizeof ldi);
+    uint8_t pfx[16];
+    int npfx = x_prefixes(x, pfx, 0);
+    emit_n(e, pfx, (size_t)npfx);
+    emit_b(e, op);
+    static const uint8_t zsi[] = {0x89, 0xF6}, zdi[] = {0x89, 0xFF};
+    if (uses_si)
+        emit_n(e, zsi, 2);
+    if (uses_di)
+        emit_n(e, zdi, 2);
+}
+
+static int x_feature_ok(const struct xctx *x, unsigned feat)
+{
+    return feat == VMP_FEAT_NONE || cpu_feat_has(x->cpu, feat);
+}
+
+static void x_insn(struct xctx *x)
+{
+    const struct x86_insn *in = &x->in;
+    struct emit *e = &x->e;
+    int drop_f3 = 0;
+
+    /* LZCNT/TZCNT on a CPU without them execute as BSR/BSF (SDM 2A LZCNT) */
+    if (in->map == X86_MAP_0F && (in->opcode == 0xBD || in->opcode == 0xBC) && in->rep == 0xF3) {
+        unsigned f = in->opcode == 0xBD ? VMP_FEAT_ABM : VMP_FEAT_BMI1;
+        if (!cpu_feat_has(x->cpu, f))
+            drop_f3 = 1;
+    }
+    if (!drop_f3 && (!x_feature_ok(x, in->feature) || !x_feature_ok(x, in->feature2))) {
+        x_exception(x, 6, x->eip, 0, 0);
+        return;
+    }
+
+    switch (in->kind) {
+    case X86K_COPY:
+    case X86K_SAHF_LAHF:
+        if (drop_f3) {
+            uint8_t pfx[16];
+            int n = x_prefixes(x, pfx, 1);
+            emit_n(e, pfx, (size_t)n);
+            emit_n(e, x->bytes + in->prefix_len, (size_t)(in->len - in->prefix_len));
+        } else {
+            emit_n(e, x->bytes, in->len);
+        }
+        break;
+    case X86K_FENCE:
+    case X86K_FXSAVE:
+    case X86K_FXRSTOR:
+    case X86K_LDMXCSR:
+    case X86K_STMXCSR:
+    case X86K_COPY_MEM:
+        if (in->flags & X86F_MEM)
+            x_copy_mem(x, drop_f3);
+        else
+            emit_n(e, x->bytes, in->len);
+        break;
+    case X86K_NOP_HINT:
+        break;
+    case X86K_LEA: {
+        if (in->addrsize == 4) {
+            uint8_t pfx[16];
+            int n = x_prefixes(x, pfx, 0);
+            emit_n(e, pfx, (size_t)n);
+            emit_b(e, 0x8D);
+            x_modrm32(x, in->reg, 0);
+        } else {
+            x_ea_to_r14(x, 0, 0);
+            if (in->opsize == 2)
+                emit_b(e, 0x66);
+            emit_b(e, 0x44);                    /* mov r32, r14d */
+            emit_b(e, 0x89);
+            emit_b(e, (uint8_t)(0xC0 | (6u << 3) | in->reg));
+        }
+        break;
+    }
+    case X86K_INCDEC_REG: {
+        uint8_t pfx[16];
+        int n = x_prefixes(x, pfx, 0);
+        emit_n(e, pfx, (size_t)n);
+        emit_b(e, 0xFF);
+        emit_b(e, (uint8_t)((in->opcode & 8 ? 0xC8 : 0xC0) | (in->opcode & 7)));
+        break;
+    }
+    case X86K_XLAT:
+        if (in->addrsize == 4 && !x_seg_needs_base(x)) {
+            static const uint8_t a[] = {0x65, 0x67, 0xD7};
+            emit_n(e, a, sizeof a);
+        } else {
+            x_exit(x, XE_EMULATE, x->eip, 0);
+        }
+        break;
+    case X86K_MOFFS:
+        if (in->addrsize == 4 && !x_seg_needs_base(x)) {
+            uint8_t pfx[16];
+            int n = x_prefixes(x, pfx, 0);
+            emit_b(e, 0x65);
+            emit_b(e, 0x67);
+            emit_n(e, pfx, (size_t)n);
+            emit_n(e, x->bytes + in->opc_off, (size_t)(in->len - in->opc_off));
+        } else {
+            x_exit(x, XE_EMULATE, x->eip, 0);
+        }
+        break;
+    case X86K_PUSH:
+        x_push(x);
+        break;
+    case X86K_POP:
+        x_pop(x);
+        break;
+    case X86K_PUSHF:
+        if (in->opsize == 4)
+            x_pushf(x);
+        else
+            x_exit(x, XE_EMULATE, x->eip, 0);
+        break;
+    case X86K_POPF:
+        if (in->opsize == 4)
+            x_popf(x);
+        else
+            x_exit(x, XE_EMULATE, x->eip, 0);
+        break;
+    case X86K_LEAVE:
+        if (in->opsize == 4) {
+            static const uint8_t a[] = {
+                0x65, 0x67, 0x44, 0x8B, 0x75, 0x00, /* mov r14d, gs:[ebp] */
+                0x8D, 0x65, 0x04,                   /* lea esp, [rbp + 4] */
+                0x44, 0x89, 0xF5,                   /* mov ebp, r14d */
+            };
+            emit_n(e, a, sizeof a);
+        } else {
+            x_exit(x, XE_EMULATE, x->eip, 0);
+        }
+        break;
+    case X86K_ENTER:
+        if (in->opsize == 4 && (in->imm2 & 31) == 0) {
+            static const uint8_t a[] = {
+                0x65, 0x67, 0x89, 0x6C, 0x24, 0xFC, /* mov gs:[esp-4], ebp */
+                0x8D, 0x6C, 0x24, 0xFC,             /* lea ebp, [rsp-4] */
+            };
+            emit_n(e, a, sizeof a);
+            x_lea_esp(x, -4 - (int32_t)(in->imm & 0xFFFF));
+        } else {
+            x_exit(x, XE_EMULATE, x->eip, 0);
+        }
+        break;
+    case X86K_JMP_REL:
+        x_jmp(x, x_rel_target(x));
+        x->done = 1;
+        break;
+    case X86K_JCC:
+        x_jcc(x, in->opcode & 15, x_rel_target(x));
+        x_jmp(x, x->next);
+        x->done = 1;
+        break;
+    case X86K_JCXZ:
+    case X86K_LOOP:
+        if (in->addrsize != 4 || in->opsize != 4) {
+            x_exit(x, XE_EMULATE, x->eip, 0);
+            break;
+        }
+        if (in->kind == X86K_LOOP) {
+            static const uint8_t dec[] = {0x8D, 0x49, 0xFF}; /* lea ecx, [rcx-1] */
+            emit_n(e, dec, 3);
+            emit_b(e, 0xE3);                                /* jrcxz -> fall through */
+            emit_b(e, in->opcode == 0xE2 ? 5 : 11);
+            if (in->opcode != 0xE2)                          /* LOOPE: ZF=0 falls through */
+                x_jcc(x, in->opcode == 0xE1 ? 0x5 : 0x4, x->next);
+            x_jmp(x, x_rel_target(x));
+            x_jmp(x, x->next);
+        } else {
+            static const uint8_t a[] = {0xE3, 0x05};        /* jrcxz -> taken */
+            emit_n(e, a, 2);
+            x_jmp(x, x->next);
+            x_jmp(x, x_rel_target(x));
+        }
+        x->done = 1;
+        break;
+    case X86K_CALL_REL:
+        if (in->opsize != 4) {
+            x_exit(x, XE_EMULATE, x->eip, 0);
+            break;
+        }
+        x_push_imm32(x, x->next);
+        x_jmp(x, x_rel_target(x));
+        x->done = 1;
+        break;
+    case X86K_JMP_IND:
+    case X86K_CALL_IND:
+        if (in->opsize != 4) {
+            x_exit(x, XE_EMULATE, x->eip, 0);
+            break;
+        }
+        x_load_rm_r14(x);
+        if (in->kind == X86K_CALL_IND)
+            x_push_imm32(x, x->next);
+        x_ind_jump(x);
+        break;
+    case X86K_RET:
+        if (in->opsize != 4) {
+            x_exit(x, XE_EMULATE, x->eip, 0);
+            break;
+        }
+        x_load_at_esp(x, 6, 0x44, 4);
+        x_lea_esp(x, 4 + (int32_t)(in->imm_size ? (in->imm & 0xFFFF) : 0));
+        x_ind_jump(x);
+        break;
+    case X86K_INT:
+        x_exit(x, XE_INT, x->next, in->imm & 0xFF);
+        break;
+    case X86K_INT3:
+        x_exception(x, 3, x->next, 0, 0);
+        break;
+    case X86K_INT1:
+        x_exception(x, 1, x->next, 0, 0);
+        break;
+    case X86K_INTO: {
+        /* jno over an inline exit: #OF is a trap, reported after INTO */
+        struct emit sub = {x->e.p, x->e.p, x->e.end, 0};
+        emit_b(&sub, 0x71);
+        emit_b(&sub, 0);
+        uint8_t *rel = sub.p - 1;
+        emit_rt_store_imm(&sub, RT_SCRATCH, 0);
+        x_exit_seq(&sub, XE_EXCEPTION, x->next, 4);
+        if (!sub.overflow)
+            *rel = (uint8_t)(sub.p - rel - 1);
+        x->e.p = sub.p;
+        x->e.overflow |= sub.overflow;
+        break;
+    }
+    case X86K_SYSENTER:
+        x_exit(x, XE_EMULATE, x->eip, 0);
+        break;
+    case X86K_STRING:
+        x_string(x);
+        break;
+    case X86K_HLT:
+    case X86K_CLI:
+    case X86K_STI:
+    case X86K_IN:
+    case X86K_OUT:
+    case X86K_INS:
+    case X86K_OUTS:
+    case X86K_MOV_CR:
+    case X86K_MOV_DR:
+    case X86K_CLTS:
+    case X86K_INVD:
+    case X86K_WBINVD:
+    case X86K_INVLPG:
+    case X86K_RDMSR:
+    case X86K_WRMSR:
+    case X86K_RDPMC:
+    case X86K_SYS_0F00:
+    case X86K_SYS_0F01:
+    case X86K_SYSEXIT:
+    case X86K_SYSRET:
+    case X86K_IRET:
+    case X86K_JMP_FAR:
+    case X86K_CALL_FAR:
+    case X86K_RET_FAR:
+    case X86K_MOV_TO_SEG:
+    case X86K_MOV_FROM_SEG:
+    case X86K_LOAD_FARPTR:
+    case X86K_PUSH_SEG:
+    case X86K_POP_SEG:
+    case X86K_PUSHA:
+    case X86K_POPA:
+    case X86K_BCD:
+    case X86K_SALC:
+    case X86K_ARPL:
+    case X86K_BOUND:
+    case X86K_CPUID:
+    case X86K_RDTSC:
+    case X86K_RDTSCP:
+    case X86K_RDRAND:
+    case X86K_LAR:
+    case X86K_LSL:
+    case X86K_SYSCALL:
+        x_exit(x, XE_EMULATE, x->eip, 0);
+        break;
+    case X86K_UD:
+    case X86K_XSAVE_FAMILY:
+    case X86K_RSM:
+    case X86K_MONITOR:
+    case X86K_MWAIT:
+    default:
+        x_exception(x, 6, x->eip, 0, 0);
+        break;
+    }
+}
+
+/* --- blocks ---------------------------------------------------------------- */
+
+/* Bytes of guest code readable at gla, up to max (0: the page is not). */
+static size_t x_fetchable(struct cpu *cpu, uint32_t gla, size_t max)
+{
+    size_t n = 0;
+    while (n < max) {
+        uint32_t a = gla + (uint32_t)n;
+        uint8_t pp = cpu->page[a >> 12];
+        if (!(pp & PP_MAPPED) || !(pp & (PROT_READ | PROT_EXEC)))
+            break;
+        n += CPU_PAGE_SIZE - (a & (CPU_PAGE_SIZE - 1));
+    }
+    return n < max ? n : max;
+}
+
+struct xlat_block *xlat_block_translate(struct cpu *cpu, uint32_t eip, int max_insns, int cache_it)
+{
+    if (cpu->nblocks >= TC_MAX_BLOCKS || cpu->nmaps + XLAT_MAX_INSNS >= TC_MAX_MAPS ||
+        cpu->cc_used + TC_BLOCK_MAX_BYTES > cpu->cc_bytes)
+        tc_flush(cpu);
+
+    struct xctx *x = calloc(1, sizeof *x);
+    if (!x) {
+        cpu_set_err(cpu, "translator: out of memory");
+        return NULL;
+    }
+    x->cpu = cpu;
+    x->e.start = x->e.p = cpu->cc + cpu->cc_used;
+    x->e.end = x->e.start + TC_BLOCK_MAX_BYTES;
+
+    struct xlat_block *b = &cpu->blocks[cpu->nblocks];
+    memset(b, 0, sizeof *b);
+    b->eip = eip;
+    b->mode = 1;
+    b->host = x->e.start;
+    b->map_first = cpu->nmaps;
+
+    /* poll page: cpu_kick() makes this load fault at the block boundary */
+    static const uint8_t poll[] = {0x45, 0x8A, 0xB7, 0x00, 0xF0, 0xFF, 0xFF};
+    emit_n(&x->e, poll, sizeof poll);
+
+    uint32_t pc = eip;
+    if (max_insns > XLAT_MAX_INSNS)
+        max_insns = XLAT_MAX_INSNS;
+    for (int n = 0; n < max_insns && !x->done; n++) {
+        size_t avail = x_fetchable(cpu, pc, X86_MAX_INSN_LEN);
+        x->eip = pc;
+        cpu->maps[cpu->nmaps].host_off = emit_off(&x->e);
+        cpu->maps[cpu->nmaps].eip = pc;
+        cpu->nmaps++;
+        b->map_n++;
+        if (avail == 0) {
+            if (n == 0) {
+                /* instruction fetch from a page the guest cannot read */
+                uint32_t err = 4 | ((cpu->page[pc >> 12] & PP_MAPPED) ? 1 : 0);
+                emit_rt_store_imm(&x->e, RT_SCRATCH, pc);
+                x_exit(x, XE_PAGEFAULT, pc, err);
+            } else {
+                x_jmp(x, pc);
+            }
+            break;
+        }
+        x->bytes = cpu->view + pc;
+        if (avail < X86_MAX_INSN_LEN && pc + (uint32_t)avail < pc)
+            avail = 0;
+        int st = x86_decode(x->bytes, avail, 1, &x->in);
+        if (st == X86_DEC_NEED_MORE) {
+            if (n == 0) {
+                uint32_t page_end = (pc | (CPU_PAGE_SIZE - 1)) + 1;
+                emit_rt_store_imm(&x->e, RT_SCRATCH, page_end);
+                x_exit(x, XE_PAGEFAULT, pc, 4 | ((cpu->page[page_end >> 12] & PP_MAPPED) ? 1 : 0));
+            } else {
+                x_jmp(x, pc);
+            }
+            break;
+        }
+        if (st == X86_DEC_TOO_LONG) {
+            x_exception(x, 13, pc, 1, 0);
+            break;
+        }
+        if (st != X86_DEC_OK) {
+            x_exception(x, 6, pc, 0, 0);
+            break;
+        }
+        x->next = pc + x->in.len;
+        x_insn(x);
+        pc = x->next;
+        b->gla_end = pc;
+    }
+    if (!x->done)
+        x_jmp(x, pc);
+    if (!x->failed)
+        x_emit_stubs(x);
+    if (x->e.overflow && !x->failed)
+        x_fail(x, "block too large");
+    if (x->failed) {
+        cpu->nmaps = b->map_first;
+        free(x);
+        return NULL;
+    }
+    if (b->gla_end == 0 && b->map_n)
+        b->gla_end = eip + 1;
+    b->host_len = emit_off(&x->e);
+    cpu->cc_used += (b->host_len + 15) & ~15u;
+    cpu->nblocks++;
+    cpu->stats.blocks_translated++;
+    free(x);
+    if (cache_it) {
+        tc_insert(cpu, b);
+        cpu_mark_code(cpu, eip, b->gla_end);
+    }
+    return b;
+}
