@@ -160,6 +160,7 @@ struct dev_sec_reader {
     const uint8_t *p;
     size_t len;
     size_t off;
+    size_t field_off;     /* where the last field read starts: messages cite it */
     const char *name;     /* section name for messages, e.g. "dev.pic" */
     int status;
     char errmsg[200];

@@ -120,7 +120,7 @@ int dev_sec_fail(struct dev_sec_reader *r, int status, const char *fmt, ...)
     if (r->status)
         return r->status;
     r->status = status;
-    int n = snprintf(r->errmsg, sizeof(r->errmsg), "%s at offset %zu: ", r->name, r->off);
+    int n = snprintf(r->errmsg, sizeof(r->errmsg), "%s at offset %zu: ", r->name, r->field_off);
     if (n < 0 || (size_t)n >= sizeof(r->errmsg))
         return status;
     va_list ap;
@@ -134,6 +134,7 @@ static const uint8_t *sec_take(struct dev_sec_reader *r, size_t len)
 {
     if (r->status)
         return NULL;
+    r->field_off = r->off;
     if (len > r->len - r->off) {
         dev_sec_fail(r, DEV_ECORRUPT, "truncated: need %zu more bytes, %zu left", len, r->len - r->off);
         return NULL;
@@ -184,10 +185,8 @@ void dev_sec_get_bytes(struct dev_sec_reader *r, void *p, size_t len)
 
 uint8_t dev_sec_get_bool(struct dev_sec_reader *r, const char *field)
 {
-    size_t at = r->off;
     uint8_t v = dev_sec_get_u8(r);
     if (v > 1) {
-        r->off = at;
         dev_sec_fail(r, DEV_ECORRUPT, "%s: expected 0 or 1, found %u", field, v);
         return 0;
     }
@@ -198,7 +197,6 @@ uint32_t dev_sec_get_version(struct dev_sec_reader *r, uint32_t expected)
 {
     uint32_t v = dev_sec_get_u32(r);
     if (!r->status && v != expected) {
-        r->off -= 4;
         dev_sec_fail(r, DEV_EVERSION, "unknown version %u (this build reads version %u)", v, expected);
     }
     return v;
@@ -206,6 +204,7 @@ uint32_t dev_sec_get_version(struct dev_sec_reader *r, uint32_t expected)
 
 int dev_sec_end(struct dev_sec_reader *r)
 {
+    r->field_off = r->off;
     if (!r->status && r->off != r->len)
         dev_sec_fail(r, DEV_ECORRUPT, "%zu unexpected bytes after the last field", r->len - r->off);
     return r->status;
