@@ -1,0 +1,61 @@
+# Shared by the vmpack end-to-end tests: sourced, with the vmpack binary
+# as $1 of the test. Every test runs in its own scratch folder.
+set -euo pipefail
+
+VMPACK=${1:?usage: $0 path/to/vmpack}
+[ -x "$VMPACK" ] || { echo "no vmpack at $VMPACK" >&2; exit 1; }
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/vmpack-e2e.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+CHECKS=0
+
+vmpack() { "$VMPACK" "$@"; }
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+ok() {
+  CHECKS=$((CHECKS + 1))
+  echo "ok $CHECKS - $*"
+}
+
+# expect_fail WANT_RC "message part" cmd args...: the command must exit
+# with WANT_RC (not killed by a signal: no crash), print nothing on stdout,
+# and say "vmpack: " and the message part on stderr.
+expect_fail() {
+  local want=$1 msg=$2 rc=0
+  shift 2
+  "$@" >"$WORK/out.txt" 2>"$WORK/err.txt" || rc=$?
+  if [ "$rc" -ne "$want" ]; then
+    cat "$WORK/err.txt" >&2
+    fail "$* exited $rc, expected $want"
+  fi
+  grep -q '^vmpack: ' "$WORK/err.txt" || { cat "$WORK/err.txt" >&2; fail "$*: no 'vmpack: ' message"; }
+  grep -qF -- "$msg" "$WORK/err.txt" || { cat "$WORK/err.txt" >&2; fail "$*: message lacks '$msg'"; }
+  [ ! -s "$WORK/out.txt" ] || { cat "$WORK/out.txt" >&2; fail "$*: printed on stdout while failing"; }
+  ok "fails ($rc): $* -> $(head -1 "$WORK/err.txt")"
+}
+
+# make_disk FILE SIZE KIND: zeros | random | mixed (text, zeros and random
+# regions), deterministic for a given seed except 'random'.
+make_disk() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import os, sys
+path, size, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+with open(path, "wb") as f:
+    f.truncate(size)
+    if kind == "random":
+        f.seek(0); f.write(os.urandom(size))
+    elif kind == "mixed":
+        f.seek(0); f.write((b"vmpack mixed sample disk\n" * (size // 100))[: size // 4])
+        f.seek(size // 2); f.write(os.urandom(size // 8))
+        f.seek(size - 3000); f.write(b"\xab" * 3000)  # the very end is data
+PY
+}
+
+# json_get FILE EXPR: evaluates a Python expression on the parsed JSON `j`.
+json_get() {
+  python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$1" "$2"
+}
