@@ -77,10 +77,11 @@ PROFILE
 echo "root:x:0:0:root:/root:/bin/sh" > "$ir/etc/passwd"
 echo "root:x:0:" > "$ir/etc/group"
 
-# The modules we want, then their dependencies (the "depends=" field of
+# The modules we want (virtio_pci only serves the QEMU "pc" reference
+# boot; vmpack's machine has no PCI), then their dependencies (the "depends=" field of
 # each module's .modinfo section), loaded depth first.
 wanted=(virtio virtio_ring virtio_mmio virtio_blk virtio_net virtio-rng
-        virtio_console crc16 crc32c_generic mbcache jbd2 ext4)
+        virtio_console virtio_pci crc16 crc32c_generic mbcache jbd2 ext4)
 moddir=$root/lib/modules/$kver/kernel
 declare -A modpath done
 while IFS= read -r f; do
