@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# tests/bench/cpu.sh [BUILD_DIR]: the translator speed benchmark (not in
+# ctest). CPU-bound static i386 programs (tests/bench/progs/, built with
+# gcc -m32 -static -O2) run natively, under BUILD_DIR/x86run and under
+# qemu-i386 when it is installed. Prints each wall time, each ratio
+# native_time / translated_time (1.0 = native speed; higher is faster), and
+# the geometric mean of the ratios. A run whose output differs from the
+# native one is reported as wrong and left out of the mean.
+# Environment: X86RUN (default BUILD_DIR/x86run), BENCH_TIMEOUT (s, 300).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../../build}
+build=$(cd "$build" && pwd) || { echo "cpu.sh: no build directory $1" >&2; exit 2; }
+x86run=${X86RUN:-$build/x86run}
+limit=${BENCH_TIMEOUT:-300}
+out=$build/bench-cpu
+mkdir -p "$out"
+
+progs=(int_hash branchy fp_nbody strings)
+for p in "${progs[@]}"; do
+    flags=()
+    [ "$p" = fp_nbody ] && flags=(-mfpmath=387)
+    if [ ! -x "$out/$p" ] || [ "$here/progs/$p.c" -nt "$out/$p" ]; then
+        gcc -m32 -static -O2 "${flags[@]}" -o "$out/$p" "$here/progs/$p.c" -lm ||
+            { echo "cpu.sh: cannot build $p (gcc-multilib?)" >&2; exit 2; }
+    fi
+done
+
+have_x86run=0; [ -x "$x86run" ] && have_x86run=1
+have_qemu=0; command -v qemu-i386 >/dev/null && have_qemu=1
+
+# timed TAG CMD...: sets t (seconds) and ok (1 when the output matches native)
+timed() {
+    local tag=$1 s e rc
+    shift
+    s=$(date +%s.%N)
+    timeout "$limit" "$@" >"$out/$tag.out" 2>"$out/$tag.err"
+    rc=$?
+    e=$(date +%s.%N)
+    t=$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f", e - s }')
+    ok=1
+    if [ $rc -ne 0 ]; then
+        ok=0; why="exit status $rc"
+    elif [ "$tag" != native ] && ! cmp -s "$out/native.out" "$out/$tag.out"; then
+        ok=0; why="wrong output"
+    fi
+}
+
+printf '%-10s %9s %11s %8s %11s %8s\n' benchmark native_s x86run_s ratio qemu_s ratio
+xr_ratios=(); q_ratios=()
+for p in "${progs[@]}"; do
+    timed native "$out/$p"; tn=$t
+    line=$(printf '%-10s %9.3f' "$p" "$tn")
+    if [ $have_x86run = 1 ]; then
+        timed x86run "$x86run" "$out/$p"
+        if [ $ok = 1 ]; then
+            r=$(awk -v a="$tn" -v b="$t" 'BEGIN { printf "%.3f", a / b }')
+            xr_ratios+=("$r")
+            line+=$(printf ' %11.3f %8s' "$t" "$r")
+        else
+            line+=$(printf ' %11s %8s' "FAIL" "-")
+            echo "  x86run $p: $why: $(grep -m1 '^x86run:' "$out/x86run.err")" >&2
+        fi
+    else
+        line+=$(printf ' %11s %8s' "absent" "-")
+    fi
+    if [ $have_qemu = 1 ]; then
+        timed qemu qemu-i386 "$out/$p"
+        if [ $ok = 1 ]; then
+            r=$(awk -v a="$tn" -v b="$t" 'BEGIN { printf "%.3f", a / b }')
+            q_ratios+=("$r")
+            line+=$(printf ' %11.3f %8s' "$t" "$r")
+        else
+            line+=$(printf ' %11s %8s' "FAIL" "-")
+        fi
+    else
+        line+=$(printf ' %11s %8s' "absent" "-")
+    fi
+    echo "$line"
+done
+
+geomean() {
+    [ $# -eq 0 ] && { echo "-"; return; }
+    printf '%s\n' "$@" | awk '{ s += log($1); n++ } END { printf "%.3f", exp(s / n) }'
+}
+echo "geometric mean of native/translated: x86run $(geomean "${xr_ratios[@]}") (${#xr_ratios[@]} of ${#progs[@]} ran correctly), qemu-i386 $(geomean "${q_ratios[@]}") (${#q_ratios[@]} of ${#progs[@]})"
