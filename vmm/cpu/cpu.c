@@ -173,7 +173,7 @@ void cpu_destroy(struct cpu *cpu)
         munmap(cpu->view_mapping, cpu->view_mapping_bytes);
     if (cpu->rt_mapping)
         munmap(cpu->rt_mapping, cpu->rt_mapping_bytes);
-    cpu_signal_thread_leave(cpu);
+    cpu_signal_release(cpu);
     free(cpu->page);
     free(cpu->altstack);
     free(cpu);
@@ -379,6 +379,11 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
     int rc = 0;
     memset(ex, 0, sizeof *ex);
     cpu_signal_thread_enter(cpu);
+    if (cpu->pending_flush) {
+        cpu->pending_flush = 0;
+        tc_flush(cpu);
+        cpu->stats.smc_invalidations++;
+    }
     cpu_wrgsbase(rt->view);
     memcpy(rt->guest_fx, cpu->state.fxsave, sizeof rt->guest_fx);
     cpu_state_to_rt(cpu);

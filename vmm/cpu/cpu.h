@@ -99,7 +99,15 @@ int cpu_user_map(struct cpu *cpu, uint32_t gla, uint64_t len_bytes, int prot, in
                  uint64_t offset_bytes);
 int cpu_user_unmap(struct cpu *cpu, uint32_t gla, uint64_t len_bytes);
 int cpu_user_protect(struct cpu *cpu, uint32_t gla, uint64_t len_bytes, int prot);
-/* Host pointer to a guest linear address in user mode; valid until unmap. */
+/* Host pointer to a guest linear address in user mode; valid until unmap.
+ * C code may write through it even to pages that hold translated code:
+ * the first such write faults once, the page becomes writable and the
+ * cache is flushed at the next cpu_run. (A system call that writes there,
+ * e.g. read(2) into such a page, gets EFAULT instead: call cpu_flush()
+ * first. cpu_user_map() maps files MAP_PRIVATE.)
+ * Signals: translated code runs with the guest ESP in RSP, so any other
+ * signal handler in the process must be installed with SA_ONSTACK (cpu_run
+ * gives the thread a sigaltstack if it has none). */
 void *cpu_user_ptr(struct cpu *cpu, uint32_t gla);
 
 /* Drop every translated block (e.g. after loading code from outside). */

@@ -82,7 +82,8 @@ struct cpu {
     struct xlat_map *maps;
     uint32_t nmaps;
     uint64_t flush_gen;             /* bumped by every flush */
-    int smc_step;                   /* next block: one insn, uncached, pages not marked */
+    int smc_step;
+    volatile int pending_flush;     /* C wrote to a code page (cpu_signal.c) */                   /* next block: one insn, uncached, pages not marked */
 
     /* signal handling */
     void *altstack;
@@ -120,6 +121,8 @@ void cpu_set_err(struct cpu *cpu, const char *fmt, ...) __attribute__((format(pr
 int cpu_signal_install(struct cpu *cpu);
 void cpu_signal_thread_enter(struct cpu *cpu);
 void cpu_signal_thread_leave(struct cpu *cpu);
+/* before freeing cpu->altstack: stop this thread using it */
+void cpu_signal_release(struct cpu *cpu);
 
 /* cpu_helpers.c: emulate the instruction at rt->exit_eip (XE_EMULATE).
  * Returns 0 to continue at the updated EIP, 1 with *exit filled to return

@@ -33,8 +33,33 @@
 static __thread struct cpu *sig_cpu;
 static struct sigaction sig_old[4];
 static const int sig_nums[4] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
-static pthread_once_t sig_once = PTHREAD_ONCE_INIT;
-static int sig_install_status;
+static pthread_mutex_t sig_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Every live cpu, so a write by C code (the caller through cpu_user_ptr)
+ * to a page that holds translated code can be let through: the page is
+ * made writable again and the cache is flushed before the next entry. */
+#define SIG_MAX_CPUS 64
+static struct cpu *volatile sig_cpus[SIG_MAX_CPUS];
+
+static int sig_host_write_to_code(uint8_t *a, int write)
+{
+    if (!write)
+        return 0;
+    for (int i = 0; i < SIG_MAX_CPUS; i++) {
+        struct cpu *cpu = sig_cpus[i];
+        if (!cpu || cpu->in_guest || a < cpu->view || a >= cpu->view + CPU_VIEW_BYTES)
+            continue;
+        uint32_t gla = (uint32_t)(uintptr_t)(a - cpu->view);
+        uint8_t *pp = &cpu->page[gla >> 12];
+        if (!(*pp & PP_CODE) || !(*pp & PROT_WRITE))
+            return 0;
+        *pp &= (uint8_t)~PP_CODE;
+        cpu->pending_flush = 1;
+        return mprotect(cpu->view + ((uint64_t)(gla >> 12) << 12), CPU_PAGE_SIZE,
+                        PROT_READ | PROT_WRITE) == 0;
+    }
+    return 0;
+}
 
 static void sig_chain(int sig, siginfo_t *si, void *uc)
 {
@@ -66,6 +91,9 @@ static void sig_handler(int sig, siginfo_t *si, void *ucv)
     if (cpu && cpu->in_guest)
         b = tc_find_pc(cpu, (const uint8_t *)g[REG_RIP], &eip);
     if (!b) {
+        if (sig == SIGSEGV && si->si_code == SEGV_ACCERR &&
+            sig_host_write_to_code(si->si_addr, (g[REG_ERR] & 2) != 0))
+            return;
         sig_chain(sig, si, ucv);
         return;
     }
@@ -105,33 +133,57 @@ static void sig_handler(int sig, siginfo_t *si, void *ucv)
     g[REG_RIP] = (greg_t)(uintptr_t)xlat_exit;
 }
 
-static void sig_install_once(void)
+/* Install our handlers where someone else's is current (a test framework
+ * or a sanitizer may install theirs after cpu_create); theirs becomes the
+ * one faults outside translated code are passed to. */
+static int sig_ensure_installed(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = sig_handler;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
-    sigemptyset(&sa.sa_mask);
+    int rc = 0;
+    pthread_mutex_lock(&sig_lock);
     for (int i = 0; i < 4; i++) {
-        if (sigaction(sig_nums[i], &sa, &sig_old[i]) != 0)
-            sig_install_status = -1;
+        struct sigaction cur;
+        if (sigaction(sig_nums[i], NULL, &cur) != 0) {
+            rc = -1;
+            continue;
+        }
+        if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == sig_handler)
+            continue;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = sig_handler;
+        sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(sig_nums[i], &sa, NULL) != 0)
+            rc = -1;
+        else
+            sig_old[i] = cur;
     }
+    pthread_mutex_unlock(&sig_lock);
+    return rc;
 }
 
 int cpu_signal_install(struct cpu *cpu)
 {
-    pthread_once(&sig_once, sig_install_once);
+    pthread_mutex_lock(&sig_lock);
+    for (int i = 0; i < SIG_MAX_CPUS; i++) {
+        if (!sig_cpus[i]) {
+            sig_cpus[i] = cpu;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&sig_lock);
     cpu->altstack_bytes = SIG_ALTSTACK_BYTES;
     cpu->altstack = malloc(cpu->altstack_bytes);
     if (!cpu->altstack)
         return -1;
-    return sig_install_status;
+    return sig_ensure_installed();
 }
 
 void cpu_signal_thread_enter(struct cpu *cpu)
 {
     stack_t cur;
     sig_cpu = cpu;
+    sig_ensure_installed();
     if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE) &&
         cur.ss_size >= 65536)
         return;
@@ -143,4 +195,20 @@ void cpu_signal_thread_leave(struct cpu *cpu)
 {
     if (sig_cpu == cpu)
         sig_cpu = NULL;
+}
+
+void cpu_signal_release(struct cpu *cpu)
+{
+    stack_t cur;
+    cpu_signal_thread_leave(cpu);
+    pthread_mutex_lock(&sig_lock);
+    for (int i = 0; i < SIG_MAX_CPUS; i++)
+        if (sig_cpus[i] == cpu)
+            sig_cpus[i] = NULL;
+    pthread_mutex_unlock(&sig_lock);
+    if (cpu->altstack && sigaltstack(NULL, &cur) == 0 && cur.ss_sp == cpu->altstack &&
+        !(cur.ss_flags & SS_ONSTACK)) {
+        stack_t off = {.ss_flags = SS_DISABLE};
+        sigaltstack(&off, NULL);
+    }
 }

@@ -666,6 +666,25 @@ static void x_insn(struct xctx *x)
             emit_b(e, 0x67);
             emit_n(e, pfx, (size_t)n);
             emit_n(e, x->bytes + in->opc_off, (size_t)(in->len - in->opc_off));
+        } else if (in->addrsize == 4) {
+            /* mov r14d, moffs; add the segment base; then A0-A3 as 8A/8B/88/89 [r14d] */
+            static const uint8_t as_modrm[4] = {0x8A, 0x8B, 0x88, 0x89};
+            uint8_t pfx[16];
+            int n = x_prefixes(x, pfx, 0);
+            emit_b(e, 0x41);
+            emit_b(e, 0xBE);
+            emit_n(e, x->bytes + in->opc_off + 1, 4);
+            static const uint8_t ld[] = {0x45, 0x8B, 0x67};
+            emit_n(e, ld, sizeof ld);
+            emit_b(e, (uint8_t)(RT_SEGBASE + 4 * in->seg));
+            static const uint8_t add[] = {0x47, 0x8D, 0x34, 0x26};
+            emit_n(e, add, sizeof add);
+            emit_b(e, 0x65);
+            emit_b(e, 0x67);
+            emit_n(e, pfx, (size_t)n);
+            emit_b(e, 0x41);
+            emit_b(e, as_modrm[in->opcode & 3]);
+            emit_b(e, 0x06);
         } else {
             x_exit(x, XE_EMULATE, x->eip, 0);
         }

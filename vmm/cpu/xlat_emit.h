@@ -24,6 +24,8 @@ static inline void emit_b(struct emit *e, uint8_t b)
 
 static inline void emit_n(struct emit *e, const void *src, size_t n)
 {
+    if (n == 0)
+        return;
     if ((size_t)(e->end - e->p) < n) {
         e->overflow = 1;
         return;
