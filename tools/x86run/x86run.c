@@ -186,8 +186,6 @@ int main(int argc, char **argv)
                 break;
             continue;
         }
-        if (ex.reason == CPU_EXIT_EXCEPTION && ex.vector == 13 && xr_emulate_seg_load(&xr))
-            continue;
         if (ex.reason == CPU_EXIT_INT || ex.reason == CPU_EXIT_EXCEPTION) {
             /* INT n other than 0x80 and INT3 hits a DPL 0 gate: #GP (SDM 3A 6.12.1.1). */
             unsigned v = ex.reason == CPU_EXIT_INT && ex.vector != 3 ? 13 : ex.vector;

@@ -121,9 +121,6 @@ uint32_t xr_setup_stack(struct xr *xr, const struct xr_image *img, int argc,
 /* xr_sys.c: handle the int 0x80 in the vCPU state; 0, or -1 when the guest
  * ended (xr->exited or xr->fatal_signal set). */
 int xr_syscall(struct xr *xr);
-/* For the guest's #GP on a segment load: emulate `mov fs/gs, r16` of a TLS
- * selector; 1 if handled. */
-int xr_emulate_seg_load(struct xr *xr);
 const char *xr_syscall_name(uint32_t nr);
 
 #endif

@@ -155,6 +155,16 @@ void *xr_ptr(struct xr *xr, uint32_t gla, uint32_t len_bytes, int need)
     char *host = cpu_user_ptr(xr->cpu, gla);
     if (!host)
         return NULL;
+    /* A writable page that also holds translated code is write-protected in
+     * the host until the first write, which the translator's SIGSEGV handler
+     * catches. The kernel would instead fail a read(2) into it with EFAULT:
+     * so touch such pages here first. */
+    if (need & XR_P_W)
+        for (uint64_t i = 0; i < n; i++)
+            if (xr->pages[mem_page(gla) + i] & XR_P_X) {
+                volatile char *b = host + (i ? (i << XR_PAGE_SHIFT) - (gla & (XR_PAGE_SIZE - 1)) : 0);
+                *b = *b;
+            }
     /* The shadow view is contiguous (DESIGN.md "Memory"); check it rather
      * than trust it, since a host access beyond a hole would crash us. */
     if (n > 1) {

@@ -35,8 +35,6 @@
 #include "xr_sysconv.h"
 #include "xr_sysnr.h"
 
-#pragma weak cpu_user_set_tls
-
 #define SYS_PATH_MAX 4096
 #define SYS_IOV_MAX 1024
 
@@ -286,8 +284,9 @@ static long sys_set_thread_area(struct xr *xr, uint32_t gla, int set)
     t->base = d.base_addr;
     t->limit_bytes = xr_conv_desc_limit(&d);
     t->attr = empty ? 0 : xr_conv_desc_attr(&d);
-    if (cpu_user_set_tls)
-        cpu_user_set_tls(xr->cpu, d.entry_number, t->base, t->limit_bytes, t->attr);
+    int rc = cpu_user_set_tls(xr->cpu, d.entry_number, t->base, t->limit_bytes, t->attr);
+    if (rc < 0)
+        return rc;
     /* Linux reloads a segment register that holds the changed selector. */
     struct vmp_x86_state *s = cpu_state(xr->cpu);
     uint16_t sel = (uint16_t)(d.entry_number << 3 | 3);
@@ -300,30 +299,6 @@ static long sys_set_thread_area(struct xr *xr, uint32_t gla, int set)
         }
     }
     return 0;
-}
-
-int xr_emulate_seg_load(struct xr *xr)
-{
-    struct vmp_x86_state *s = cpu_state(xr->cpu);
-    const uint8_t *code = xr_ptr(xr, s->eip, 2, XR_P_X);
-    /* mov Sreg, r16/r32: 8E /r with mod=11; reg 4 = FS, 5 = GS. */
-    if (!code || code[0] != 0x8E || (code[1] >> 6) != 3)
-        return 0;
-    int sreg = (code[1] >> 3) & 7;
-    if (sreg != VMP_FS && sreg != VMP_GS)
-        return 0;
-    uint16_t sel = (uint16_t)s->gpr[code[1] & 7];
-    unsigned idx = (unsigned)(sel >> 3) - XR_TLS_FIRST;
-    if ((sel & 7) != 3 || idx >= XR_TLS_COUNT || !xr->tls[idx].used ||
-        !(xr->tls[idx].attr & 0x80))
-        return 0;
-    s->seg[sreg].selector = sel;
-    s->seg[sreg].base = xr->tls[idx].base;
-    s->seg[sreg].limit = xr->tls[idx].limit_bytes;
-    s->seg[sreg].attr = xr->tls[idx].attr;
-    s->eip += 2;
-    cpu_state_changed(xr->cpu);
-    return 1;
 }
 
 /* Default actions (signal(7)): these are ignored, the others end the process
