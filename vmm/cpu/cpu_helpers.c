@@ -262,6 +262,86 @@ static int helper_push(struct cpu *cpu, uint32_t v, unsigned size, struct cpu_ex
     return 0;
 }
 
+/* EFLAGS of a - b at the given size, computed by the host (SDM 2A CMP). */
+static uint32_t helper_sub_flags(uint32_t a, uint32_t b, unsigned size)
+{
+    uint64_t fl;
+    if (size == 1)
+        __asm__("cmpb %b2, %b1\n\tpushfq\n\tpopq %0" : "=r"(fl) : "q"(a), "q"(b) : "cc");
+    else if (size == 2)
+        __asm__("cmpw %w2, %w1\n\tpushfq\n\tpopq %0" : "=r"(fl) : "r"(a), "r"(b) : "cc");
+    else
+        __asm__("cmpl %2, %1\n\tpushfq\n\tpopq %0" : "=r"(fl) : "r"(a), "r"(b) : "cc");
+    return (uint32_t)fl & (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF);
+}
+
+/* String instructions the translator leaves to C: 16-bit addressing or a
+ * segment-overridden source with a base (SDM 2B MOVS/CMPS/STOS/LODS/SCAS,
+ * REP). Registers are updated per element, so a fault midway leaves them
+ * showing the progress, as on hardware. */
+static int helper_string(struct cpu *cpu, const struct x86_insn *in, struct cpu_exit *ex)
+{
+    struct vmp_x86_state *s = &cpu->state;
+    uint32_t *r = s->gpr;
+    uint8_t op = in->opcode;
+    unsigned size = (op & 1) ? in->opsize : 1;
+    uint32_t amask = in->addrsize == 2 ? 0xFFFFu : 0xFFFFFFFFu;
+    int src_seg = in->seg == X86_SEG_NONE ? VMP_DS : in->seg;
+    uint32_t src_base = s->seg[src_seg].base, dst_base = s->seg[VMP_ES].base;
+    int32_t step = (s->eflags & 0x400) ? -(int32_t)size : (int32_t)size;
+    int rep = in->rep != 0;
+    uint32_t vmask = size == 4 ? 0xFFFFFFFFu : size == 2 ? 0xFFFFu : 0xFFu;
+    for (;;) {
+        if (rep && (r[VMP_ECX] & amask) == 0)
+            break;
+        uint32_t si = r[VMP_ESI] & amask, di = r[VMP_EDI] & amask;
+        uint32_t a = 0, b = 0;
+        switch (op & ~1u) {
+        case 0xA4: /* MOVS */
+            if (cpu_guest_read(cpu, src_base + si, &a, size, ex) ||
+                cpu_guest_write(cpu, dst_base + di, &a, size, ex))
+                return 1;
+            break;
+        case 0xA6: /* CMPS */
+            if (cpu_guest_read(cpu, src_base + si, &a, size, ex) ||
+                cpu_guest_read(cpu, dst_base + di, &b, size, ex))
+                return 1;
+            s->eflags = (s->eflags & ~0x8D5u) | helper_sub_flags(a, b, size);
+            break;
+        case 0xAA: /* STOS */
+            a = r[VMP_EAX];
+            if (cpu_guest_write(cpu, dst_base + di, &a, size, ex))
+                return 1;
+            break;
+        case 0xAC: /* LODS */
+            if (cpu_guest_read(cpu, src_base + si, &a, size, ex))
+                return 1;
+            r[VMP_EAX] = (r[VMP_EAX] & ~vmask) | a;
+            break;
+        case 0xAE: /* SCAS */
+            if (cpu_guest_read(cpu, dst_base + di, &b, size, ex))
+                return 1;
+            s->eflags = (s->eflags & ~0x8D5u) | helper_sub_flags(r[VMP_EAX] & vmask, b, size);
+            break;
+        default:
+            return -1;
+        }
+        if (op == 0xA4 || op == 0xA5 || op == 0xA6 || op == 0xA7 || op == 0xAC || op == 0xAD)
+            r[VMP_ESI] = (r[VMP_ESI] & ~amask) | ((si + (uint32_t)step) & amask);
+        if (!(op == 0xAC || op == 0xAD))
+            r[VMP_EDI] = (r[VMP_EDI] & ~amask) | ((di + (uint32_t)step) & amask);
+        if (!rep)
+            break;
+        r[VMP_ECX] = (r[VMP_ECX] & ~amask) | (((r[VMP_ECX] & amask) - 1) & amask);
+        if ((op & ~1u) == 0xA6 || (op & ~1u) == 0xAE) {
+            int zf = (s->eflags & FL_ZF) != 0;
+            if ((in->rep == 0xF3 && !zf) || (in->rep == 0xF2 && zf))
+                break;
+        }
+    }
+    return 0;
+}
+
 int cpu_helper_emulate(struct cpu *cpu, struct cpu_exit *ex)
 {
     struct vmp_x86_state *s = &cpu->state;
@@ -298,6 +378,116 @@ int cpu_helper_emulate(struct cpu *cpu, struct cpu_exit *ex)
         r[VMP_EDX] = (uint32_t)(t >> 32);
         if (in.kind == X86K_RDTSCP)
             r[VMP_ECX] = 0;
+        break;
+    }
+    case X86K_STRING: {
+        int rc = helper_string(cpu, &in, ex);
+        if (rc)
+            return rc;
+        break;
+    }
+    case X86K_XLAT: {
+        uint32_t amask = in.addrsize == 2 ? 0xFFFFu : 0xFFFFFFFFu;
+        int sg = in.seg == X86_SEG_NONE ? VMP_DS : in.seg;
+        uint8_t v;
+        uint32_t ea = (r[VMP_EBX] + (r[VMP_EAX] & 0xFF)) & amask;
+        if (cpu_guest_read(cpu, s->seg[sg].base + ea, &v, 1, ex))
+            return 1;
+        r[VMP_EAX] = (r[VMP_EAX] & 0xFFFFFF00u) | v;
+        break;
+    }
+    case X86K_JCXZ:
+    case X86K_LOOP: {
+        uint32_t cmask = in.addrsize == 2 ? 0xFFFFu : 0xFFFFFFFFu;
+        int taken;
+        if (in.kind == X86K_LOOP) {
+            r[VMP_ECX] = (r[VMP_ECX] & ~cmask) | ((r[VMP_ECX] - 1) & cmask);
+            int zf = (s->eflags & FL_ZF) != 0;
+            taken = (r[VMP_ECX] & cmask) != 0 &&
+                    (in.opcode == 0xE2 || (in.opcode == 0xE1 ? zf : !zf));
+        } else {
+            taken = (r[VMP_ECX] & cmask) == 0;
+        }
+        if (taken) {
+            next += (uint32_t)(int32_t)(int8_t)in.imm;
+            if (in.opsize == 2)
+                next &= 0xFFFF;
+        }
+        break;
+    }
+    case X86K_PUSHF: {
+        uint32_t v = (s->eflags & 0x00FCFFFFu) | 0x2;
+        if (helper_push(cpu, v, in.opsize, ex))
+            return 1;
+        break;
+    }
+    case X86K_POPF: {
+        uint32_t v = 0;
+        if (cpu_guest_read(cpu, r[VMP_ESP], &v, in.opsize, ex))
+            return 1;
+        uint32_t keep = in.opsize == 2 ? 0xFFFF0000u : 0;
+        /* CPL 3, IOPL 0: IF and IOPL do not change (SDM 2B POPF) */
+        uint32_t mask = (in.opsize == 2 ? 0x4DD5u : 0x244DD5u) & ~0x100u;
+        s->eflags = (s->eflags & (~mask | keep)) | (v & mask) | 0x2;
+        r[VMP_ESP] += in.opsize;
+        break;
+    }
+    case X86K_LEAVE: {
+        uint32_t v = 0;
+        if (cpu_guest_read(cpu, r[VMP_EBP], &v, in.opsize, ex))
+            return 1;
+        r[VMP_ESP] = r[VMP_EBP] + in.opsize;
+        r[VMP_EBP] = in.opsize == 4 ? v : (r[VMP_EBP] & 0xFFFF0000u) | v;
+        break;
+    }
+    case X86K_ENTER: {
+        /* SDM 2A ENTER, 32-bit stack */
+        unsigned size = in.opsize, level = in.imm2 & 31;
+        uint32_t esp = r[VMP_ESP], ebp = r[VMP_EBP];
+        uint8_t buf[4 * 33];
+        unsigned n = 0;
+        memcpy(buf, &ebp, size);
+        n = size;
+        for (unsigned i = 1; i < level; i++) {
+            uint32_t v = 0;
+            if (cpu_guest_read(cpu, ebp - i * size, &v, size, ex))
+                return 1;
+            memcpy(buf + n, &v, size);
+            n += size;
+        }
+        uint32_t frame = esp - size;
+        if (level > 0) {
+            memcpy(buf + n, &frame, size);
+            n += size;
+        }
+        /* buf holds the pushes in order; write them below esp */
+        uint8_t out[4 * 33];
+        for (unsigned i = 0; i < n / size; i++)
+            memcpy(out + n - (i + 1) * size, buf + i * size, size);
+        if (cpu_guest_write(cpu, esp - n, out, n, ex))
+            return 1;
+        r[VMP_EBP] = size == 4 ? frame : (r[VMP_EBP] & 0xFFFF0000u) | (frame & 0xFFFF);
+        r[VMP_ESP] = esp - n - (in.imm & 0xFFFF);
+        break;
+    }
+    case X86K_CALL_REL:
+    case X86K_JMP_REL: {
+        int32_t rel = in.imm_size == 1 ? (int8_t)in.imm : in.imm_size == 2 ? (int16_t)in.imm
+                                                                          : (int32_t)in.imm;
+        uint32_t target = next + (uint32_t)rel;
+        if (in.opsize == 2)
+            target &= 0xFFFF;
+        if (in.kind == X86K_CALL_REL && helper_push(cpu, next, in.opsize, ex))
+            return 1;
+        next = target;
+        break;
+    }
+    case X86K_RET: {
+        uint32_t v = 0;
+        if (cpu_guest_read(cpu, r[VMP_ESP], &v, in.opsize, ex))
+            return 1;
+        r[VMP_ESP] += in.opsize + (in.imm_size ? (in.imm & 0xFFFF) : 0);
+        next = v;
         break;
     }
     case X86K_SYSENTER:
