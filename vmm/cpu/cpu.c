@@ -407,7 +407,11 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
             uint8_t *site = (uint8_t *)(uintptr_t)rt->chain_site;
             b = cpu_block_for(cpu, eip);
             if (b && gen == cpu->flush_gen && site >= cpu->cc && site + 4 <= cpu->cc + cpu->cc_used) {
-                int32_t rel = (int32_t)(b->host - (site + 4));
+                uint32_t src_eip = 0;
+                uint8_t *to = b->host;
+                if (tc_find_pc(cpu, site, &src_eip) && eip > src_eip)
+                    to += XLAT_POLL_BYTES; /* forward: no poll needed */
+                int32_t rel = (int32_t)(to - (site + 4));
                 memcpy(site, &rel, 4);
             }
             continue;

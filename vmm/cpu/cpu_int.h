@@ -49,6 +49,8 @@ struct xlat_block {
     int32_t hnext;          /* next block index in the hash chain, -1 */
 };
 
+#define XLAT_POLL_BYTES 7  /* the poll load that opens every block */
+
 #define TC_HASH_BITS 16
 #define TC_MAX_BLOCKS (1u << 17)
 #define TC_MAX_MAPS (1u << 22)

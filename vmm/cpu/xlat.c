@@ -736,9 +736,9 @@ static void x_insn(struct xctx *x)
         x->done = 1;
         break;
     case X86K_JCC:
+        /* the not-taken path continues in the same block (a superblock):
+         * no extra jump on the fall-through */
         x_jcc(x, in->opcode & 15, x_rel_target(x));
-        x_jmp(x, x->next);
-        x->done = 1;
         break;
     case X86K_JCXZ:
     case X86K_LOOP:
@@ -914,8 +914,10 @@ struct xlat_block *xlat_block_translate(struct cpu *cpu, uint32_t eip, int max_i
     b->host = x->e.start;
     b->map_first = cpu->nmaps;
 
-    /* poll page: cpu_kick() makes this load fault at the block boundary */
-    static const uint8_t poll[] = {0x45, 0x8A, 0xB7, 0x00, 0xF0, 0xFF, 0xFF};
+    /* poll page: cpu_kick() makes this load fault at the block boundary.
+     * Forward direct branches enter after it (XLAT_POLL_BYTES): every loop
+     * has a backward or indirect branch, which enters before it. */
+    static const uint8_t poll[XLAT_POLL_BYTES] = {0x45, 0x8A, 0xB7, 0x00, 0xF0, 0xFF, 0xFF};
     emit_n(&x->e, poll, sizeof poll);
 
     uint32_t pc = eip;
