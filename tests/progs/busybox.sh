@@ -7,6 +7,8 @@
 set -u
 x86run=$1
 cache=$2
+case $x86run in */*) x86run=$(cd "$(dirname "$x86run")" && pwd)/$(basename "$x86run") ;; esac
+mkdir -p "$cache" && cache=$(cd "$cache" && pwd)
 bb=$cache/busybox-static/bin/busybox
 mkdir -p "$cache"
 

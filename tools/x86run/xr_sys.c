@@ -133,6 +133,43 @@ static long sys_rw_vec(struct xr *xr, long nr, uint32_t fd, uint32_t iov_gla, ui
     }
 }
 
+/*
+ * getdents64: struct linux_dirent64 has one layout, but the directory
+ * offsets (d_off) do not: ext4 and others hand a 64-bit process 64-bit hash
+ * cookies and a 32-bit one 32-bit cookies (is_32bit_api() in fs/ext4/dir.c).
+ * An i386 glibc's readdir fails with EOVERFLOW on a d_off that does not fit
+ * its 32-bit off_t, so the call is made as the i386 system call it is: int
+ * 0x80 from 64-bit code enters the kernel's ia32 emulation, with a bounce
+ * buffer below 4 GiB. Without ia32 emulation, the 64-bit call is the
+ * fallback.
+ */
+#define SYS_BOUNCE_BYTES 65536u
+
+static long sys_getdents64(uint32_t fd, void *dst, uint32_t count)
+{
+    static uint8_t *bounce;
+    if (!bounce) {
+        void *p = mmap(NULL, SYS_BOUNCE_BYTES, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+        bounce = p == MAP_FAILED ? (uint8_t *)1 : p;
+    }
+    if (bounce != (uint8_t *)1 && (uintptr_t)bounce + SYS_BOUNCE_BYTES <= (1ull << 32)) {
+        uint32_t n = count < SYS_BOUNCE_BYTES ? count : SYS_BOUNCE_BYTES;
+        long r = XR_NR_getdents64;
+        __asm__ volatile("int $0x80"
+                         : "+a"(r)
+                         : "b"(fd), "c"((uint32_t)(uintptr_t)bounce), "d"(n)
+                         : "memory", "cc", "r8", "r9", "r10", "r11");
+        r = (int32_t)r;
+        if (r != -ENOSYS) {
+            if (r > 0)
+                memcpy(dst, bounce, (size_t)r);
+            return r;
+        }
+    }
+    return sys_ret(syscall(SYS_getdents64, (int)fd, dst, count));
+}
+
 /* mmap2: placement in x86run's map, then the translator maps it. */
 static long sys_mmap(struct xr *xr, uint32_t addr, uint32_t len, uint32_t prot,
                      uint32_t flags, uint32_t fd, uint64_t off_bytes)
@@ -744,10 +781,10 @@ static long sys_dispatch(struct xr *xr, uint32_t nr, const uint32_t *a)
         xr_conv_statfs64(&sf, &s64);
         return xr_copy_out(xr, a[2], &s64, sizeof s64);
     }
-    case XR_NR_getdents64:     /* struct linux_dirent64 is the same on both */
+    case XR_NR_getdents64:
         if (!(buf = xr_ptr(xr, a[1], a[2], XR_P_W)))
             return -EFAULT;
-        return sys_ret(syscall(SYS_getdents64, (int)a[0], buf, a[2]));
+        return sys_getdents64(a[0], buf, a[2]);
     case XR_NR_getcwd:
         if (!(buf = xr_ptr(xr, a[0], a[1], XR_P_W)))
             return -EFAULT;
