@@ -11,6 +11,17 @@
  * The decoder is pure: no state, no allocation, no host access. It is
  * safe to call from any thread and from a signal handler.
  *
+ * Prefix-dependent encodings the decoder cannot settle alone (it does not
+ * know the guest's CPU profile): F3 0F BC decodes as TZCNT (feature BMI1)
+ * and F3 0F BD as LZCNT (feature ABM). A CPU without the feature runs
+ * these as BSF/BSR, ignoring F3: a translator whose profile lacks the
+ * feature must emit BSF/BSR (drop the F3), not #UD. PAUSE (F3 90) is a
+ * NOP_HINT with no feature. Encodings the decoder returns as X86_DEC_UD
+ * although some CPUs run them: VEX/EVEX/XOP (C4/C5/62/8F with mod = 3),
+ * 3DNow! (0F 0F, 0F 0E), SSE4A, RTM, VMX/SVM, RDPID, CLWB, CLZERO, PKU,
+ * XSAVEC/XSAVES, CET, WAITPKG. UD0/UD1/UD2 return X86_DEC_UD with the full
+ * length and kind X86K_UD filled in.
+ *
  * Sources: SDM 2A/2B/2C (instruction formats, opcode maps in Appendix A),
  * SDM 3A chapter 2.8 and 25 (sensitive and privileged instructions).
  */
@@ -106,6 +117,9 @@ enum x86_kind {
     X86K_XSAVE_FAMILY,  /* XSAVE/XRSTOR/XGETBV/XSETBV: refused (#UD) by profiles */
     X86K_RSM, X86K_MONITOR, X86K_MWAIT,
     X86K_RDRAND,        /* RDRAND/RDSEED: nondeterministic, helper */
+    /* Appended by the decoder (keep the values above stable). */
+    X86K_MASKMOV,       /* MASKMOVQ/MASKMOVDQU (0F F7): register operands, but an
+                           implicit byte-masked store to DS:[EDI] (or DI) */
     X86K_COUNT
 };
 
