@@ -689,6 +689,22 @@ static void x_insn(struct xctx *x)
             x_exit(x, XE_EMULATE, x->eip, 0);
         }
         break;
+    case X86K_MASKMOV:
+        /* implicit byte-masked store to DS:[EDI]: run it on the host
+         * address inside the view, as the string instructions do */
+        if (in->addrsize == 4 && !x_seg_needs_base(x)) {
+            static const uint8_t ldi[] = {0x49, 0x8D, 0x7C, 0x3D, 0x00}; /* lea rdi, [r13 + rdi] */
+            static const uint8_t zdi[] = {0x89, 0xFF};                   /* mov edi, edi */
+            uint8_t pfx[16];
+            int n = x_prefixes(x, pfx, 0);
+            emit_n(e, ldi, sizeof ldi);
+            emit_n(e, pfx, (size_t)n);
+            emit_n(e, x->bytes + in->opc_off, (size_t)(in->len - in->opc_off));
+            emit_n(e, zdi, sizeof zdi);
+        } else {
+            x_fail(x, "MASKMOV with a segment base or 16-bit addressing");
+        }
+        break;
     case X86K_PUSH:
         x_push(x);
         break;
