@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Build the example guest as a powered-off vmpack container: Debian's i386
+# kernel, a busybox initramfs that loads the virtio drivers and opens a shell
+# on the console, and a small ext4 disk.
+#
+# usage: examples/debian-i386/make-image.sh OUT.vmpk [--disk-mb N] [--memory SIZE]
+#   --disk-mb N    size of the ext4 disk (default 16)
+#   --memory SIZE  guest RAM (default 256M)
+# Environment: VMP_CACHE (download cache, default ~/.cache/vmpack/debian-i386),
+# VMPACK (the vmpack binary, default build/vmpack, built here if missing).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+out=
+disk_mb=16
+memory=256M
+while [ $# -gt 0 ]; do
+    case $1 in
+    --disk-mb) disk_mb=${2:?--disk-mb needs a number}; shift 2 ;;
+    --memory) memory=${2:?--memory needs a size}; shift 2 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -*) echo "make-image.sh: unknown option $1" >&2; exit 2 ;;
+    *) [ -z "$out" ] || { echo "make-image.sh: one output only" >&2; exit 2; }; out=$1; shift ;;
+    esac
+done
+[ -n "$out" ] || { echo "usage: make-image.sh OUT.vmpk [--disk-mb N] [--memory SIZE]" >&2; exit 2; }
+
+cache=$("$here/prepare.sh" --disk-mb "$disk_mb")
+
+vmpack=${VMPACK:-$top/build/vmpack}
+if [ ! -x "$vmpack" ]; then
+    echo "make-image.sh: building vmpack in $top/build" >&2
+    cmake -S "$top" -B "$top/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake --build "$top/build" --target vmpack -j"$(nproc)" >&2
+    vmpack=$top/build/vmpack
+fi
+
+"$vmpack" create -o "$out" --memory "$memory" --cpu i686 \
+    --kernel "$cache/vmlinuz" --initrd "$cache/initrd.gz" \
+    --cmdline "$(cat "$cache/cmdline")" --disk "$cache/disk.img"
+"$vmpack" inspect "$out" || echo "make-image.sh: warning: $out was written but vmpack inspect failed on it" >&2
