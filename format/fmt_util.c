@@ -124,6 +124,19 @@ int fmt_name_ok(const char *s)
               c == '.' || c == '_' || c == '-' || c == '/'))
             return 0;
     }
+    /* components must be non-empty and not "." or "..": names may become
+     * file names in tools */
+    for (const char *c = s; *c;) {
+        const char *e = strchr(c, '/');
+        size_t l = e ? (size_t)(e - c) : strlen(c);
+        if (l == 0 || (l == 1 && c[0] == '.') || (l == 2 && c[0] == '.' && c[1] == '.'))
+            return 0;
+        if (!e)
+            break;
+        c = e + 1;
+        if (!*c)
+            return 0;
+    }
     return 1;
 }
 

@@ -343,9 +343,9 @@ int json_str(const struct jdoc *d, const struct jnode *s, char *buf, size_t bufl
     const char *in = d->text + s->off;
     size_t o = 0;
     for (uint32_t i = 0; i < s->len;) {
-        if (buflen - o < 5)
-            return -1;
         char c = in[i];
+        if (o + (c == '\\' ? 4 : 1) >= buflen) /* room for the longest UTF-8 and the NUL */
+            return -1;
         if (c != '\\') {
             buf[o++] = c;
             i++;

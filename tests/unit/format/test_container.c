@@ -1,0 +1,480 @@
+/* test_container.c - round trips through the writer and the reader:
+ * config, images, sections, boot blobs, dedupe, determinism, copy by
+ * digest (the suspend path), export, atomic replacement. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fmt_test.h"
+
+static int setup(void **state)
+{
+    *state = tmpdir_make();
+    return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    tmpdir_remove(*state);
+    return 0;
+}
+
+static vmp_reader *open_ok(const char *path)
+{
+    vmp_reader *r;
+    assert_int_equal(vmp_reader_create(&r), 0);
+    int rc = vmp_reader_open(r, path);
+    if (rc)
+        fail_msg("open %s: %s", path, vmp_reader_errmsg(r));
+    return r;
+}
+
+static void write_sample(const char *path, uint32_t variant)
+{
+    char err[512];
+    int rc = sample_write(path, variant, err, sizeof err);
+    if (rc)
+        fail_msg("sample_write: %s (%s)", err, vmp_strerror(rc));
+}
+
+static void test_container_roundtrip_config(void **state)
+{
+    const char *p = tpath(*state, "a.vmpack");
+    write_sample(p, 0);
+    vmp_reader *r = open_ok(p);
+    struct vmp_config want;
+    sample_config(&want);
+    const struct vmp_config *c = vmp_reader_config(r);
+    assert_int_equal(c->format_version, VMP_FORMAT_VERSION);
+    assert_int_equal(c->power, VMP_POWER_SUSPENDED);
+    assert_int_equal(c->mem_bytes, SAMPLE_MEM_BYTES);
+    assert_string_equal(c->cmdline, want.cmdline);
+    assert_string_equal(c->cpu.name, want.cpu.name);
+    assert_int_equal(c->cpu.nleaves, want.cpu.nleaves);
+    assert_memory_equal(c->cpu.leaves, want.cpu.leaves, want.cpu.nleaves * sizeof want.cpu.leaves[0]);
+    assert_int_equal(c->ndevices, 2);
+    assert_string_equal(c->devices[1].kind, "virtio-blk");
+    assert_string_equal(c->devices[1].id, "vda");
+    assert_string_equal(c->devices[1].image, "root");
+    assert_string_equal(c->devices[0].image, "");
+    vmp_reader_destroy(r);
+}
+
+static void test_container_roundtrip_images(void **state)
+{
+    const char *p = tpath(*state, "a.vmpack");
+    write_sample(p, 0);
+    vmp_reader *r = open_ok(p);
+    assert_int_equal(vmp_reader_image_count(r), 2);
+    unsigned disk, ram;
+    assert_int_equal(vmp_reader_image_find(r, "root", &disk), 0);
+    assert_int_equal(vmp_reader_image_find(r, "ram", &ram), 0);
+    assert_int_equal(vmp_reader_image_find(r, "nope", &ram), VMP_ERR_NOT_FOUND);
+    struct vmp_image_info in;
+    assert_int_equal(vmp_reader_image_info(r, disk, &in), 0);
+    assert_int_equal(in.size_bytes, SAMPLE_DISK_BYTES);
+    assert_int_equal(in.chunk_bytes, SAMPLE_DISK_CHUNK);
+    assert_int_equal(in.nchunks, 9);
+    assert_int_equal(in.stored_chunks, 7); /* chunks 1 and 5 are zero */
+    uint8_t *want = malloc(SAMPLE_MEM_BYTES), *got = malloc(SAMPLE_MEM_BYTES);
+    sample_disk(want, 0);
+    for (uint64_t i = 0; i < 9; i++) {
+        size_t n;
+        memset(got, 0xaa, SAMPLE_DISK_CHUNK);
+        assert_int_equal(vmp_reader_read_chunk(r, disk, i, got, SAMPLE_DISK_CHUNK, &n), 0);
+        assert_int_equal(n, i == 8 ? SAMPLE_DISK_CHUNK - 1000 : SAMPLE_DISK_CHUNK);
+        assert_memory_equal(got, want + i * SAMPLE_DISK_CHUNK, n);
+        struct vmp_chunk_info ci;
+        assert_int_equal(vmp_reader_chunk_info(r, disk, i, &ci), 0);
+        assert_int_equal(ci.zero, i == 1 || i == 5);
+    }
+    /* a buffer too small for the chunk is refused, not overrun */
+    assert_int_equal(vmp_reader_read_chunk(r, disk, 0, got, 100, NULL), VMP_ERR_INVALID);
+    assert_int_equal(vmp_reader_read_chunk(r, disk, 9, got, SAMPLE_DISK_CHUNK, NULL), VMP_ERR_NOT_FOUND);
+    assert_int_equal(vmp_reader_image_info(r, ram, &in), 0);
+    assert_int_equal(in.kind, VMP_IMAGE_RAM);
+    assert_int_equal(in.chunk_bytes, VMP_RAM_CHUNK_DEFAULT);
+    sample_ram(want);
+    for (uint64_t i = 0; i < in.nchunks; i++)
+        assert_int_equal(vmp_reader_read_chunk(r, ram, i, got + i * in.chunk_bytes, in.chunk_bytes, NULL), 0);
+    assert_memory_equal(got, want, SAMPLE_MEM_BYTES);
+    struct vmp_image_stats st;
+    assert_int_equal(vmp_reader_image_stats(r, ram, &st), 0);
+    assert_int_equal(st.chunks_total, 4);
+    assert_int_equal(st.chunks_zero, 1);
+    assert_int_equal(st.chunks_stored, 3);
+    assert_int_equal(vmp_reader_verify(r, NULL, NULL, NULL), 0);
+    free(want);
+    free(got);
+    vmp_reader_destroy(r);
+}
+
+static void test_container_roundtrip_sections_and_boot(void **state)
+{
+    const char *p = tpath(*state, "a.vmpack");
+    write_sample(p, 0);
+    vmp_reader *r = open_ok(p);
+    assert_int_equal(vmp_reader_section_count(r), 2);
+    unsigned s;
+    assert_int_equal(vmp_reader_section_find(r, VMP_X86_SECTION_ID, &s), 0);
+    struct vmp_section_info si;
+    assert_int_equal(vmp_reader_section_info(r, s, &si), 0);
+    assert_int_equal(si.version, 1);
+    assert_int_equal(si.flags, VMP_SECTION_REQUIRED);
+    void *data;
+    size_t len;
+    assert_int_equal(vmp_reader_section_read(r, s, &data, &len), 0);
+    struct vmp_x86_state want, got;
+    sample_cpu(&want);
+    char err[256];
+    assert_int_equal(vmp_x86_state_decode(data, len, si.version, &got, err, sizeof err), 0);
+    assert_memory_equal(&got, &want, sizeof got);
+    free(data);
+    assert_int_equal(vmp_reader_section_find(r, "dev/uart16550/com1", &s), 0);
+    assert_int_equal(vmp_reader_section_info(r, s, &si), 0);
+    assert_int_equal(si.flags, 0);
+    assert_int_equal(vmp_reader_section_read(r, s, &data, &len), 0);
+    assert_int_equal(len, sizeof "uart state v1");
+    assert_string_equal(data, "uart state v1");
+    free(data);
+    int present;
+    uint64_t size;
+    assert_int_equal(vmp_reader_boot_info(r, VMP_BOOT_KERNEL, &present, &size, NULL), 0);
+    assert_int_equal(present, 1);
+    assert_int_equal(vmp_reader_boot_read(r, VMP_BOOT_INITRD, &data, &len), 0);
+    assert_string_equal(data, "INITRD cpio stand-in");
+    free(data);
+    vmp_reader_destroy(r);
+}
+
+static void test_container_dedupe_identical_chunks_stored_once(void **state)
+{
+    const char *p = tpath(*state, "a.vmpack");
+    write_sample(p, 0);
+    vmp_reader *r = open_ok(p);
+    struct vmp_image_stats st;
+    assert_int_equal(vmp_reader_image_stats(r, 0, &st), 0);
+    assert_int_equal(st.chunks_total, 9);
+    assert_int_equal(st.chunks_zero, 2);
+    assert_int_equal(st.chunks_stored, 7);
+    assert_int_equal(st.chunks_dedup, 1); /* chunk 2 == chunk 0 */
+    struct vmp_chunk_info a, b;
+    vmp_reader_chunk_info(r, 0, 0, &a);
+    vmp_reader_chunk_info(r, 0, 2, &b);
+    assert_memory_equal(a.cdigest, b.cdigest, 32);
+    assert_true(st.bytes_compressed < st.bytes_uncompressed);
+    vmp_reader_destroy(r);
+}
+
+/* Every blob digest of a container, sorted, for set comparisons. */
+static size_t all_blobs(const char *path, uint8_t (*out)[32], size_t max)
+{
+    struct tedit t;
+    assert_int_equal(tedit_load(&t, path), 0);
+    size_t n = 0;
+    for (size_t i = 0; i < t.n && n < max; i++) {
+        const char *nm = t.m[i].name;
+        if (strncmp(nm, "blobs/sha256/", 13) || strlen(nm) != 77)
+            continue;
+        for (int k = 0; k < 32; k++) {
+            unsigned v;
+            sscanf(nm + 13 + 2 * k, "%2x", &v);
+            out[n][k] = (uint8_t)v;
+        }
+        n++;
+    }
+    tedit_free(&t);
+    return n;
+}
+
+static int has(uint8_t (*set)[32], size_t n, const uint8_t *d)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!memcmp(set[i], d, 32))
+            return 1;
+    return 0;
+}
+
+static void test_container_differ_in_one_chunk_share_other_blobs(void **state)
+{
+    const char *pa = tpath(*state, "a.vmpack"), *pb = tpath(*state, "b.vmpack");
+    write_sample(pa, 0);
+    write_sample(pb, 1);
+    vmp_reader *a = open_ok(pa), *b = open_ok(pb);
+    /* exactly chunk 4 of the disk differs */
+    for (uint64_t i = 0; i < 9; i++) {
+        struct vmp_chunk_info ca, cb;
+        vmp_reader_chunk_info(a, 0, i, &ca);
+        vmp_reader_chunk_info(b, 0, i, &cb);
+        if (i == 4)
+            assert_memory_not_equal(ca.cdigest, cb.cdigest, 32);
+        else
+            assert_memory_equal(ca.cdigest, cb.cdigest, 32);
+    }
+    /* every blob other than that chunk, the disk's index, config and
+     * manifest is shared */
+    static uint8_t sa[64][32], sb[64][32];
+    size_t na = all_blobs(pa, sa, 64), nb = all_blobs(pb, sb, 64);
+    assert_int_equal(na, nb);
+    size_t only_a = 0;
+    for (size_t i = 0; i < na; i++)
+        only_a += !has(sb, nb, sa[i]);
+    assert_int_equal(only_a, 4);
+    vmp_reader_destroy(a);
+    vmp_reader_destroy(b);
+}
+
+static void test_container_deterministic_same_input_same_bytes(void **state)
+{
+    const char *pa = tpath(*state, "a.vmpack"), *pb = tpath(*state, "b.vmpack");
+    write_sample(pa, 3);
+    write_sample(pb, 3);
+    size_t la, lb;
+    uint8_t *a = file_read(pa, &la), *b = file_read(pb, &lb);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(la, lb);
+    assert_memory_equal(a, b, la);
+    free(a);
+    free(b);
+}
+
+/* The suspend path: RAM and disk copied by digest from an open reader,
+ * a few chunks overridden. */
+static void test_container_copy_image_then_override(void **state)
+{
+    const char *pa = tpath(*state, "a.vmpack"), *pb = tpath(*state, "b.vmpack");
+    write_sample(pa, 0);
+    vmp_reader *src = open_ok(pa);
+    vmp_writer *w;
+    assert_int_equal(vmp_writer_create(&w), 0);
+    assert_int_equal(vmp_writer_open(w, pb), 0);
+    assert_int_equal(vmp_writer_set_config(w, vmp_reader_config(src)), 0);
+    unsigned id;
+    struct vmp_image_desc dd = {"root", VMP_IMAGE_DISK, 0, SAMPLE_DISK_BYTES, SAMPLE_DISK_CHUNK};
+    assert_int_equal(vmp_writer_image_begin(w, &dd, &id), 0);
+    assert_int_equal(vmp_writer_image_copy_image(w, id, src, 0), 0);
+    uint8_t buf[SAMPLE_DISK_CHUNK];
+    memset(buf, 'Z', sizeof buf);
+    assert_int_equal(vmp_writer_image_put_chunk(w, id, 3, buf, sizeof buf), 0);
+    memset(buf, 0, sizeof buf);
+    assert_int_equal(vmp_writer_image_put_chunk(w, id, 0, buf, sizeof buf), 0); /* now zero */
+    assert_int_equal(vmp_writer_image_end(w, id), 0);
+    struct vmp_image_desc rd = {"ram", VMP_IMAGE_RAM, 0, SAMPLE_MEM_BYTES, 0};
+    assert_int_equal(vmp_writer_image_begin(w, &rd, &id), 0);
+    for (uint64_t i = 0; i < 4; i++)
+        assert_int_equal(vmp_writer_image_copy_chunk(w, id, i, src, 1, 3 - i), 0); /* reversed */
+    assert_int_equal(vmp_writer_image_end(w, id), 0);
+    void *sec;
+    size_t slen;
+    unsigned s;
+    assert_int_equal(vmp_reader_section_find(src, VMP_X86_SECTION_ID, &s), 0);
+    assert_int_equal(vmp_reader_section_read(src, s, &sec, &slen), 0);
+    assert_int_equal(vmp_writer_add_section(w, VMP_X86_SECTION_ID, 1, VMP_SECTION_REQUIRED, sec, slen), 0);
+    free(sec);
+    if (vmp_writer_commit(w, NULL))
+        fail_msg("commit: %s", vmp_writer_errmsg(w));
+    vmp_writer_destroy(w);
+
+    vmp_reader *r = open_ok(pb);
+    assert_int_equal(vmp_reader_verify(r, NULL, NULL, NULL), 0);
+    uint8_t want[SAMPLE_DISK_BYTES];
+    sample_disk(want, 0);
+    memset(want + 3 * SAMPLE_DISK_CHUNK, 'Z', SAMPLE_DISK_CHUNK);
+    memset(want, 0, SAMPLE_DISK_CHUNK);
+    for (uint64_t i = 0; i < 9; i++) {
+        size_t n;
+        assert_int_equal(vmp_reader_read_chunk(r, 0, i, buf, sizeof buf, &n), 0);
+        assert_memory_equal(buf, want + i * SAMPLE_DISK_CHUNK, n);
+        struct vmp_chunk_info ca, cb;
+        vmp_reader_chunk_info(src, 0, i, &ca);
+        vmp_reader_chunk_info(r, 0, i, &cb);
+        if (i != 0 && i != 3)
+            assert_memory_equal(ca.cdigest, cb.cdigest, 32); /* copied, not recompressed */
+    }
+    for (uint64_t i = 0; i < 4; i++) {
+        struct vmp_chunk_info ca, cb;
+        vmp_reader_chunk_info(src, 1, 3 - i, &ca);
+        vmp_reader_chunk_info(r, 1, i, &cb);
+        assert_int_equal(ca.zero, cb.zero);
+        assert_memory_equal(ca.cdigest, cb.cdigest, 32);
+    }
+    vmp_reader_destroy(r);
+    vmp_reader_destroy(src);
+}
+
+struct pattern {
+    uint64_t calls;
+};
+
+static int pattern_source(void *ctx, uint64_t idx, void *buf, size_t len)
+{
+    struct pattern *p = ctx;
+    p->calls++;
+    memset(buf, idx % 3 ? (int)(idx & 0xff) : 0, len);
+    return 0;
+}
+
+static void test_container_image_from_callback_and_fd_export(void **state)
+{
+    const char *p = tpath(*state, "c.vmpack"), *raw = tpath(*state, "disk.raw"),
+               *out = tpath(*state, "out.raw");
+    uint64_t size = 20 * 4096 + 123;
+    vmp_writer *w;
+    assert_int_equal(vmp_writer_create(&w), 0);
+    assert_int_equal(vmp_writer_open(w, p), 0);
+    struct vmp_config c;
+    sample_config(&c);
+    c.power = VMP_POWER_OFF;
+    c.ndevices = 0;
+    assert_int_equal(vmp_writer_set_config(w, &c), 0);
+    struct pattern pat = {0};
+    struct vmp_image_desc d1 = {"cb", VMP_IMAGE_DISK, VMP_IMAGE_READ_ONLY, size, 4096};
+    assert_int_equal(vmp_writer_add_image_cb(w, &d1, pattern_source, &pat), 0);
+    assert_int_equal(pat.calls, 21);
+    /* the same bytes from a file descriptor */
+    uint8_t *img = calloc(1, size);
+    for (uint64_t i = 0; i < 21; i++)
+        pattern_source(&pat, i, img + i * 4096, i == 20 ? 123 : 4096);
+    assert_int_equal(file_write(raw, img, size), 0);
+    int fd = open(raw, O_RDONLY);
+    struct vmp_image_desc d2 = {"fd", VMP_IMAGE_DISK, 0, size, 4096};
+    assert_int_equal(vmp_writer_add_image_fd(w, &d2, fd), 0);
+    close(fd);
+    /* a short file is an error that names the image */
+    fd = open(raw, O_RDONLY);
+    struct vmp_image_desc d3 = {"short", VMP_IMAGE_DISK, 0, size + 4096, 4096};
+    assert_int_equal(vmp_writer_add_image_fd(w, &d3, fd), VMP_ERR_IO);
+    assert_non_null(strstr(vmp_writer_errmsg(w), "short"));
+    close(fd);
+    vmp_writer_destroy(w);
+    /* the failed writer left no file and no temporary file behind */
+    assert_int_not_equal(access(p, F_OK), 0);
+
+    assert_int_equal(vmp_writer_create(&w), 0);
+    assert_int_equal(vmp_writer_open(w, p), 0);
+    assert_int_equal(vmp_writer_set_config(w, &c), 0);
+    assert_int_equal(vmp_writer_add_image_cb(w, &d1, pattern_source, &pat), 0);
+    fd = open(raw, O_RDONLY);
+    assert_int_equal(vmp_writer_add_image_fd(w, &d2, fd), 0);
+    close(fd);
+    struct vmp_image_stats st;
+    assert_int_equal(vmp_writer_image_stats(w, 1, &st), 0);
+    assert_int_equal(st.chunks_dedup, st.chunks_stored); /* all already stored by "cb" */
+    assert_int_equal(st.bytes_compressed, 0);
+    assert_int_equal(vmp_writer_commit(w, NULL), 0);
+    vmp_writer_destroy(w);
+
+    vmp_reader *r = open_ok(p);
+    struct vmp_image_info in;
+    vmp_reader_image_info(r, 0, &in);
+    assert_int_equal(in.flags, VMP_IMAGE_READ_ONLY);
+    for (unsigned im = 0; im < 2; im++) {
+        fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        assert_int_equal(vmp_reader_export_image_fd(r, im, fd, im ? VMP_EXPORT_SPARSE : 0), 0);
+        close(fd);
+        size_t n;
+        uint8_t *got = file_read(out, &n);
+        assert_int_equal(n, size);
+        assert_memory_equal(got, img, size);
+        free(got);
+    }
+    vmp_reader_destroy(r);
+    free(img);
+}
+
+static void test_container_commit_replaces_atomically(void **state)
+{
+    const char *p = tpath(*state, "a.vmpack");
+    assert_int_equal(file_write(p, "old content", 11), 0);
+    chmod(p, 0640);
+    /* a writer that never commits leaves the old file as it was */
+    vmp_writer *w;
+    assert_int_equal(vmp_writer_create(&w), 0);
+    assert_int_equal(vmp_writer_open(w, p), 0);
+    struct vmp_config c;
+    sample_config(&c);
+    assert_int_equal(vmp_writer_set_config(w, &c), 0);
+    vmp_writer_destroy(w);
+    size_t n;
+    uint8_t *b = file_read(p, &n);
+    assert_int_equal(n, 11);
+    free(b);
+    /* a suspended container without RAM is refused at commit */
+    assert_int_equal(vmp_writer_create(&w), 0);
+    assert_int_equal(vmp_writer_open(w, p), 0);
+    assert_int_equal(vmp_writer_set_config(w, &c), 0);
+    assert_int_equal(vmp_writer_commit(w, NULL), VMP_ERR_INVALID);
+    assert_int_equal(vmp_writer_commit(w, NULL), VMP_ERR_STATE); /* spent */
+    vmp_writer_destroy(w);
+    write_sample(p, 0);
+    struct stat sb;
+    assert_int_equal(stat(p, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0640); /* the target's mode is kept */
+    /* nothing but the target is left in the folder */
+    DIR *d = opendir(*state);
+    struct dirent *e;
+    int files = 0;
+    while ((e = readdir(d)))
+        files += e->d_name[0] != '.' || strstr(e->d_name, ".tmp-") != NULL;
+    closedir(d);
+    assert_int_equal(files, 1);
+    vmp_writer_destroy(NULL);
+    vmp_reader_destroy(NULL);
+}
+
+static void test_container_writer_refuses_bad_calls(void **state)
+{
+    const char *p = tpath(*state, "a.vmpack");
+    vmp_writer *w;
+    assert_int_equal(vmp_writer_create(&w), 0);
+    struct vmp_config c;
+    sample_config(&c);
+    assert_int_equal(vmp_writer_set_config(w, &c), VMP_ERR_STATE); /* not open */
+    assert_int_equal(vmp_writer_open(w, p), 0);
+    c.mem_bytes = 4097;
+    assert_int_equal(vmp_writer_set_config(w, &c), VMP_ERR_INVALID);
+    unsigned id;
+    struct vmp_image_desc bad = {"../x", VMP_IMAGE_DISK, 0, 4096, 4096};
+    assert_int_equal(vmp_writer_image_begin(w, &bad, &id), VMP_ERR_INVALID);
+    struct vmp_image_desc odd = {"d", VMP_IMAGE_DISK, 0, 4096, 5000};
+    assert_int_equal(vmp_writer_image_begin(w, &odd, &id), VMP_ERR_INVALID);
+    struct vmp_image_desc big = {"d", VMP_IMAGE_DISK, 0, VMP_IMAGE_MAX_BYTES + 1, 0};
+    assert_int_equal(vmp_writer_image_begin(w, &big, &id), VMP_ERR_LIMIT);
+    struct vmp_image_desc ok = {"d", VMP_IMAGE_DISK, 0, 8192, 4096};
+    assert_int_equal(vmp_writer_image_begin(w, &ok, &id), 0);
+    uint8_t buf[4096] = {1};
+    assert_int_equal(vmp_writer_image_put_chunk(w, id, 2, buf, 4096), VMP_ERR_INVALID);
+    assert_int_equal(vmp_writer_image_put_chunk(w, id, 0, buf, 100), VMP_ERR_INVALID);
+    assert_int_equal(vmp_writer_image_put_chunk(w, id, 1, buf, 4096), 0);
+    assert_int_equal(vmp_writer_image_put_chunk(w, id, 1, buf, 4096), 0);
+    assert_int_equal(vmp_writer_image_end(w, id), VMP_ERR_STATE); /* chunk 1 twice */
+    vmp_writer_destroy(w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_container_roundtrip_config, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_container_roundtrip_images, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_container_roundtrip_sections_and_boot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_container_dedupe_identical_chunks_stored_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_container_differ_in_one_chunk_share_other_blobs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_container_deterministic_same_input_same_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_container_copy_image_then_override, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_container_image_from_callback_and_fd_export, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_container_commit_replaces_atomically, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_container_writer_refuses_bad_calls, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
