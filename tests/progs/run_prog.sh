@@ -3,7 +3,7 @@
 # and under x86run; fail unless stdout, stderr and the exit status are the
 # same. An argument @TMP@ becomes a fresh empty directory for each run.
 # Lines that x86run itself writes to stderr (prefix "x86run:") are dropped
-# before comparing.
+# before comparing. X86RUN_FLAGS (e.g. "--cpu i686") are passed to x86run.
 set -u
 x86run=$1
 shift
@@ -22,7 +22,8 @@ run() { # tag cmd...
 }
 
 run native "$@"
-run x86run "$x86run" "$@"
+# shellcheck disable=SC2086
+run x86run "$x86run" ${X86RUN_FLAGS:-} "$@"
 grep -v '^x86run:' "$work/x86run.err" >"$work/x86run.err.f" || true
 # A path of the temporary directory may appear in messages: normalise it.
 sed -i "s#$work/x86run.tmp#@TMP@#g" "$work/x86run.out" "$work/x86run.err.f"
