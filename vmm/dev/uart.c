@@ -11,9 +11,10 @@
  * TEMT set) and the THR-empty interrupt is raised right after the write.
  * Leaves out: baud rate timing, parity/framing/break errors (nothing on
  * the host side produces them), and the four-character receive timeout
- * (data below the trigger level reports a character timeout at once). The
- * IRQ output is not gated by MCR OUT2, as on QEMU's and kvmtool's UARTs
- * (Linux sets OUT2 anyway; bare guests need not).
+ * (data below the trigger level reports a character timeout at once).
+ * IRQ: as on the PC, the line is driven only while MCR OUT2 is set and the
+ * UART is not in loopback (spec/machine.md 3.1); IIR shows the cause
+ * either way, which is what Linux's probes read.
  * Saves: section "dev.uart" (spec/devices.md 5).
  * Source: TI/National PC16550D datasheet (SNLS378).
  */
@@ -66,9 +67,15 @@ static uint8_t uart_iir(const struct uart *u)
     return IIR_NONE;
 }
 
+static int uart_irq_wanted(const struct uart *u)
+{
+    /* PC wiring: OUT2 enables the IRQ buffer; loopback forces OUT2 off */
+    return uart_iir(u) != IIR_NONE && (u->mcr & (MCR_OUT2 | MCR_LOOP)) == MCR_OUT2;
+}
+
 static void uart_update(struct uart *u)
 {
-    int level = uart_iir(u) != IIR_NONE;
+    int level = uart_irq_wanted(u);
     if (level != u->irq_level) {
         u->irq_level = (uint8_t)level;
         dev_irq_set(&u->irq, level);
@@ -314,7 +321,7 @@ int uart_restore(struct uart *uart, struct dev_sec_reader *r)
     if (dev_sec_end(r))
         return r->status;
     *uart = n;
-    uart->irq_level = uart_iir(uart) != IIR_NONE;
+    uart->irq_level = (uint8_t)uart_irq_wanted(uart);
     dev_irq_set(&uart->irq, uart->irq_level);
     return DEV_OK;
 }

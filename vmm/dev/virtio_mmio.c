@@ -8,9 +8,10 @@
  * and the device reset of 2.4.
  * Leaves out: shared memory regions (SHMLen reads as all ones: none) and
  * VIRTIO_F_RING_RESET (QueueReset reads 0), the legacy version 1 layout.
- * Interrupt: the line is high while InterruptStatus is non-zero; each new
- * cause lowers and raises it again, so an edge-triggered PIC input sees an
- * edge for every notification.
+ * Interrupt: the line is high while InterruptStatus is non-zero
+ * (spec/machine.md 3.2): the edge-triggered PIC input latches its rising
+ * edge; a new event while the status is still non-zero makes no new edge,
+ * since the driver acks and then processes every queue.
  * Requests are completed synchronously inside the QueueNotify write, so a
  * suspend never finds a request in flight.
  * Saves: section "dev.virtio-<name><n>" (spec/devices.md 7): transport,
@@ -58,12 +59,10 @@ struct virtio_mmio {
     char last_error[120];
 };
 
-static void vmm_irq_update(struct virtio_mmio *vm, int new_cause)
+static void vmm_irq_update(struct virtio_mmio *vm)
 {
     int level = vm->int_status != 0;
-    if (level && vm->irq_level && new_cause)
-        dev_irq_set(&vm->irq, 0);
-    if (level != vm->irq_level || new_cause)
+    if (level != vm->irq_level)
         dev_irq_set(&vm->irq, level);
     vm->irq_level = level;
 }
@@ -71,7 +70,7 @@ static void vmm_irq_update(struct virtio_mmio *vm, int new_cause)
 static void vmm_interrupt(struct virtio_mmio *vm, uint32_t cause)
 {
     vm->int_status |= cause;
-    vmm_irq_update(vm, 1);
+    vmm_irq_update(vm);
 }
 
 void virtio_mmio_guest_error(struct virtio_mmio *vm, const char *why)
@@ -95,7 +94,7 @@ static void vmm_reset(struct virtio_mmio *vm)
     vm->queue_sel = 0;
     vm->int_status = 0;
     memset(vm->vq, 0, sizeof(vm->vq));
-    vmm_irq_update(vm, 0);
+    vmm_irq_update(vm);
     if (vm->ops->reset)
         vm->ops->reset(vm->opaque);
 }
@@ -242,7 +241,7 @@ static void vmm_write(void *opaque, uint32_t offset, unsigned size_bytes, uint32
         break;
     case R_INTERRUPT_ACK:
         vm->int_status &= ~value;
-        vmm_irq_update(vm, 0);
+        vmm_irq_update(vm);
         break;
     case R_STATUS:
         vmm_set_status(vm, value);
@@ -431,6 +430,6 @@ int virtio_mmio_restore(struct virtio_mmio *vm, struct dev_sec_reader *r)
     n.irq_level = 0;
     *vm = n;
     dev_irq_set(&vm->irq, 0);
-    vmm_irq_update(vm, 0);
+    vmm_irq_update(vm);
     return DEV_OK;
 }

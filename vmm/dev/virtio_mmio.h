@@ -6,9 +6,8 @@
  *   1. A device's create() (virtio_blk_create, ...) builds its transport;
  *      <device>_transport() returns it.
  *   2. Map virtio_mmio_io_ops with that transport as opaque over a window
- *      of VIRTIO_MMIO_WINDOW bytes (e.g. at 0xD0000000 + 0x200 * n), and
- *      tell Linux with "virtio_mmio.device=512@0xd0000000:5" on its
- *      command line (size@base:irq).
+ *      of VIRTIO_MMIO_WINDOW bytes: the slots and IRQs of spec/machine.md
+ *      3.2 (the guest learns them from the DSDT).
  *   3. Requests are handled synchronously inside the QueueNotify write, so
  *      no request is ever half done: suspend may save at any point between
  *      two calls.

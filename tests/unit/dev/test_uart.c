@@ -34,6 +34,7 @@ static struct uart *mk(void)
     out_len = 0;
     struct uart *u = uart_create(&irq, fake_tx, NULL);
     assert_non_null(u);
+    uart_io_ops.write(u, 4, 1, 0x08); /* OUT2: the PC's IRQ enable */
     return u;
 }
 
@@ -89,7 +90,7 @@ static void test_uart_interrupt_priorities(void **state)
     /* line status beats data: an overrun */
     outb(u, 1, 0x07);
     uart_rx_push(u, &b, 1);
-    outb(u, 4, 0x10); /* loopback: a THR write overruns the full holding register */
+    outb(u, 4, 0x18); /* loopback: a THR write overruns the full holding register */
     outb(u, 0, 'r');
     assert_int_equal(inb(u, 2), 0x06);
     assert_int_equal(inb(u, 5) & 0x03, 0x03);
@@ -100,10 +101,27 @@ static void test_uart_interrupt_priorities(void **state)
     inb(u, 6);
     outb(u, 1, 0x08);
     assert_int_equal(inb(u, 2), 0x01);
-    outb(u, 4, 0x11); /* DTR in loopback -> DSR changes */
+    outb(u, 4, 0x19); /* DTR in loopback -> DSR changes */
     assert_int_equal(inb(u, 2), 0x00);
-    assert_int_equal(inb(u, 6), 0x22); /* DSR, DDSR */
+    assert_int_equal(inb(u, 6), 0xA2); /* DCD (OUT2), DSR, DDSR */
     assert_int_equal(inb(u, 2), 0x01);
+    uart_destroy(u);
+}
+
+static void test_uart_out2_gates_irq(void **state)
+{
+    (void)state;
+    struct uart *u = mk();
+    outb(u, 1, 0x02);
+    assert_int_equal(level, 1);
+    outb(u, 4, 0x00); /* OUT2 off: the line drops, the cause stays */
+    assert_int_equal(level, 0);
+    outb(u, 4, 0x18); /* loopback forces OUT2 off */
+    assert_int_equal(level, 0);
+    outb(u, 4, 0x08);
+    assert_int_equal(level, 1);
+    assert_int_equal(inb(u, 2), 0x02);
+    assert_int_equal(level, 0);
     uart_destroy(u);
 }
 
@@ -225,6 +243,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_uart_thr_and_lsr),
         cmocka_unit_test(test_uart_interrupt_priorities),
+        cmocka_unit_test(test_uart_out2_gates_irq),
         cmocka_unit_test(test_uart_fifo_trigger),
         cmocka_unit_test(test_uart_linux_autoconfig),
         cmocka_unit_test(test_uart_scratch_and_dlab),

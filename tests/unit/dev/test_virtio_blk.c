@@ -157,6 +157,10 @@ static void test_virtio_blk_read_write(void **state)
     assert_int_equal(len, 1);
     assert_memory_equal(blk_mem_data(f->disk) + 5 * 512, f->d.ram.host + DATA, 1024);
     assert_int_equal(f->d.irq_level, 1);
+    assert_int_equal(f->d.irq_edges, 1);
+    /* spec/machine.md 3.2: no new edge while InterruptStatus is set */
+    assert_int_equal(request(f, VIRTIO_BLK_T_FLUSH, 0, 0, NULL), VIRTIO_BLK_S_OK);
+    assert_int_equal(f->d.irq_edges, 1);
     assert_int_equal(fd_rd(&f->d, 0x060), 1);
     fd_wr(&f->d, 0x064, 1);
     assert_int_equal(f->d.irq_level, 0);
