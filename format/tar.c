@@ -257,8 +257,11 @@ int tar_index(int fd, uint64_t file_size, struct tar_member **out, size_t *nout,
             goto out;
         }
         uint64_t next = data + ((size + 511) & ~(uint64_t)511);
-        if (next > file_size)
-            next = file_size; /* a missing final pad is tolerated; the data is all there */
+        if (next > file_size) {
+            rc = fmt_err(msg, VMP_ERR_TRUNCATED, "tar member %s at 0x%llx: file ends inside its padding",
+                         name, (unsigned long long)off);
+            goto out;
+        }
         if (!in_pax)
             first_hdr = off;
         if (type == 'x' || type == 'g') {
