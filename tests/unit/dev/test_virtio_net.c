@@ -147,6 +147,22 @@ static void test_virtio_net_arp_reply(void **state)
     arp_exchange(f);
 }
 
+/* Run the board's poll loop until a frame reaches the guest. */
+static const uint8_t *pump(struct fixture *f, uint32_t *len)
+{
+    const uint8_t *r = NULL;
+    for (int round = 0; round < 50 && !r; round++) {
+        struct pollfd fds[64];
+        int timeout = 100;
+        size_t nf = virtio_net_poll_fill(f->net, fds, 64, &timeout);
+        assert_true(nf <= 64);
+        int rc = poll(fds, nf, 100);
+        virtio_net_poll_process(f->net, fds, nf, rc < 0);
+        r = recv_frame(f, len);
+    }
+    return r;
+}
+
 static uint16_t ip_checksum(const uint8_t *p, size_t n)
 {
     uint32_t s = 0;
@@ -213,23 +229,49 @@ static void test_virtio_net_udp_to_host_and_back(void **state)
     /* reply; slirp picks it up in the board's poll loop */
     const char reply[] = "hello guest";
     assert_int_equal(sendto(s, reply, sizeof(reply), 0, (struct sockaddr *)&from, fl), sizeof(reply));
-    const uint8_t *r = NULL;
     uint32_t len = 0;
-    for (int round = 0; round < 50 && !r; round++) {
-        struct pollfd fds[64];
-        int timeout = 100;
-        size_t nf = virtio_net_poll_fill(f->net, fds, 64, &timeout);
-        assert_true(nf <= 64);
-        int rc = poll(fds, nf, 100);
-        virtio_net_poll_process(f->net, fds, nf, rc < 0);
-        r = recv_frame(f, &len);
-    }
+    const uint8_t *r = pump(f, &len);
     assert_non_null(r);
     assert_int_equal(r[12], 0x08);
     assert_int_equal(r[13], 0x00);
     const uint8_t *rudp = r + 14 + (r[14] & 0x0F) * 4;
     assert_int_equal(rudp[2] << 8 | rudp[3], 5555);
     assert_memory_equal(rudp + 8, reply, sizeof(reply));
+    close(s);
+}
+
+static void test_virtio_net_hostfwd_udp(void **state)
+{
+    struct fixture *f = *state;
+    bring_up(f);
+    arp_exchange(f);
+    /* find a free host port, then forward it to guest port 7777 */
+    int probe = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(probe, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    socklen_t sl = sizeof(sa);
+    getsockname(probe, (struct sockaddr *)&sa, &sl);
+    close(probe);
+    uint16_t port = ntohs(sa.sin_port);
+    assert_int_equal(virtio_net_hostfwd(f->net, 1, port, 7777), 0);
+
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    const char msg[] = "to the guest";
+    assert_int_equal(sendto(s, msg, sizeof(msg), 0, (struct sockaddr *)&sa, sizeof(sa)), sizeof(msg));
+    uint32_t len = 0;
+    const uint8_t *r = pump(f, &len);
+    assert_non_null(r);
+    assert_memory_equal(r, guest_mac, 6);
+    const uint8_t *ip = r + 14;
+    uint8_t guest_ip[4];
+    inet_pton(AF_INET, "10.0.2.15", guest_ip);
+    assert_memory_equal(ip + 16, guest_ip, 4);
+    assert_int_equal(ip[9], 17);
+    const uint8_t *udp = ip + (ip[0] & 0x0F) * 4;
+    assert_int_equal(udp[2] << 8 | udp[3], 7777);
+    assert_memory_equal(udp + 8, msg, sizeof(msg));
     close(s);
 }
 
@@ -303,6 +345,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_virtio_net_arp_reply),
         T(test_virtio_net_udp_to_host_and_back),
+        T(test_virtio_net_hostfwd_udp),
         T(test_virtio_net_no_rx_buffer_drops),
         T(test_virtio_net_save_restore),
     };
