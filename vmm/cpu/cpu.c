@@ -33,6 +33,7 @@ _Static_assert(__builtin_offsetof(struct cpu_rt, seg_base) == RT_SEGBASE, "rt la
 _Static_assert(__builtin_offsetof(struct cpu_rt, eflags_virt) == RT_EFLAGS_VIRT, "rt layout");
 _Static_assert(__builtin_offsetof(struct cpu_rt, scratch) == RT_SCRATCH, "rt layout");
 _Static_assert(__builtin_offsetof(struct cpu_rt, entry) == RT_ENTRY, "rt layout");
+_Static_assert(__builtin_offsetof(struct cpu_rt, ibt) == RT_IBT, "rt layout");
 _Static_assert(__builtin_offsetof(struct cpu_rt, guest_fx) == RT_GUEST_FX, "rt layout");
 _Static_assert(__builtin_offsetof(struct cpu_rt, host_fx) == RT_HOST_FX, "rt layout");
 _Static_assert(__builtin_offsetof(struct cpu_rt, ibtc_key) == RT_IBTC_KEY, "rt layout");

@@ -28,6 +28,7 @@ xlat_enter:
     fxsave RT_HOST_FX(%r15)
     fxrstor RT_GUEST_FX(%r15)
     mov RT_VIEW(%r15), %r13
+    mov RT_IBT(%r15), %r12
     mov RT_EFLAGS(%r15), %eax
     push %rax
     popfq

@@ -52,6 +52,7 @@ struct xlat_block {
 #define XLAT_POLL_BYTES 7  /* the poll load that opens every block */
 
 #define TC_HASH_BITS 16
+#define TC_IBT_BYTES ((size_t)8 << 32)
 #define TC_MAX_BLOCKS (1u << 17)
 #define TC_MAX_MAPS (1u << 22)
 #define TC_BLOCK_MAX_BYTES 16384u /* worst case of one block; flush below it */
@@ -78,6 +79,8 @@ struct cpu {
     uint8_t *cc;
     size_t cc_bytes, cc_used;
     uint8_t *miss_stub;             /* indirect-lookup miss: exits XE_LOOKUP */
+    uint64_t *ibt;                  /* host entry by guest EIP (32 GiB, sparse) or NULL */
+    int ibt_used;
     struct xlat_block *blocks;
     uint32_t nblocks;
     int32_t *bhash;

@@ -5,9 +5,10 @@
  *
  * Register convention inside translated code (DESIGN.md, "The BT engine"):
  *   RAX..RDI  guest EAX..EDI, upper halves zero; RSP is the guest ESP
+ *   R12       the direct indirect-branch table (rt.ibt), if there is one
  *   R13       host address of the guest's linear 0 (the view base, 4 GiB aligned)
  *   R15       struct cpu_rt; the poll page is the page just below it
- *   R8-R12, R14  scratch; RFLAGS holds the guest's arithmetic flags and DF
+ *   R8-R11, R14  scratch; RFLAGS holds the guest's arithmetic flags and DF
  *   GS base   the view base, so gs:[r32] with 0x67 is a guest linear access
  *
  * The offsets are fixed numbers because the assembler and the emitter use
@@ -29,6 +30,7 @@
 #define RT_EFLAGS_VIRT 104  /* the EFLAGS bits the host does not hold (IF, AC, ID, bit 1) */
 #define RT_SCRATCH 108
 #define RT_ENTRY 112        /* host code xlat_enter jumps to */
+#define RT_IBT 120          /* uint64 host[2^32] by guest EIP, or 0 (tcache.c) */
 #define RT_GUEST_FX 128     /* 512-byte FXSAVE image of the guest */
 #define RT_HOST_FX 640      /* 512-byte FXSAVE image of the host C side */
 #define RT_IBTC_BITS 16
@@ -68,7 +70,7 @@ struct cpu_rt {
     uint32_t eflags_virt;
     uint32_t scratch;
     uint64_t entry;
-    uint8_t pad0[8];
+    uint64_t ibt;
     uint8_t guest_fx[512] __attribute__((aligned(16)));
     uint8_t host_fx[512] __attribute__((aligned(16)));
     uint32_t ibtc_key[RT_IBTC_N];

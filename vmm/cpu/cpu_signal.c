@@ -88,6 +88,13 @@ static void sig_handler(int sig, siginfo_t *si, void *ucv)
     struct cpu *cpu = sig_cpu;
     uint32_t eip = 0;
     struct xlat_block *b = NULL;
+    if (cpu && cpu->in_guest && g[REG_RIP] == 0 && sig == SIGSEGV && cpu->ibt) {
+        /* jmp [r12 + r14*8] read an empty entry: a lookup miss (tcache.c) */
+        cpu->rt->exit_eip = (uint32_t)g[REG_R14];
+        cpu->rt->reason = XE_LOOKUP;
+        g[REG_RIP] = (greg_t)(uintptr_t)xlat_exit;
+        return;
+    }
     if (cpu && cpu->in_guest)
         b = tc_find_pc(cpu, (const uint8_t *)g[REG_RIP], &eip);
     if (!b) {

@@ -4,9 +4,17 @@
  * indirect branches (in cpu_rt) and the host-pc -> guest-EIP search the
  * signal handler uses. When any part is full everything is flushed at once
  * (blocks are never freed one by one, so chained jumps never dangle).
+ *
+ * Indirect branches: where the host lets us reserve 32 GiB of address space
+ * (MAP_NORESERVE; only touched pages cost memory), ibt[] holds the host
+ * entry of every guest EIP that was an indirect target, so the lookup is a
+ * single `jmp [r12 + r14*8]`; an empty entry is 0, the jump to 0 faults
+ * and cpu_signal.c turns that into XE_LOOKUP. Otherwise a 64 Ki-entry hash
+ * in cpu_rt is probed inline (xlat.c, x_ind_jump).
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mman.h>
 
 #include "cpu_int.h"
@@ -48,6 +56,12 @@ int tc_init(struct cpu *cpu, size_t cc_bytes)
         cpu->cc = NULL;
         return -1;
     }
+    void *ibt = mmap(NULL, TC_IBT_BYTES, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (ibt != MAP_FAILED) {
+        cpu->ibt = ibt;
+        cpu->rt->ibt = (uint64_t)(uintptr_t)ibt;
+    }
     cpu->blocks = calloc(TC_MAX_BLOCKS, sizeof *cpu->blocks);
     cpu->bhash = malloc(sizeof(int32_t) << TC_HASH_BITS);
     cpu->maps = malloc(sizeof(struct xlat_map) * (size_t)TC_MAX_MAPS);
@@ -62,6 +76,8 @@ void tc_fini(struct cpu *cpu)
 {
     if (cpu->cc)
         munmap(cpu->cc, cpu->cc_bytes);
+    if (cpu->ibt)
+        munmap(cpu->ibt, TC_IBT_BYTES);
     free(cpu->blocks);
     free(cpu->bhash);
     free(cpu->maps);
@@ -74,6 +90,9 @@ void tc_flush(struct cpu *cpu)
     cpu->nmaps = 0;
     tc_emit_miss_stub(cpu);
     tc_ibtc_reset(cpu);
+    if (cpu->ibt && cpu->ibt_used)
+        madvise(cpu->ibt, TC_IBT_BYTES, MADV_DONTNEED);
+    cpu->ibt_used = 0;
     cpu->flush_gen++;
     cpu->stats.cache_flushes++;
 }
@@ -97,6 +116,11 @@ void tc_insert(struct cpu *cpu, struct xlat_block *b)
 
 void tc_ibtc_set(struct cpu *cpu, uint32_t eip, const uint8_t *host)
 {
+    if (cpu->ibt) {
+        cpu->ibt[eip] = (uint64_t)(uintptr_t)host;
+        cpu->ibt_used = 1;
+        return;
+    }
     uint32_t i = eip & (RT_IBTC_N - 1);
     cpu->rt->ibtc_key[i] = 0u - eip;
     cpu->rt->ibtc_host[i] = (uint64_t)(uintptr_t)host;

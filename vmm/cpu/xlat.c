@@ -146,6 +146,14 @@ static void x_emit_stubs(struct xctx *x)
 static void x_ind_jump(struct xctx *x)
 {
     struct emit *e = &x->e;
+    if (x->cpu->ibt) {
+        /* one entry per guest address (tcache.c): a miss reads 0 and the
+         * jump to 0 faults into cpu_signal.c, which exits XE_LOOKUP */
+        static const uint8_t j[] = {0x43, 0xFF, 0x24, 0xF4}; /* jmp [r12 + r14*8] */
+        emit_n(e, j, sizeof j);
+        x->done = 1;
+        return;
+    }
     static const uint8_t a[] = {
         0x45, 0x0F, 0xB7, 0xE6,             /* movzx r12d, r14w */
         0x47, 0x8B, 0x9C, 0xA7,             /* mov r11d, [r15 + r12*4 + key] */
@@ -266,10 +274,10 @@ static void x_ea_to_r14(struct xctx *x, int32_t extra, int with_base)
         emit_n(e, zx, sizeof zx);
     }
     if (with_base && x_seg_needs_base(x)) {
-        static const uint8_t ld[] = {0x45, 0x8B, 0x67};     /* mov r12d, [r15 + base] */
+        static const uint8_t ld[] = {0x45, 0x8B, 0x5F};     /* mov r11d, [r15 + base] */
         emit_n(e, ld, sizeof ld);
         emit_b(e, (uint8_t)(RT_SEGBASE + 4 * x->in.seg));
-        static const uint8_t add[] = {0x47, 0x8D, 0x34, 0x26}; /* lea r14d, [r14 + r12] */
+        static const uint8_t add[] = {0x47, 0x8D, 0x34, 0x1E}; /* lea r14d, [r14 + r11] */
         emit_n(e, add, sizeof add);
     }
 }
@@ -486,30 +494,30 @@ static void x_pushf(struct xctx *x)
         0x49, 0x89, 0xE6,               /* mov r14, rsp */
         0x49, 0x8B, 0x67, RT_HOST_RSP,  /* mov rsp, [r15 + host_rsp] */
         0x9C,                           /* pushfq */
-        0x4C, 0x8B, 0x24, 0x24,         /* mov r12, [rsp] */
-        0x41, 0x81, 0xE4,               /* and r12d, EFL_ARITH_DF */
+        0x4C, 0x8B, 0x14, 0x24,         /* mov r10, [rsp] */
+        0x41, 0x81, 0xE2,               /* and r10d, EFL_ARITH_DF */
     };
     emit_n(e, a, sizeof a);
     emit_u32(e, EFL_ARITH_DF);
     static const uint8_t b[] = {
-        0x45, 0x0B, 0x67, RT_EFLAGS_VIRT, /* or r12d, [r15 + eflags_virt] */
+        0x45, 0x0B, 0x57, RT_EFLAGS_VIRT, /* or r10d, [r15 + eflags_virt] */
         0x9D,                           /* popfq: the guest's flags again */
         0x4C, 0x89, 0xF4,               /* mov rsp, r14 */
     };
     emit_n(e, b, sizeof b);
-    x_store_below_esp(x, 4 /* r12 */, 0x44, 4);
+    x_store_below_esp(x, 2 /* r10 */, 0x44, 4);
     x_lea_esp(x, -4);
 }
 
 static void x_popf(struct xctx *x)
 {
     struct emit *e = &x->e;
-    x_load_at_esp(x, 4 /* r12 */, 0x44, 4);
+    x_load_at_esp(x, 2 /* r10 */, 0x44, 4);
     x_lea_esp(x, 4);
     static const uint8_t a[] = {
         0x49, 0x89, 0xE6,               /* mov r14, rsp */
         0x49, 0x8B, 0x67, RT_HOST_RSP,  /* mov rsp, [r15 + host_rsp] */
-        0x45, 0x89, 0xE3,               /* mov r11d, r12d */
+        0x45, 0x89, 0xD3,               /* mov r11d, r10d */
         0x41, 0x81, 0xE3,               /* and r11d, EFL_VIRT_KEEP */
     };
     emit_n(e, a, sizeof a);
@@ -519,12 +527,12 @@ static void x_popf(struct xctx *x)
     emit_u32(e, 0x202);
     static const uint8_t c[] = {
         0x45, 0x89, 0x5F, RT_EFLAGS_VIRT, /* mov [r15 + eflags_virt], r11d */
-        0x41, 0x81, 0xE4,               /* and r12d, EFL_ARITH_DF */
+        0x41, 0x81, 0xE2,               /* and r10d, EFL_ARITH_DF */
     };
     emit_n(e, c, sizeof c);
     emit_u32(e, EFL_ARITH_DF);
     static const uint8_t d[] = {
-        0x41, 0x54,                     /* push r12 */
+        0x41, 0x52,                     /* push r10 */
         0x9D,                           /* popfq */
         0x4C, 0x89, 0xF4,               /* mov rsp, r14 */
     };
@@ -674,10 +682,10 @@ static void x_insn(struct xctx *x)
             emit_b(e, 0x41);
             emit_b(e, 0xBE);
             emit_n(e, x->bytes + in->opc_off + 1, 4);
-            static const uint8_t ld[] = {0x45, 0x8B, 0x67};
+            static const uint8_t ld[] = {0x45, 0x8B, 0x5F};   /* mov r11d, [r15 + base] */
             emit_n(e, ld, sizeof ld);
             emit_b(e, (uint8_t)(RT_SEGBASE + 4 * in->seg));
-            static const uint8_t add[] = {0x47, 0x8D, 0x34, 0x26};
+            static const uint8_t add[] = {0x47, 0x8D, 0x34, 0x1E}; /* lea r14d, [r14 + r11] */
             emit_n(e, add, sizeof add);
             emit_b(e, 0x65);
             emit_b(e, 0x67);
