@@ -141,23 +141,27 @@ static void kbc_data(struct i8042 *k, uint8_t v)
         kbc_queue(k, 0xFE, Q_TIMEOUT); /* no keyboard */
 }
 
-static uint32_t kbc_read(void *opaque, uint32_t offset, unsigned size_bytes)
+static uint32_t kbc_status(void *opaque, uint32_t offset, unsigned size_bytes)
 {
     struct i8042 *k = opaque;
+    (void)offset;
     (void)size_bytes;
-    if (offset == 4) {
-        uint8_t s = ST_UNLOCKED | (k->ram[0] & CTR_SYS) | (k->last_cmd ? ST_CMD : 0);
-        if (k->qn) {
-            s |= ST_OBF;
-            if (k->qflags[0] & Q_AUX)
-                s |= ST_AUXDATA;
-            if (k->qflags[0] & Q_TIMEOUT)
-                s |= ST_TIMEOUT;
-        }
-        return s;
+    uint8_t s = ST_UNLOCKED | (k->ram[0] & CTR_SYS) | (k->last_cmd ? ST_CMD : 0);
+    if (k->qn) {
+        s |= ST_OBF;
+        if (k->qflags[0] & Q_AUX)
+            s |= ST_AUXDATA;
+        if (k->qflags[0] & Q_TIMEOUT)
+            s |= ST_TIMEOUT;
     }
-    if (offset != 0)
-        return 0xFF;
+    return s;
+}
+
+static uint32_t kbc_read_data(void *opaque, uint32_t offset, unsigned size_bytes)
+{
+    struct i8042 *k = opaque;
+    (void)offset;
+    (void)size_bytes;
     if (!k->qn)
         return k->q[0]; /* the last byte read stays in the buffer */
     uint8_t b = k->q[0];
@@ -171,22 +175,29 @@ static uint32_t kbc_read(void *opaque, uint32_t offset, unsigned size_bytes)
     return b;
 }
 
-static void kbc_write(void *opaque, uint32_t offset, unsigned size_bytes, uint32_t value)
+static void kbc_write_cmd(void *opaque, uint32_t offset, unsigned size_bytes, uint32_t value)
 {
     struct i8042 *k = opaque;
+    (void)offset;
     (void)size_bytes;
-    if (offset == 4) {
-        k->last_cmd = 1;
-        k->pending = 0;
-        kbc_command(k, (uint8_t)value);
-    } else if (offset == 0) {
-        k->last_cmd = 0;
-        kbc_data(k, (uint8_t)value);
-    }
+    k->last_cmd = 1;
+    k->pending = 0;
+    kbc_command(k, (uint8_t)value);
     kbc_update(k);
 }
 
-const struct dev_io_ops i8042_io_ops = {kbc_read, kbc_write};
+static void kbc_write_data(void *opaque, uint32_t offset, unsigned size_bytes, uint32_t value)
+{
+    struct i8042 *k = opaque;
+    (void)offset;
+    (void)size_bytes;
+    k->last_cmd = 0;
+    kbc_data(k, (uint8_t)value);
+    kbc_update(k);
+}
+
+const struct dev_io_ops i8042_data_io_ops = {kbc_read_data, kbc_write_data};
+const struct dev_io_ops i8042_cmd_io_ops = {kbc_status, kbc_write_cmd};
 
 struct i8042 *i8042_create(const struct dev_irq *irq1, const struct dev_irq *irq12, i8042_reset_fn *reset,
                            void *reset_opaque)

@@ -36,12 +36,12 @@ static struct i8042 *mk(void)
 
 static void outb(struct i8042 *k, uint16_t port, uint8_t v)
 {
-    i8042_io_ops.write(k, port - 0x60u, 1, v);
+    (port == 0x64 ? &i8042_cmd_io_ops : &i8042_data_io_ops)->write(k, 0, 1, v);
 }
 
 static uint8_t inb(struct i8042 *k, uint16_t port)
 {
-    return (uint8_t)i8042_io_ops.read(k, port - 0x60u, 1);
+    return (uint8_t)(port == 0x64 ? &i8042_cmd_io_ops : &i8042_data_io_ops)->read(k, 0, 1);
 }
 
 static void test_i8042_reset_command(void **state)
