@@ -93,6 +93,14 @@ uint32_t xr_mem_find_free(const struct xr *xr, uint32_t len_bytes, uint32_t top)
  * len 0 gives a non-NULL dummy for any gla.
  */
 void *xr_ptr(struct xr *xr, uint32_t gla, uint32_t len_bytes, int need);
+/*
+ * Like xr_ptr for a data buffer of read(2)/write(2): *usable_bytes gets the
+ * length of the accessible prefix of the range (the kernel copies up to the
+ * first bad page and returns the count). NULL if not even the first byte is
+ * accessible.
+ */
+void *xr_ptr_prefix(struct xr *xr, uint32_t gla, uint32_t len_bytes, int need,
+                    uint32_t *usable_bytes);
 /* A readable NUL-terminated guest string of at most max bytes, or NULL. */
 const char *xr_str(struct xr *xr, uint32_t gla, size_t max_bytes);
 /* Copy helpers: 0 or -EFAULT. */

@@ -175,6 +175,26 @@ void *xr_ptr(struct xr *xr, uint32_t gla, uint32_t len_bytes, int need)
     return host;
 }
 
+void *xr_ptr_prefix(struct xr *xr, uint32_t gla, uint32_t len_bytes, int need,
+                    uint32_t *usable_bytes)
+{
+    uint64_t end = (uint64_t)gla + len_bytes;
+    if (end > (1ull << 32))
+        end = 1ull << 32;
+    uint8_t want = XR_P_MAPPED | (uint8_t)need;
+    uint64_t ok_end = gla;
+    while (ok_end < end && (xr->pages[mem_page((uint32_t)ok_end)] & want) == want)
+        ok_end = (ok_end | (XR_PAGE_SIZE - 1)) + 1;
+    if (ok_end > end)
+        ok_end = end;
+    *usable_bytes = (uint32_t)(ok_end - gla);
+    if (len_bytes == 0)
+        return xr_ptr(xr, gla, 0, need);
+    if (*usable_bytes == 0)
+        return NULL;
+    return xr_ptr(xr, gla, *usable_bytes, need);
+}
+
 const char *xr_str(struct xr *xr, uint32_t gla, size_t max_bytes)
 {
     uint64_t pos = gla;

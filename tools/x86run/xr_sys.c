@@ -619,19 +619,22 @@ static long sys_dispatch(struct xr *xr, uint32_t nr, const uint32_t *a)
         xr->exit_status = (int)(a[0] & 0xff);
         return -1;
     case XR_NR_read:
-        if (!(buf = xr_ptr(xr, a[1], a[2], XR_P_W)))
-            return -EFAULT;
-        return sys_ret(read((int)a[0], buf, a[2]));
     case XR_NR_write:
-        if (!(buf = xr_ptr(xr, a[1], a[2], XR_P_R)))
+    case XR_NR_pread64:
+    case XR_NR_pwrite64: {
+        /* Only the accessible prefix of the buffer is passed: Linux copies up
+         * to the first bad page and returns what it did (EFAULT if nothing). */
+        int to_guest = nr == XR_NR_read || nr == XR_NR_pread64;
+        uint32_t n;
+        if (!(buf = xr_ptr_prefix(xr, a[1], a[2], to_guest ? XR_P_W : XR_P_R, &n)))
             return -EFAULT;
-        return sys_ret(write((int)a[0], buf, a[2]));
-    case XR_NR_pread64: case XR_NR_pwrite64: {
         int64_t off = (int64_t)((uint64_t)a[4] << 32 | a[3]);
-        if (!(buf = xr_ptr(xr, a[1], a[2], nr == XR_NR_pread64 ? XR_P_W : XR_P_R)))
-            return -EFAULT;
-        return sys_ret(nr == XR_NR_pread64 ? pread((int)a[0], buf, a[2], off)
-                                           : pwrite((int)a[0], buf, a[2], off));
+        switch (nr) {
+        case XR_NR_read: return sys_ret(read((int)a[0], buf, n));
+        case XR_NR_write: return sys_ret(write((int)a[0], buf, n));
+        case XR_NR_pread64: return sys_ret(pread((int)a[0], buf, n, off));
+        default: return sys_ret(pwrite((int)a[0], buf, n, off));
+        }
     }
     case XR_NR_readv: case XR_NR_writev:
         return sys_rw_vec(xr, nr, a[0], a[1], a[2], 0);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -43,6 +44,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: fileio DIR\n");
         return 2;
     }
+    int fd0;
     FILE *f = fopen("data.txt", "w");
     for (int i = 0; i < 1000; i++)
         fprintf(f, "line %d %x\n", i, i * i);
@@ -57,6 +59,19 @@ int main(int argc, char **argv)
     }
     fclose(f);
     printf("read %d lines sum %ld\n", lines, sum);
+    fd0 = open("data.txt", O_RDONLY);
+    struct stat mst;
+    fstat(fd0, &mst);
+    const char *m = mmap(NULL, (size_t)mst.st_size, PROT_READ, MAP_PRIVATE, fd0, 0);
+    unsigned msum = 0;
+    for (off_t i = 0; i < mst.st_size; i++)
+        msum = msum * 31 + (unsigned char)m[i];
+    printf("mmap %.9s... %u\n", m, msum);
+    const char *m2 = mmap(NULL, 100, PROT_READ, MAP_PRIVATE, fd0, 8192);
+    printf("mmap at 8192: %.12s\n", m2);
+    munmap((void *)m, (size_t)mst.st_size);
+    munmap((void *)m2, 100);
+    close(fd0);
 
     int fd = open("bin.dat", O_CREAT | O_RDWR | O_TRUNC, 0640);
     unsigned char buf[10000];
