@@ -110,6 +110,8 @@ static void vmm_set_queue_ready(struct virtio_mmio *vm, struct virtqueue *q, uin
         q->ready = 0;
         return;
     }
+    if (q->ready)
+        return; /* already live: keep its ring positions */
     if (q->num > vm->ops->queue_max) {
         virtio_mmio_guest_error(vm, "QueueNum exceeds QueueNumMax");
         return;
@@ -133,7 +135,7 @@ static void vmm_set_status(struct virtio_mmio *vm, uint32_t v)
         vmm_reset(vm);
         return;
     }
-    v &= 0xFF;
+    v &= 0xFF & ~(uint32_t)VIRTIO_STATUS_NEEDS_RESET; /* the device's bit */
     /* virtio 1.2 2.2.2 and 4.2.2.2: FEATURES_OK only for a subset of the
      * offer that includes VERSION_1 (version 2 has no legacy mode) */
     if ((v & VIRTIO_STATUS_FEATURES_OK) && !(vm->status & VIRTIO_STATUS_FEATURES_OK)) {

@@ -164,6 +164,12 @@ static void test_virtio_blk_read_write(void **state)
     assert_int_equal(fd_rd(&f->d, 0x060), 1);
     fd_wr(&f->d, 0x064, 1);
     assert_int_equal(f->d.irq_level, 0);
+    /* QueueReady written again while live changes nothing; the driver
+     * cannot set NEEDS_RESET itself */
+    fd_wr(&f->d, 0x030, 0);
+    fd_wr(&f->d, 0x044, 1);
+    fd_wr(&f->d, 0x070, 0x4F);
+    assert_int_equal(fd_rd(&f->d, 0x070), 0x0F);
     memset(f->d.ram.host + DATA, 0, 2048);
     assert_int_equal(request(f, VIRTIO_BLK_T_IN, 4, 2048, &len), VIRTIO_BLK_S_OK);
     assert_int_equal(len, 2049);
