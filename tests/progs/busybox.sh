@@ -77,5 +77,6 @@ check "cat | md5sum" '$BB cat text.txt | $BB md5sum'
 check "uniq -c" '$BB sort text.txt | $BB uniq -c | $BB head -20'
 check "missing file" '$BB cat nonexistent'
 check "sed" '$BB sed -n "s/word1/WORD/p" text.txt'
+check "yes | head: SIGPIPE" '$BB yes | head -3; echo "status ${PIPESTATUS[0]}"'
 check "expr" '$BB expr 12345 \* 6789'
 exit $fail

@@ -138,6 +138,8 @@ int main(int argc, char **argv)
         return XR_EXIT_NOTFOUND;
     }
 
+    /* A broken pipe is the guest's SIGPIPE (xr_sys.c), not x86run's. */
+    signal(SIGPIPE, SIG_IGN);
     struct cpu_config cfg = {.mode = CPU_MODE_USER, .profile = &profile};
     struct cpu *cpu = NULL;
     rc = cpu_create(&cfg, &cpu);

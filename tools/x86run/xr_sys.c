@@ -1064,6 +1064,13 @@ int xr_syscall(struct xr *xr)
                      s->gpr[VMP_ESI], s->gpr[VMP_EDI], s->gpr[VMP_EBP]};
     xr->nsyscalls++;
     long r = sys_dispatch(xr, nr, a);
+    /* x86run ignores SIGPIPE itself; a write to a broken pipe raises it in
+     * the guest instead (pipe(7)): fatal unless the guest ignores, blocks or
+     * handles it (a handler is taken as run and returned: -EPIPE). */
+    if (r == -EPIPE && (nr == XR_NR_write || nr == XR_NR_writev || nr == XR_NR_pwrite64 ||
+                        nr == XR_NR_pwritev) &&
+        xr->sigact[SIGPIPE].handler == 0 && !((xr->sigmask >> (SIGPIPE - 1)) & 1))
+        xr->fatal_signal = SIGPIPE;
     if (xr->strace) {
         const char *name = xr_syscall_name(nr);
         if (name)
