@@ -199,6 +199,57 @@ out:
     return rc;
 }
 
+int sample_write_small(const char *path, int sign, char *err, size_t errlen)
+{
+    vmp_writer *w = NULL;
+    int rc = vmp_writer_create(&w);
+    if (rc)
+        return rc;
+    struct vmp_config c;
+    sample_config(&c);
+    c.mem_bytes = 16384;
+    c.cpu.nleaves = c.cpu.nleaves > 3 ? 3 : c.cpu.nleaves;
+    struct vmp_x86_state st;
+    sample_cpu(&st);
+    uint8_t sec[VMP_X86_SECTION_V1_BYTES], disk[8192], ram[16384];
+    size_t slen;
+    memset(disk, 0, sizeof disk);
+    memset(ram, 0, sizeof ram);
+    fill_text(disk, 5000, 1);
+    fill_text(ram + 4096, 300, 2);
+    vmp_x86_state_encode(&st, sec, sizeof sec, &slen);
+    struct vmp_image_desc dd = {"root", VMP_IMAGE_DISK, 0, sizeof disk, 4096};
+    struct vmp_image_desc rd = {"ram", VMP_IMAGE_RAM, 0, sizeof ram, 4096};
+    unsigned id;
+    if ((rc = vmp_writer_open(w, path)) || (rc = vmp_writer_set_config(w, &c)) ||
+        (rc = vmp_writer_set_kernel_mem(w, "K", 1)) || (rc = vmp_writer_image_begin(w, &dd, &id)))
+        goto out;
+    for (unsigned i = 0; i < 2 && !rc; i++)
+        rc = vmp_writer_image_put_chunk(w, id, i, disk + 4096 * i, 4096);
+    if (rc || (rc = vmp_writer_image_end(w, id)) || (rc = vmp_writer_image_begin(w, &rd, &id)))
+        goto out;
+    for (unsigned i = 0; i < 4 && !rc; i++)
+        rc = vmp_writer_image_put_chunk(w, id, i, ram + 4096 * i, 4096);
+    if (rc || (rc = vmp_writer_image_end(w, id)) ||
+        (rc = vmp_writer_add_section(w, VMP_X86_SECTION_ID, 1, VMP_SECTION_REQUIRED, sec, slen)) ||
+        (rc = vmp_writer_add_section(w, "dev/uart16550/com1", 1, 0, "u", 1)) ||
+        (rc = vmp_writer_commit(w, NULL)))
+        goto out;
+    if (sign) {
+        struct vmp_secret_key sk;
+        struct vmp_public_key pk;
+        vmp_key_generate(&sk, &pk);
+        rc = vmp_container_sign(path, &sk, err, errlen);
+        vmp_writer_destroy(w);
+        return rc;
+    }
+out:
+    if (rc && err && errlen)
+        snprintf(err, errlen, "%s", vmp_writer_errmsg(w));
+    vmp_writer_destroy(w);
+    return rc;
+}
+
 /* ---- whole files ------------------------------------------------------ */
 uint8_t *file_read(const char *path, size_t *len)
 {

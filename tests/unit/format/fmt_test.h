@@ -33,6 +33,10 @@ void sample_config(struct vmp_config *c);
  * disk chunk 4 only. Returns the vmp status; asserts nothing. */
 int sample_write(const char *path, uint32_t variant, char *err, size_t errlen);
 
+/* A small container (a few KiB: two disk chunks, 16 KiB of RAM, both
+ * sections), signed by a fresh key if sign, for the fuzz seed corpus. */
+int sample_write_small(const char *path, int sign, char *err, size_t errlen);
+
 /* ---- the tar editor --------------------------------------------------- */
 struct tmember {
     char name[256];
