@@ -127,8 +127,9 @@ struct blk_file *blk_file_open(const char *path, int read_only)
         free(f);
         return NULL;
     }
-    f->be = (struct blk_backend){blk_file_read, blk_file_write, blk_file_flush, f,
-                                 (uint64_t)st.st_size / BLK_SECTOR_BYTES, read_only != 0};
+    f->be = (struct blk_backend){
+        blk_file_read, blk_file_write, blk_file_flush, f, (uint64_t)st.st_size / BLK_SECTOR_BYTES,
+        read_only != 0};
     return f;
 }
 

@@ -21,8 +21,8 @@ struct blk_backend {
     int (*write)(void *opaque, uint64_t sector, uint32_t count, const void *buf);
     int (*flush)(void *opaque);
     void *opaque;
-    uint64_t sectors;       /* capacity */
-    int read_only;          /* offered as VIRTIO_BLK_F_RO; writes fail */
+    uint64_t sectors; /* capacity */
+    int read_only;    /* offered as VIRTIO_BLK_F_RO; writes fail */
 };
 
 /* A zero-filled disk in memory. blk_mem_data gives its bytes (tests). */

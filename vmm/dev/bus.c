@@ -11,7 +11,7 @@
 struct bus_range {
     uint64_t first;
     uint64_t count;
-    const struct dev_io_ops *ops;   /* NULL: a sink */
+    const struct dev_io_ops *ops; /* NULL: a sink */
     void *opaque;
 };
 

@@ -37,11 +37,11 @@
 
 enum {
     DEV_OK = 0,
-    DEV_ENOMEM = -1,     /* an allocation failed */
-    DEV_ECORRUPT = -2,   /* a saved section is malformed or inconsistent */
-    DEV_EVERSION = -3,   /* a saved section has an unknown version */
-    DEV_EINVAL = -4,     /* a bad argument from the board */
-    DEV_EIO = -5,        /* a host I/O error (block backend, sockets) */
+    DEV_ENOMEM = -1,   /* an allocation failed */
+    DEV_ECORRUPT = -2, /* a saved section is malformed or inconsistent */
+    DEV_EVERSION = -3, /* a saved section has an unknown version */
+    DEV_EINVAL = -4,   /* a bad argument from the board */
+    DEV_EIO = -5,      /* a host I/O error (block backend, sockets) */
 };
 
 /* ---- interrupt lines ---------------------------------------------------- */
@@ -142,7 +142,7 @@ struct dev_sec_writer {
 
 void dev_sec_writer_init(struct dev_sec_writer *w);
 void dev_sec_writer_free(struct dev_sec_writer *w);
-int dev_sec_writer_status(const struct dev_sec_writer *w);   /* DEV_OK or DEV_ENOMEM */
+int dev_sec_writer_status(const struct dev_sec_writer *w); /* DEV_OK or DEV_ENOMEM */
 void dev_sec_put_u8(struct dev_sec_writer *w, uint8_t v);
 void dev_sec_put_u16(struct dev_sec_writer *w, uint16_t v);
 void dev_sec_put_u32(struct dev_sec_writer *w, uint32_t v);
@@ -160,8 +160,8 @@ struct dev_sec_reader {
     const uint8_t *p;
     size_t len;
     size_t off;
-    size_t field_off;     /* where the last field read starts: messages cite it */
-    const char *name;     /* section name for messages, e.g. "dev.pic" */
+    size_t field_off; /* where the last field read starts: messages cite it */
+    const char *name; /* section name for messages, e.g. "dev.pic" */
     int status;
     char errmsg[200];
 };

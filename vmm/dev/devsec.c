@@ -136,7 +136,8 @@ static const uint8_t *sec_take(struct dev_sec_reader *r, size_t len)
         return NULL;
     r->field_off = r->off;
     if (len > r->len - r->off) {
-        dev_sec_fail(r, DEV_ECORRUPT, "truncated: need %zu more bytes, %zu left", len, r->len - r->off);
+        dev_sec_fail(r, DEV_ECORRUPT, "truncated: need %zu more bytes, %zu left", len,
+                     r->len - r->off);
         return NULL;
     }
     const uint8_t *q = r->p + r->off;
@@ -197,7 +198,8 @@ uint32_t dev_sec_get_version(struct dev_sec_reader *r, uint32_t expected)
 {
     uint32_t v = dev_sec_get_u32(r);
     if (!r->status && v != expected) {
-        dev_sec_fail(r, DEV_EVERSION, "unknown version %u (this build reads version %u)", v, expected);
+        dev_sec_fail(r, DEV_EVERSION, "unknown version %u (this build reads version %u)", v,
+                     expected);
     }
     return v;
 }

@@ -25,7 +25,14 @@
 
 #define KBC_QUEUE 16
 
-enum { ST_OBF = 0x01, ST_SYS = 0x04, ST_CMD = 0x08, ST_UNLOCKED = 0x10, ST_AUXDATA = 0x20, ST_TIMEOUT = 0x40 };
+enum {
+    ST_OBF = 0x01,
+    ST_SYS = 0x04,
+    ST_CMD = 0x08,
+    ST_UNLOCKED = 0x10,
+    ST_AUXDATA = 0x20,
+    ST_TIMEOUT = 0x40
+};
 enum { CTR_KBDINT = 0x01, CTR_AUXINT = 0x02, CTR_SYS = 0x04, CTR_KBDDIS = 0x10, CTR_AUXDIS = 0x20 };
 enum { Q_AUX = 0x01, Q_TIMEOUT = 0x02 };
 
@@ -33,10 +40,10 @@ struct i8042 {
     struct dev_irq irq1, irq12;
     i8042_reset_fn *reset;
     void *reset_opaque;
-    uint8_t ram[32];        /* ram[0] is the CTR */
+    uint8_t ram[32]; /* ram[0] is the CTR */
     uint8_t outport;
-    uint8_t pending;        /* a command waiting for its data byte, or 0 */
-    uint8_t last_cmd;       /* status bit 3: the last write went to 0x64 */
+    uint8_t pending;  /* a command waiting for its data byte, or 0 */
+    uint8_t last_cmd; /* status bit 3: the last write went to 0x64 */
     uint8_t q[KBC_QUEUE];
     uint8_t qflags[KBC_QUEUE];
     uint8_t qn;
@@ -199,8 +206,8 @@ static void kbc_write_data(void *opaque, uint32_t offset, unsigned size_bytes, u
 const struct dev_io_ops i8042_data_io_ops = {kbc_read_data, kbc_write_data};
 const struct dev_io_ops i8042_cmd_io_ops = {kbc_status, kbc_write_cmd};
 
-struct i8042 *i8042_create(const struct dev_irq *irq1, const struct dev_irq *irq12, i8042_reset_fn *reset,
-                           void *reset_opaque)
+struct i8042 *i8042_create(const struct dev_irq *irq1, const struct dev_irq *irq12,
+                           i8042_reset_fn *reset, void *reset_opaque)
 {
     struct i8042 *k = calloc(1, sizeof(*k));
     if (!k)
@@ -261,11 +268,13 @@ int i8042_restore(struct i8042 *kbc, struct dev_sec_reader *r)
         n.q[i] = dev_sec_get_u8(r);
         n.qflags[i] = dev_sec_get_u8(r);
         if (n.qflags[i] & ~(Q_AUX | Q_TIMEOUT))
-            dev_sec_fail(r, DEV_ECORRUPT, "output queue byte %u: unknown flags 0x%02x", i, n.qflags[i]);
+            dev_sec_fail(r, DEV_ECORRUPT, "output queue byte %u: unknown flags 0x%02x", i,
+                         n.qflags[i]);
     }
     uint8_t last = dev_sec_get_u8(r);
     if (!r->status && n.qn && last != n.q[0])
-        dev_sec_fail(r, DEV_ECORRUPT, "output buffer 0x%02x disagrees with the queue head 0x%02x", last, n.q[0]);
+        dev_sec_fail(r, DEV_ECORRUPT, "output buffer 0x%02x disagrees with the queue head 0x%02x",
+                     last, n.q[0]);
     if (!n.qn)
         n.q[0] = last;
     if (dev_sec_end(r))

@@ -16,8 +16,8 @@ struct i8042;
 
 typedef void i8042_reset_fn(void *opaque);
 
-struct i8042 *i8042_create(const struct dev_irq *irq1, const struct dev_irq *irq12, i8042_reset_fn *reset,
-                           void *reset_opaque);
+struct i8042 *i8042_create(const struct dev_irq *irq1, const struct dev_irq *irq12,
+                           i8042_reset_fn *reset, void *reset_opaque);
 void i8042_destroy(struct i8042 *kbc);
 
 extern const struct dev_io_ops i8042_data_io_ops; /* port 0x60 */

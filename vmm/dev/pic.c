@@ -20,23 +20,23 @@
 struct pic_chip {
     struct pic *pic;
     int is_slave;
-    uint8_t irr;            /* requests latched */
-    uint8_t imr;            /* masked inputs */
-    uint8_t isr;            /* in service */
-    uint8_t line;           /* current level of each input */
-    uint8_t priority_add;   /* the input with the highest priority */
-    uint8_t irq_base;       /* ICW2 & 0xF8 */
-    uint8_t read_isr;       /* OCW3 RR/RIS: read ISR rather than IRR */
-    uint8_t poll;           /* OCW3 P: the next read is a poll */
+    uint8_t irr;          /* requests latched */
+    uint8_t imr;          /* masked inputs */
+    uint8_t isr;          /* in service */
+    uint8_t line;         /* current level of each input */
+    uint8_t priority_add; /* the input with the highest priority */
+    uint8_t irq_base;     /* ICW2 & 0xF8 */
+    uint8_t read_isr;     /* OCW3 RR/RIS: read ISR rather than IRR */
+    uint8_t poll;         /* OCW3 P: the next read is a poll */
     uint8_t special_mask;
-    uint8_t init_state;     /* 0 ready; 1-3 expect ICW2, ICW3, ICW4 */
+    uint8_t init_state; /* 0 ready; 1-3 expect ICW2, ICW3, ICW4 */
     uint8_t auto_eoi;
     uint8_t rotate_on_aeoi;
-    uint8_t sfnm;           /* special fully nested mode */
+    uint8_t sfnm; /* special fully nested mode */
     uint8_t need_icw4;
     uint8_t single;
-    uint8_t elcr;           /* 1 = level-triggered input */
-    uint8_t elcr_mask;      /* inputs whose ELCR bit is writable */
+    uint8_t elcr;      /* 1 = level-triggered input */
+    uint8_t elcr_mask; /* inputs whose ELCR bit is writable */
 };
 
 struct pic {
@@ -206,18 +206,18 @@ static void pic_chip_ocw2(struct pic_chip *c, uint8_t v)
         if (n == 8)
             break;
         n = (n + c->priority_add) & 7;
-        c->isr &= (uint8_t)~(1u << n);
+        c->isr &= (uint8_t) ~(1u << n);
         if (v >> 5 == 5)
             c->priority_add = (uint8_t)((n + 1) & 7);
         break;
     case 3: /* specific EOI */
-        c->isr &= (uint8_t)~(1u << (v & 7));
+        c->isr &= (uint8_t) ~(1u << (v & 7));
         break;
     case 6: /* set priority: L2-L0 becomes the lowest */
         c->priority_add = (uint8_t)((v + 1) & 7);
         break;
     case 7: /* rotate on specific EOI */
-        c->isr &= (uint8_t)~(1u << (v & 7));
+        c->isr &= (uint8_t) ~(1u << (v & 7));
         c->priority_add = (uint8_t)((v + 1) & 7);
         break;
     default: /* 2: no operation */
@@ -353,9 +353,9 @@ int pic_save(const struct pic *pic, struct dev_sec_writer *w)
         dev_sec_put_u8(w, c->irq_base);
         dev_sec_put_u8(w, c->init_state);
         dev_sec_put_u8(w, c->elcr);
-        uint8_t flags = (uint8_t)(c->read_isr | c->poll << 1 | c->special_mask << 2 |
-                                  c->auto_eoi << 3 | c->rotate_on_aeoi << 4 | c->sfnm << 5 |
-                                  c->need_icw4 << 6 | c->single << 7);
+        uint8_t flags =
+            (uint8_t)(c->read_isr | c->poll << 1 | c->special_mask << 2 | c->auto_eoi << 3 |
+                      c->rotate_on_aeoi << 4 | c->sfnm << 5 | c->need_icw4 << 6 | c->single << 7);
         dev_sec_put_u8(w, flags);
     }
     return dev_sec_writer_status(w);
@@ -373,17 +373,21 @@ int pic_restore(struct pic *pic, struct dev_sec_reader *r)
         c[i].line = dev_sec_get_u8(r);
         c[i].priority_add = dev_sec_get_u8(r);
         if (c[i].priority_add > 7)
-            dev_sec_fail(r, DEV_ECORRUPT, "chip %d priority_add: expected 0-7, found %u", i, c[i].priority_add);
+            dev_sec_fail(r, DEV_ECORRUPT, "chip %d priority_add: expected 0-7, found %u", i,
+                         c[i].priority_add);
         c[i].irq_base = dev_sec_get_u8(r);
         if (c[i].irq_base & 7)
-            dev_sec_fail(r, DEV_ECORRUPT, "chip %d irq_base: expected a multiple of 8, found 0x%x", i, c[i].irq_base);
+            dev_sec_fail(r, DEV_ECORRUPT, "chip %d irq_base: expected a multiple of 8, found 0x%x",
+                         i, c[i].irq_base);
         c[i].init_state = dev_sec_get_u8(r);
         if (c[i].init_state > 3)
-            dev_sec_fail(r, DEV_ECORRUPT, "chip %d init_state: expected 0-3, found %u", i, c[i].init_state);
+            dev_sec_fail(r, DEV_ECORRUPT, "chip %d init_state: expected 0-3, found %u", i,
+                         c[i].init_state);
         c[i].elcr = dev_sec_get_u8(r);
         if (c[i].elcr & ~c[i].elcr_mask)
-            dev_sec_fail(r, DEV_ECORRUPT, "chip %d elcr: 0x%02x sets fixed edge inputs (mask 0x%02x)", i,
-                         c[i].elcr, c[i].elcr_mask);
+            dev_sec_fail(r, DEV_ECORRUPT,
+                         "chip %d elcr: 0x%02x sets fixed edge inputs (mask 0x%02x)", i, c[i].elcr,
+                         c[i].elcr_mask);
         uint8_t f = dev_sec_get_u8(r);
         c[i].read_isr = f & 1;
         c[i].poll = (f >> 1) & 1;

@@ -25,17 +25,18 @@
 #define NS_PER_S 1000000000ull
 
 struct pit_channel {
-    uint32_t count;         /* reload value, 1..0x10000 */
-    uint64_t load_ns;       /* virtual time the count was loaded or restarted */
-    uint8_t mode;           /* 0-5 */
-    uint8_t rw;             /* 1 lsb, 2 msb, 3 lsb then msb */
+    uint32_t count;   /* reload value, 1..0x10000 */
+    uint64_t load_ns; /* virtual time the count was loaded or restarted */
+    uint8_t mode;     /* 0-5 */
+    uint8_t rw;       /* 1 lsb, 2 msb, 3 lsb then msb */
     uint8_t bcd;
-    uint8_t armed;          /* a count has been loaded since the control word */
+    uint8_t armed; /* a count has been loaded since the control word */
     uint8_t gate;
-    uint8_t read_msb;       /* rw 3: next read returns the msb */
-    uint8_t write_msb;      /* rw 3: next write is the msb */
-    uint8_t write_lsb;      /* the lsb written first */
-    uint8_t latched;        /* a latched count is pending: 0, or rw of the latch (3: both bytes left, 4: msb left) */
+    uint8_t read_msb;  /* rw 3: next read returns the msb */
+    uint8_t write_msb; /* rw 3: next write is the msb */
+    uint8_t write_lsb; /* the lsb written first */
+    uint8_t latched;   /* a latched count is pending: 0, or rw of the latch (3: both bytes left, 4:
+                          msb left) */
     uint16_t latch;
     uint8_t status_latched;
     uint8_t status;
@@ -45,9 +46,9 @@ struct pit {
     struct pit_channel ch[3];
     struct dev_irq irq0;
     struct dev_clock clock;
-    uint64_t irq_ns;        /* channel 0 accounted up to here */
+    uint64_t irq_ns; /* channel 0 accounted up to here */
     uint8_t irq_level;
-    uint8_t port61;         /* bits 0-3 as written */
+    uint8_t port61; /* bits 0-3 as written */
 };
 
 static uint64_t pit_ticks(const struct pit_channel *c, uint64_t now_ns)
@@ -403,7 +404,8 @@ int pit_restore(struct pit *pit, struct dev_sec_reader *r)
         struct pit_channel *c = &n.ch[i];
         c->count = dev_sec_get_u32(r);
         if (!r->status && (c->count == 0 || c->count > 0x10000))
-            dev_sec_fail(r, DEV_ECORRUPT, "channel %d count: expected 1-65536, found %u", i, c->count);
+            dev_sec_fail(r, DEV_ECORRUPT, "channel %d count: expected 1-65536, found %u", i,
+                         c->count);
         c->load_ns = dev_sec_get_u64(r);
         c->mode = dev_sec_get_u8(r);
         if (c->mode > 5)
@@ -419,7 +421,8 @@ int pit_restore(struct pit *pit, struct dev_sec_reader *r)
         c->write_lsb = dev_sec_get_u8(r);
         c->latched = dev_sec_get_u8(r);
         if (c->latched > 4)
-            dev_sec_fail(r, DEV_ECORRUPT, "channel %d latched: expected 0-4, found %u", i, c->latched);
+            dev_sec_fail(r, DEV_ECORRUPT, "channel %d latched: expected 0-4, found %u", i,
+                         c->latched);
         c->latch = dev_sec_get_u16(r);
         c->status_latched = dev_sec_get_bool(r, "status_latched");
         c->status = dev_sec_get_u8(r);
@@ -430,8 +433,8 @@ int pit_restore(struct pit *pit, struct dev_sec_reader *r)
     if (n.port61 > 0x0F)
         dev_sec_fail(r, DEV_ECORRUPT, "port61: expected bits 0-3 only, found 0x%02x", n.port61);
     if (!r->status && (n.port61 & 1) != n.ch[2].gate)
-        dev_sec_fail(r, DEV_ECORRUPT, "port61 gate bit %u disagrees with channel 2 gate %u", n.port61 & 1,
-                     n.ch[2].gate);
+        dev_sec_fail(r, DEV_ECORRUPT, "port61 gate bit %u disagrees with channel 2 gate %u",
+                     n.port61 & 1, n.ch[2].gate);
     if (dev_sec_end(r))
         return r->status;
     *pit = n;

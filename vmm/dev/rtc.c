@@ -21,14 +21,25 @@
 
 #include "rtc.h"
 
-#define NS_PER_S 1000000000ull
+#define NS_PER_S   1000000000ull
 #define RTC_UIP_NS 244000ull
 
 enum {
-    REG_SEC = 0x00, REG_SEC_ALARM = 0x01, REG_MIN = 0x02, REG_MIN_ALARM = 0x03,
-    REG_HOUR = 0x04, REG_HOUR_ALARM = 0x05, REG_DOW = 0x06, REG_DOM = 0x07,
-    REG_MONTH = 0x08, REG_YEAR = 0x09, REG_A = 0x0A, REG_B = 0x0B, REG_C = 0x0C,
-    REG_D = 0x0D, REG_CENTURY = 0x32,
+    REG_SEC = 0x00,
+    REG_SEC_ALARM = 0x01,
+    REG_MIN = 0x02,
+    REG_MIN_ALARM = 0x03,
+    REG_HOUR = 0x04,
+    REG_HOUR_ALARM = 0x05,
+    REG_DOW = 0x06,
+    REG_DOM = 0x07,
+    REG_MONTH = 0x08,
+    REG_YEAR = 0x09,
+    REG_A = 0x0A,
+    REG_B = 0x0B,
+    REG_C = 0x0C,
+    REG_D = 0x0D,
+    REG_CENTURY = 0x32,
 };
 
 enum { B_SET = 0x80, B_PIE = 0x40, B_AIE = 0x20, B_UIE = 0x10, B_DM = 0x04, B_24H = 0x02 };
@@ -37,14 +48,14 @@ enum { C_IRQF = 0x80, C_PF = 0x40, C_AF = 0x20, C_UF = 0x10 };
 struct rtc {
     struct dev_irq irq;
     struct dev_clock clock;
-    uint8_t cmos[128];      /* NVRAM, alarm bytes, A and B; time bytes are computed */
+    uint8_t cmos[128]; /* NVRAM, alarm bytes, A and B; time bytes are computed */
     uint8_t index;
     uint8_t nmi_masked;
     uint8_t reg_c;
     uint8_t irq_level;
-    int64_t base_s;         /* the Unix time shown at virtual time base_ns */
+    int64_t base_s; /* the Unix time shown at virtual time base_ns */
     uint64_t base_ns;
-    uint64_t advanced_ns;   /* flags accounted up to here */
+    uint64_t advanced_ns; /* flags accounted up to here */
 };
 
 struct rtc_tm {
@@ -90,8 +101,8 @@ static void rtc_to_tm(int64_t t, struct rtc_tm *tm)
 
 static int64_t rtc_from_tm(const struct rtc_tm *tm)
 {
-    return rtc_days_from_civil(tm->year, tm->mon, tm->mday) * 86400 + tm->hour * 3600 + tm->min * 60 +
-           tm->sec;
+    return rtc_days_from_civil(tm->year, tm->mon, tm->mday) * 86400 + tm->hour * 3600 +
+           tm->min * 60 + tm->sec;
 }
 
 static int64_t rtc_now_s(const struct rtc *rtc, uint64_t now_ns, uint64_t *frac_ns)
@@ -158,8 +169,8 @@ static uint8_t rtc_time_reg(const struct rtc *rtc, const struct rtc_tm *tm, unsi
 
 static int rtc_is_time_reg(unsigned reg)
 {
-    return reg == REG_SEC || reg == REG_MIN || reg == REG_HOUR || (reg >= REG_DOW && reg <= REG_YEAR) ||
-           reg == REG_CENTURY;
+    return reg == REG_SEC || reg == REG_MIN || reg == REG_HOUR ||
+           (reg >= REG_DOW && reg <= REG_YEAR) || reg == REG_CENTURY;
 }
 
 static void rtc_set_irq(struct rtc *rtc)
@@ -356,7 +367,8 @@ static void rtc_write(void *opaque, uint32_t offset, unsigned size_bytes, uint32
 
 const struct dev_io_ops rtc_io_ops = {rtc_read, rtc_write};
 
-struct rtc *rtc_create(const struct dev_irq *irq8, const struct dev_clock *clock, int64_t unix_seconds)
+struct rtc *rtc_create(const struct dev_irq *irq8, const struct dev_clock *clock,
+                       int64_t unix_seconds)
 {
     struct rtc *rtc = calloc(1, sizeof(*rtc));
     if (!rtc)
@@ -423,7 +435,8 @@ int rtc_restore(struct rtc *rtc, struct dev_sec_reader *r)
     n.base_s = (int64_t)dev_sec_get_u64(r);
     /* years 0-9999 keep the BCD century byte meaningful */
     if (!r->status && (n.base_s < -62135596800LL || n.base_s > 253402300799LL))
-        dev_sec_fail(r, DEV_ECORRUPT, "base time %lld is outside years 1-9999", (long long)n.base_s);
+        dev_sec_fail(r, DEV_ECORRUPT, "base time %lld is outside years 1-9999",
+                     (long long)n.base_s);
     n.base_ns = dev_sec_get_u64(r);
     n.advanced_ns = dev_sec_get_u64(r);
     if (!r->status && n.advanced_ns < n.base_ns)
@@ -432,7 +445,8 @@ int rtc_restore(struct rtc *rtc, struct dev_sec_reader *r)
     if (!r->status && (n.cmos[REG_A] & 0x80))
         dev_sec_fail(r, DEV_ECORRUPT, "register A: UIP bit stored set");
     if (!r->status && n.irq_level != ((n.reg_c & C_IRQF) != 0))
-        dev_sec_fail(r, DEV_ECORRUPT, "irq_level %u disagrees with register C 0x%02x", n.irq_level, n.reg_c);
+        dev_sec_fail(r, DEV_ECORRUPT, "irq_level %u disagrees with register C 0x%02x", n.irq_level,
+                     n.reg_c);
     if (dev_sec_end(r))
         return r->status;
     *rtc = n;

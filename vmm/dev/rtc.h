@@ -14,7 +14,8 @@
 
 struct rtc;
 
-struct rtc *rtc_create(const struct dev_irq *irq8, const struct dev_clock *clock, int64_t unix_seconds);
+struct rtc *rtc_create(const struct dev_irq *irq8, const struct dev_clock *clock,
+                       int64_t unix_seconds);
 void rtc_destroy(struct rtc *rtc);
 
 extern const struct dev_io_ops rtc_io_ops;

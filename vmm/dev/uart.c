@@ -26,21 +26,35 @@
 #define UART_FIFO 16
 
 enum { IER_RDI = 0x01, IER_THRI = 0x02, IER_RLSI = 0x04, IER_MSI = 0x08 };
-enum { LSR_DR = 0x01, LSR_OE = 0x02, LSR_BI = 0x10, LSR_THRE = 0x20, LSR_TEMT = 0x40, LSR_FIFOE = 0x80 };
+enum {
+    LSR_DR = 0x01,
+    LSR_OE = 0x02,
+    LSR_BI = 0x10,
+    LSR_THRE = 0x20,
+    LSR_TEMT = 0x40,
+    LSR_FIFOE = 0x80
+};
 enum { MCR_DTR = 0x01, MCR_RTS = 0x02, MCR_OUT1 = 0x04, MCR_OUT2 = 0x08, MCR_LOOP = 0x10 };
-enum { IIR_NONE = 0x01, IIR_MSI = 0x00, IIR_THRI = 0x02, IIR_RDI = 0x04, IIR_RLSI = 0x06, IIR_TIMEOUT = 0x0C };
+enum {
+    IIR_NONE = 0x01,
+    IIR_MSI = 0x00,
+    IIR_THRI = 0x02,
+    IIR_RDI = 0x04,
+    IIR_RLSI = 0x06,
+    IIR_TIMEOUT = 0x0C
+};
 
 struct uart {
     struct dev_irq irq;
     uart_tx_fn *tx;
     void *tx_opaque;
     uint8_t rx[UART_FIFO];
-    uint8_t rx_head;        /* index of the oldest byte */
+    uint8_t rx_head; /* index of the oldest byte */
     uint8_t rx_count;
     uint8_t ier, lcr, mcr, lsr_err, msr, scr, dll, dlm;
-    uint8_t fifo_on;        /* FCR bit 0 */
-    uint8_t trigger;        /* FCR bits 7-6 */
-    uint8_t thr_pending;    /* the THR-empty interrupt is pending */
+    uint8_t fifo_on;     /* FCR bit 0 */
+    uint8_t trigger;     /* FCR bits 7-6 */
+    uint8_t thr_pending; /* the THR-empty interrupt is pending */
     uint8_t irq_level;
 };
 
@@ -89,8 +103,8 @@ static uint8_t uart_msr_inputs(const struct uart *u)
     if (!(u->mcr & MCR_LOOP))
         return 0xB0;
     uint8_t m = u->mcr;
-    return (uint8_t)(((m & MCR_RTS) ? 0x10 : 0) | ((m & MCR_DTR) ? 0x20 : 0) | ((m & MCR_OUT1) ? 0x40 : 0) |
-                     ((m & MCR_OUT2) ? 0x80 : 0));
+    return (uint8_t)(((m & MCR_RTS) ? 0x10 : 0) | ((m & MCR_DTR) ? 0x20 : 0) |
+                     ((m & MCR_OUT1) ? 0x40 : 0) | ((m & MCR_OUT2) ? 0x80 : 0));
 }
 
 static void uart_set_msr_inputs(struct uart *u, uint8_t in)
@@ -307,12 +321,14 @@ int uart_restore(struct uart *uart, struct dev_sec_reader *r)
     n.fifo_on = dev_sec_get_bool(r, "fifo_on");
     n.trigger = dev_sec_get_u8(r);
     if (n.trigger > 3 || (!n.fifo_on && n.trigger))
-        dev_sec_fail(r, DEV_ECORRUPT, "FIFO trigger: expected 0-3 (0 with the FIFO off), found %u", n.trigger);
+        dev_sec_fail(r, DEV_ECORRUPT, "FIFO trigger: expected 0-3 (0 with the FIFO off), found %u",
+                     n.trigger);
     n.thr_pending = dev_sec_get_bool(r, "thr_pending");
     n.irq_level = dev_sec_get_bool(r, "irq_level");
     n.rx_count = dev_sec_get_u8(r);
     if (!r->status && n.rx_count > uart_capacity(&n))
-        dev_sec_fail(r, DEV_ECORRUPT, "receive FIFO: %u bytes, capacity %zu", n.rx_count, uart_capacity(&n));
+        dev_sec_fail(r, DEV_ECORRUPT, "receive FIFO: %u bytes, capacity %zu", n.rx_count,
+                     uart_capacity(&n));
     n.rx_head = 0;
     if (!r->status)
         dev_sec_get_bytes(r, n.rx, n.rx_count);

@@ -23,16 +23,16 @@
 
 #include "virtio_blk.h"
 
-#define VIRTIO_BLK_F_SEG_MAX (1ull << 2)
-#define VIRTIO_BLK_F_RO (1ull << 5)
+#define VIRTIO_BLK_F_SEG_MAX  (1ull << 2)
+#define VIRTIO_BLK_F_RO       (1ull << 5)
 #define VIRTIO_BLK_F_BLK_SIZE (1ull << 6)
-#define VIRTIO_BLK_F_FLUSH (1ull << 9)
+#define VIRTIO_BLK_F_FLUSH    (1ull << 9)
 
-#define BLK_QUEUE_MAX 256
-#define BLK_SEG_MAX (BLK_QUEUE_MAX - 2)
-#define BLK_BOUNCE_SECTORS 128  /* 64 KiB per backend call */
-#define BLK_ID_BYTES 20
-#define BLK_CONFIG_BYTES 36
+#define BLK_QUEUE_MAX      256
+#define BLK_SEG_MAX        (BLK_QUEUE_MAX - 2)
+#define BLK_BOUNCE_SECTORS 128 /* 64 KiB per backend call */
+#define BLK_ID_BYTES       20
+#define BLK_CONFIG_BYTES   36
 
 struct virtio_blk {
     struct virtio_mmio *vm;
@@ -52,7 +52,8 @@ static void blk_put_le(uint8_t *p, uint64_t v, unsigned bytes)
 
 /* Move `bytes` between the backend at `sector` and the chain's data area
  * (readable bytes from rd_off for OUT, writable bytes from 0 for IN). */
-static uint8_t blk_rw(struct virtio_blk *blk, const struct vq_chain *c, int out, uint64_t sector, uint64_t bytes)
+static uint8_t blk_rw(struct virtio_blk *blk, const struct vq_chain *c, int out, uint64_t sector,
+                      uint64_t bytes)
 {
     const struct blk_backend *be = blk->be;
     if (bytes % BLK_SECTOR_BYTES)
@@ -63,7 +64,8 @@ static uint8_t blk_rw(struct virtio_blk *blk, const struct vq_chain *c, int out,
     if (out && be->read_only)
         return VIRTIO_BLK_S_IOERR;
     for (uint64_t done = 0; done < count;) {
-        uint32_t n = count - done > BLK_BOUNCE_SECTORS ? BLK_BOUNCE_SECTORS : (uint32_t)(count - done);
+        uint32_t n =
+            count - done > BLK_BOUNCE_SECTORS ? BLK_BOUNCE_SECTORS : (uint32_t)(count - done);
         uint64_t off = done * BLK_SECTOR_BYTES;
         uint64_t len = (uint64_t)n * BLK_SECTOR_BYTES;
         if (out) {
@@ -91,7 +93,8 @@ static uint32_t blk_request(struct virtio_blk *blk, const struct vq_chain *c)
         status = VIRTIO_BLK_S_IOERR;
         goto done;
     }
-    uint32_t type = (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 | (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 24;
+    uint32_t type =
+        (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 | (uint32_t)hdr[2] << 16 | (uint32_t)hdr[3] << 24;
     uint64_t sector = 0;
     for (int i = 7; i >= 0; i--)
         sector = sector << 8 | hdr[8 + i];
@@ -105,7 +108,8 @@ static uint32_t blk_request(struct virtio_blk *blk, const struct vq_chain *c)
         status = blk_rw(blk, c, 1, sector, c->readable_bytes - 16);
         break;
     case VIRTIO_BLK_T_FLUSH:
-        status = blk->be->flush && blk->be->flush(blk->be->opaque) ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+        status = blk->be->flush && blk->be->flush(blk->be->opaque) ? VIRTIO_BLK_S_IOERR
+                                                                   : VIRTIO_BLK_S_OK;
         break;
     case VIRTIO_BLK_T_GET_ID: {
         uint64_t n = data_in < BLK_ID_BYTES ? data_in : BLK_ID_BYTES;
@@ -160,8 +164,8 @@ static const struct virtio_dev_ops blk_ops = {
     .notify = blk_notify,
 };
 
-struct virtio_blk *virtio_blk_create(const struct blk_backend *backend, const char *id, const struct dev_irq *irq,
-                                     const struct dev_ram *ram)
+struct virtio_blk *virtio_blk_create(const struct blk_backend *backend, const char *id,
+                                     const struct dev_irq *irq, const struct dev_ram *ram)
 {
     if (!backend || !backend->read || !backend->write)
         return NULL;
@@ -179,7 +183,8 @@ struct virtio_blk *virtio_blk_create(const struct blk_backend *backend, const ch
     uint64_t features = VIRTIO_BLK_F_SEG_MAX | VIRTIO_BLK_F_BLK_SIZE | VIRTIO_BLK_F_FLUSH;
     if (backend->read_only)
         features |= VIRTIO_BLK_F_RO;
-    blk->vm = virtio_mmio_create(&blk_ops, blk, features, blk->config, sizeof(blk->config), irq, ram);
+    blk->vm =
+        virtio_mmio_create(&blk_ops, blk, features, blk->config, sizeof(blk->config), irq, ram);
     if (!blk->vm || !blk->bounce) {
         virtio_blk_destroy(blk);
         return NULL;

@@ -14,18 +14,18 @@
 #include "virtio_mmio.h"
 
 /* virtio 1.2 5.2.6 */
-#define VIRTIO_BLK_T_IN 0
-#define VIRTIO_BLK_T_OUT 1
-#define VIRTIO_BLK_T_FLUSH 4
+#define VIRTIO_BLK_T_IN     0
+#define VIRTIO_BLK_T_OUT    1
+#define VIRTIO_BLK_T_FLUSH  4
 #define VIRTIO_BLK_T_GET_ID 8
-#define VIRTIO_BLK_S_OK 0
-#define VIRTIO_BLK_S_IOERR 1
+#define VIRTIO_BLK_S_OK     0
+#define VIRTIO_BLK_S_IOERR  1
 #define VIRTIO_BLK_S_UNSUPP 2
 
 struct virtio_blk;
 
-struct virtio_blk *virtio_blk_create(const struct blk_backend *backend, const char *id, const struct dev_irq *irq,
-                                     const struct dev_ram *ram);
+struct virtio_blk *virtio_blk_create(const struct blk_backend *backend, const char *id,
+                                     const struct dev_irq *irq, const struct dev_ram *ram);
 void virtio_blk_destroy(struct virtio_blk *blk);
 struct virtio_mmio *virtio_blk_transport(struct virtio_blk *blk);
 /* Requests that completed with IOERR or UNSUPP (guest errors, counted). */

@@ -15,9 +15,9 @@
 
 #include "virtio_console.h"
 
-#define CON_RXQ 0
-#define CON_TXQ 1
-#define CON_QUEUE_MAX 128
+#define CON_RXQ          0
+#define CON_TXQ          1
+#define CON_QUEUE_MAX    128
 #define CON_CONFIG_BYTES 12
 
 struct virtio_console {
@@ -92,8 +92,8 @@ static const struct virtio_dev_ops con_ops = {
     .notify = con_notify,
 };
 
-struct virtio_console *virtio_console_create(virtio_console_tx_fn *tx, void *tx_opaque, const struct dev_irq *irq,
-                                             const struct dev_ram *ram)
+struct virtio_console *virtio_console_create(virtio_console_tx_fn *tx, void *tx_opaque,
+                                             const struct dev_irq *irq, const struct dev_ram *ram)
 {
     struct virtio_console *con = calloc(1, sizeof(*con));
     if (!con)

@@ -19,8 +19,8 @@ struct virtio_console;
 
 typedef void virtio_console_tx_fn(void *opaque, const uint8_t *bytes, size_t len);
 
-struct virtio_console *virtio_console_create(virtio_console_tx_fn *tx, void *tx_opaque, const struct dev_irq *irq,
-                                             const struct dev_ram *ram);
+struct virtio_console *virtio_console_create(virtio_console_tx_fn *tx, void *tx_opaque,
+                                             const struct dev_irq *irq, const struct dev_ram *ram);
 void virtio_console_destroy(struct virtio_console *con);
 struct virtio_mmio *virtio_console_transport(struct virtio_console *con);
 

@@ -23,20 +23,42 @@
 #include "virtio_mmio.h"
 
 enum {
-    R_MAGIC = 0x000, R_VERSION = 0x004, R_DEVICE_ID = 0x008, R_VENDOR_ID = 0x00C,
-    R_DEVICE_FEATURES = 0x010, R_DEVICE_FEATURES_SEL = 0x014, R_DRIVER_FEATURES = 0x020,
-    R_DRIVER_FEATURES_SEL = 0x024, R_QUEUE_SEL = 0x030, R_QUEUE_NUM_MAX = 0x034, R_QUEUE_NUM = 0x038,
-    R_QUEUE_READY = 0x044, R_QUEUE_NOTIFY = 0x050, R_INTERRUPT_STATUS = 0x060, R_INTERRUPT_ACK = 0x064,
-    R_STATUS = 0x070, R_QUEUE_DESC_LOW = 0x080, R_QUEUE_DESC_HIGH = 0x084, R_QUEUE_DRIVER_LOW = 0x090,
-    R_QUEUE_DRIVER_HIGH = 0x094, R_QUEUE_DEVICE_LOW = 0x0A0, R_QUEUE_DEVICE_HIGH = 0x0A4, R_SHM_SEL = 0x0AC,
-    R_SHM_LEN_LOW = 0x0B0, R_SHM_LEN_HIGH = 0x0B4, R_SHM_BASE_LOW = 0x0B8, R_SHM_BASE_HIGH = 0x0BC,
-    R_QUEUE_RESET = 0x0C0, R_CONFIG_GENERATION = 0x0FC, R_CONFIG = 0x100,
+    R_MAGIC = 0x000,
+    R_VERSION = 0x004,
+    R_DEVICE_ID = 0x008,
+    R_VENDOR_ID = 0x00C,
+    R_DEVICE_FEATURES = 0x010,
+    R_DEVICE_FEATURES_SEL = 0x014,
+    R_DRIVER_FEATURES = 0x020,
+    R_DRIVER_FEATURES_SEL = 0x024,
+    R_QUEUE_SEL = 0x030,
+    R_QUEUE_NUM_MAX = 0x034,
+    R_QUEUE_NUM = 0x038,
+    R_QUEUE_READY = 0x044,
+    R_QUEUE_NOTIFY = 0x050,
+    R_INTERRUPT_STATUS = 0x060,
+    R_INTERRUPT_ACK = 0x064,
+    R_STATUS = 0x070,
+    R_QUEUE_DESC_LOW = 0x080,
+    R_QUEUE_DESC_HIGH = 0x084,
+    R_QUEUE_DRIVER_LOW = 0x090,
+    R_QUEUE_DRIVER_HIGH = 0x094,
+    R_QUEUE_DEVICE_LOW = 0x0A0,
+    R_QUEUE_DEVICE_HIGH = 0x0A4,
+    R_SHM_SEL = 0x0AC,
+    R_SHM_LEN_LOW = 0x0B0,
+    R_SHM_LEN_HIGH = 0x0B4,
+    R_SHM_BASE_LOW = 0x0B8,
+    R_SHM_BASE_HIGH = 0x0BC,
+    R_QUEUE_RESET = 0x0C0,
+    R_CONFIG_GENERATION = 0x0FC,
+    R_CONFIG = 0x100,
 };
 
-#define VIRTIO_MMIO_MAGIC 0x74726976u /* "virt" */
+#define VIRTIO_MMIO_MAGIC  0x74726976u /* "virt" */
 #define VIRTIO_MMIO_VENDOR 0x504D5056u /* "VPMP": vmpack, no PCI vendor id needed on MMIO */
-#define INT_USED_BUFFER 1u
-#define INT_CONFIG_CHANGE 2u
+#define INT_USED_BUFFER    1u
+#define INT_CONFIG_CHANGE  2u
 
 struct virtio_mmio {
     const struct virtio_dev_ops *ops;
@@ -270,20 +292,22 @@ static void vmm_write(void *opaque, uint32_t offset, unsigned size_bytes, uint32
 
 const struct dev_io_ops virtio_mmio_io_ops = {vmm_read, vmm_write};
 
-struct virtio_mmio *virtio_mmio_create(const struct virtio_dev_ops *ops, void *opaque, uint64_t features,
-                                       const uint8_t *config, uint32_t config_bytes, const struct dev_irq *irq,
+struct virtio_mmio *virtio_mmio_create(const struct virtio_dev_ops *ops, void *opaque,
+                                       uint64_t features, const uint8_t *config,
+                                       uint32_t config_bytes, const struct dev_irq *irq,
                                        const struct dev_ram *ram)
 {
     if (!ops || !ops->notify || ops->num_queues == 0 || ops->num_queues > VIRTIO_MMIO_QUEUES_MAX ||
-        ops->queue_max == 0 || ops->queue_max > VQ_MAX_SIZE || (ops->queue_max & (ops->queue_max - 1)) ||
-        config_bytes > VIRTIO_MMIO_WINDOW - R_CONFIG)
+        ops->queue_max == 0 || ops->queue_max > VQ_MAX_SIZE ||
+        (ops->queue_max & (ops->queue_max - 1)) || config_bytes > VIRTIO_MMIO_WINDOW - R_CONFIG)
         return NULL;
     struct virtio_mmio *vm = calloc(1, sizeof(*vm));
     if (!vm)
         return NULL;
     vm->ops = ops;
     vm->opaque = opaque;
-    vm->device_features = features | VIRTIO_F_VERSION_1 | VIRTIO_F_INDIRECT_DESC | VIRTIO_F_EVENT_IDX;
+    vm->device_features =
+        features | VIRTIO_F_VERSION_1 | VIRTIO_F_INDIRECT_DESC | VIRTIO_F_EVENT_IDX;
     vm->config = config;
     vm->config_bytes = config_bytes;
     vm->irq = *irq;
@@ -300,7 +324,8 @@ struct virtqueue *virtio_mmio_queue(struct virtio_mmio *vm, unsigned queue)
 {
     if (queue >= vm->ops->num_queues || !vm->vq[queue].ready)
         return NULL;
-    if ((vm->status & (VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_NEEDS_RESET)) != VIRTIO_STATUS_DRIVER_OK)
+    if ((vm->status & (VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_NEEDS_RESET)) !=
+        VIRTIO_STATUS_DRIVER_OK)
         return NULL;
     return &vm->vq[queue];
 }
@@ -396,7 +421,8 @@ int virtio_mmio_restore(struct virtio_mmio *vm, struct dev_sec_reader *r)
     n.driver_features = dev_sec_get_u64(r);
     if (!r->status && (n.driver_features & ~vm->device_features))
         dev_sec_fail(r, DEV_ECORRUPT, "driver features 0x%llx exceed the offer 0x%llx",
-                     (unsigned long long)n.driver_features, (unsigned long long)vm->device_features);
+                     (unsigned long long)n.driver_features,
+                     (unsigned long long)vm->device_features);
     n.queue_sel = dev_sec_get_u32(r);
     n.int_status = dev_sec_get_u32(r);
     if (n.int_status & ~3u)
@@ -422,8 +448,8 @@ int virtio_mmio_restore(struct virtio_mmio *vm, struct dev_sec_reader *r)
             dev_sec_fail(r, DEV_ECORRUPT, "queue %u: %s", i,
                          q->num > vm->ops->queue_max ? "size exceeds QueueNumMax" : why);
         if (!r->status && q->ready && (uint16_t)(q->last_avail - q->used_idx) > q->num)
-            dev_sec_fail(r, DEV_ECORRUPT, "queue %u: %u buffers taken but not returned (size %u)", i,
-                         (uint16_t)(q->last_avail - q->used_idx), q->num);
+            dev_sec_fail(r, DEV_ECORRUPT, "queue %u: %u buffers taken but not returned (size %u)",
+                         i, (uint16_t)(q->last_avail - q->used_idx), q->num);
     }
     if (!r->status && vm->ops->restore)
         vm->ops->restore(vm->opaque, r);

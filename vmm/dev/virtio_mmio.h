@@ -26,29 +26,29 @@
 #include "dev.h"
 #include "virtqueue.h"
 
-#define VIRTIO_MMIO_WINDOW 0x200
+#define VIRTIO_MMIO_WINDOW     0x200
 #define VIRTIO_MMIO_QUEUES_MAX 4
 
 /* virtio 1.2 6: reserved feature bits */
 #define VIRTIO_F_INDIRECT_DESC (1ull << 28)
-#define VIRTIO_F_EVENT_IDX (1ull << 29)
-#define VIRTIO_F_VERSION_1 (1ull << 32)
+#define VIRTIO_F_EVENT_IDX     (1ull << 29)
+#define VIRTIO_F_VERSION_1     (1ull << 32)
 
 /* virtio 1.2 2.1: device status */
 #define VIRTIO_STATUS_ACKNOWLEDGE 1
-#define VIRTIO_STATUS_DRIVER 2
-#define VIRTIO_STATUS_DRIVER_OK 4
+#define VIRTIO_STATUS_DRIVER      2
+#define VIRTIO_STATUS_DRIVER_OK   4
 #define VIRTIO_STATUS_FEATURES_OK 8
 #define VIRTIO_STATUS_NEEDS_RESET 0x40
-#define VIRTIO_STATUS_FAILED 0x80
+#define VIRTIO_STATUS_FAILED      0x80
 
 struct virtio_mmio;
 
 /* What a device plugs into the transport. */
 struct virtio_dev_ops {
-    uint32_t device_id;         /* virtio 1.2 5: 1 net, 2 block, 4 entropy */
-    unsigned num_queues;        /* <= VIRTIO_MMIO_QUEUES_MAX */
-    uint16_t queue_max;         /* QueueNumMax, a power of 2 <= VQ_MAX_SIZE */
+    uint32_t device_id;  /* virtio 1.2 5: 1 net, 2 block, 4 entropy */
+    unsigned num_queues; /* <= VIRTIO_MMIO_QUEUES_MAX */
+    uint16_t queue_max;  /* QueueNumMax, a power of 2 <= VQ_MAX_SIZE */
     /* The driver wrote QueueNotify for a ready queue with DRIVER_OK. */
     void (*notify)(void *opaque, struct virtio_mmio *vm, unsigned queue);
     /* The driver reset the device (status 0). May be NULL. */
@@ -66,8 +66,9 @@ struct virtio_dev_ops {
  * EVENT_IDX too); config: the device's config space, read by the driver
  * as it is at the time (the device owns it and may change it, then calls
  * virtio_mmio_config_changed). irq and ram are copied. */
-struct virtio_mmio *virtio_mmio_create(const struct virtio_dev_ops *ops, void *opaque, uint64_t features,
-                                       const uint8_t *config, uint32_t config_bytes, const struct dev_irq *irq,
+struct virtio_mmio *virtio_mmio_create(const struct virtio_dev_ops *ops, void *opaque,
+                                       uint64_t features, const uint8_t *config,
+                                       uint32_t config_bytes, const struct dev_irq *irq,
                                        const struct dev_ram *ram);
 void virtio_mmio_destroy(struct virtio_mmio *vm);
 

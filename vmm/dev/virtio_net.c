@@ -22,18 +22,18 @@
 
 #include "virtio_net.h"
 
-#define VIRTIO_NET_F_MAC (1ull << 5)
+#define VIRTIO_NET_F_MAC    (1ull << 5)
 #define VIRTIO_NET_F_STATUS (1ull << 16)
-#define NET_HDR_BYTES 12
-#define NET_FRAME_MAX 65562
-#define NET_QUEUE_MAX 256
-#define NET_RXQ 0
-#define NET_TXQ 1
+#define NET_HDR_BYTES       12
+#define NET_FRAME_MAX       65562
+#define NET_QUEUE_MAX       256
+#define NET_RXQ             0
+#define NET_TXQ             1
 
 struct net_timer {
     SlirpTimerCb cb;
     void *cb_opaque;
-    int64_t expire_ms;      /* -1: not armed */
+    int64_t expire_ms; /* -1: not armed */
     struct net_timer *next;
 };
 
@@ -41,9 +41,9 @@ struct virtio_net {
     struct virtio_mmio *vm;
     struct dev_clock clock;
     Slirp *slirp;
-    uint8_t config[8];      /* mac[6], status le16 */
+    uint8_t config[8]; /* mac[6], status le16 */
     struct net_timer *timers;
-    struct pollfd *fds;     /* during poll_fill / poll_process only */
+    struct pollfd *fds; /* during poll_fill / poll_process only */
     size_t fds_max;
     size_t fds_n;
     uint64_t rx_dropped;
@@ -104,7 +104,8 @@ static void net_notify(void *opaque, struct virtio_mmio *vm, unsigned queue)
         }
         uint64_t len = net->tx_chain.readable_bytes;
         if (len > NET_HDR_BYTES && len - NET_HDR_BYTES <= sizeof(net->frame)) {
-            uint64_t n = vq_chain_read(&net->tx_chain, NET_HDR_BYTES, net->frame, len - NET_HDR_BYTES);
+            uint64_t n =
+                vq_chain_read(&net->tx_chain, NET_HDR_BYTES, net->frame, len - NET_HDR_BYTES);
             slirp_input(net->slirp, net->frame, (int)n);
         }
         /* slirp_input may have answered on the receive queue already; the
@@ -265,7 +266,8 @@ size_t virtio_net_poll_fill(struct virtio_net *net, struct pollfd *fds, size_t m
     return n;
 }
 
-void virtio_net_poll_process(struct virtio_net *net, const struct pollfd *fds, size_t nfds, int poll_failed)
+void virtio_net_poll_process(struct virtio_net *net, const struct pollfd *fds, size_t nfds,
+                             int poll_failed)
 {
     net->fds = (struct pollfd *)(uintptr_t)fds;
     net->fds_n = nfds;
@@ -278,7 +280,8 @@ int virtio_net_hostfwd(struct virtio_net *net, int udp, uint16_t host_port, uint
 {
     struct in_addr host = {htonl(INADDR_LOOPBACK)}, guest;
     inet_pton(AF_INET, "10.0.2.15", &guest);
-    return slirp_add_hostfwd(net->slirp, udp, host, host_port, guest, guest_port) ? DEV_EIO : DEV_OK;
+    return slirp_add_hostfwd(net->slirp, udp, host, host_port, guest, guest_port) ? DEV_EIO
+                                                                                  : DEV_OK;
 }
 
 uint64_t virtio_net_rx_dropped(const struct virtio_net *net)
@@ -299,7 +302,8 @@ static int net_restore(void *opaque, struct dev_sec_reader *r)
     uint8_t mac[6];
     dev_sec_get_bytes(r, mac, sizeof(mac));
     if (!r->status && memcmp(mac, net->config, 6))
-        dev_sec_fail(r, DEV_ECORRUPT, "MAC %02x:%02x:%02x:%02x:%02x:%02x differs from the configured one", mac[0],
+        dev_sec_fail(r, DEV_ECORRUPT,
+                     "MAC %02x:%02x:%02x:%02x:%02x:%02x differs from the configured one", mac[0],
                      mac[1], mac[2], mac[3], mac[4], mac[5]);
     return dev_sec_end(r);
 }
@@ -313,8 +317,8 @@ static const struct virtio_dev_ops net_ops = {
     .restore = net_restore,
 };
 
-struct virtio_net *virtio_net_create(const uint8_t mac[6], const struct dev_irq *irq, const struct dev_ram *ram,
-                                     const struct dev_clock *clock)
+struct virtio_net *virtio_net_create(const uint8_t mac[6], const struct dev_irq *irq,
+                                     const struct dev_ram *ram, const struct dev_clock *clock)
 {
     struct virtio_net *net = calloc(1, sizeof(*net));
     if (!net)

@@ -32,8 +32,8 @@
 
 struct virtio_net;
 
-struct virtio_net *virtio_net_create(const uint8_t mac[6], const struct dev_irq *irq, const struct dev_ram *ram,
-                                     const struct dev_clock *clock);
+struct virtio_net *virtio_net_create(const uint8_t mac[6], const struct dev_irq *irq,
+                                     const struct dev_ram *ram, const struct dev_clock *clock);
 void virtio_net_destroy(struct virtio_net *net);
 struct virtio_mmio *virtio_net_transport(struct virtio_net *net);
 
@@ -44,8 +44,10 @@ int virtio_net_hostfwd(struct virtio_net *net, int udp, uint16_t host_port, uint
 /* Fill fds[0..max) with what slirp waits for; returns the count needed
  * (more than max: nothing beyond max was stored; call again with more).
  * *timeout_ms is lowered to when slirp needs to run again. */
-size_t virtio_net_poll_fill(struct virtio_net *net, struct pollfd *fds, size_t max, int *timeout_ms);
-void virtio_net_poll_process(struct virtio_net *net, const struct pollfd *fds, size_t nfds, int poll_failed);
+size_t virtio_net_poll_fill(struct virtio_net *net, struct pollfd *fds, size_t max,
+                            int *timeout_ms);
+void virtio_net_poll_process(struct virtio_net *net, const struct pollfd *fds, size_t nfds,
+                             int poll_failed);
 
 uint64_t virtio_net_next_deadline_ns(const struct virtio_net *net);
 void virtio_net_advance(struct virtio_net *net, uint64_t now_ns);

@@ -90,7 +90,8 @@ static int rng_restore(void *opaque, struct dev_sec_reader *r)
     uint64_t counter = dev_sec_get_u64(r);
     if (!r->status && det != rng->deterministic)
         dev_sec_fail(r, DEV_ECORRUPT, "saved in %s mode, resumed in %s mode",
-                     det ? "deterministic" : "random", rng->deterministic ? "deterministic" : "random");
+                     det ? "deterministic" : "random",
+                     rng->deterministic ? "deterministic" : "random");
     if (dev_sec_end(r))
         return r->status;
     rng->counter = counter;
@@ -106,7 +107,8 @@ static const struct virtio_dev_ops rng_ops = {
     .restore = rng_restore,
 };
 
-struct virtio_rng *virtio_rng_create(const uint8_t *seed, const struct dev_irq *irq, const struct dev_ram *ram)
+struct virtio_rng *virtio_rng_create(const uint8_t *seed, const struct dev_irq *irq,
+                                     const struct dev_ram *ram)
 {
     struct virtio_rng *rng = calloc(1, sizeof(*rng));
     if (!rng)

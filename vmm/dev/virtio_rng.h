@@ -17,7 +17,8 @@
 
 struct virtio_rng;
 
-struct virtio_rng *virtio_rng_create(const uint8_t *seed, const struct dev_irq *irq, const struct dev_ram *ram);
+struct virtio_rng *virtio_rng_create(const uint8_t *seed, const struct dev_irq *irq,
+                                     const struct dev_ram *ram);
 void virtio_rng_destroy(struct virtio_rng *rng);
 struct virtio_mmio *virtio_rng_transport(struct virtio_rng *rng);
 

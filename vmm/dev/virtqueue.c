@@ -58,7 +58,8 @@ int vq_check(const struct virtqueue *vq, const struct dev_ram *ram, const char *
         *why = "ring parts are misaligned";
         return -1;
     }
-    if (!dev_ram_ptr(ram, vq->desc_gpa, vq_desc_bytes(vq)) || !dev_ram_ptr(ram, vq->avail_gpa, vq_avail_bytes(vq)) ||
+    if (!dev_ram_ptr(ram, vq->desc_gpa, vq_desc_bytes(vq)) ||
+        !dev_ram_ptr(ram, vq->avail_gpa, vq_avail_bytes(vq)) ||
         !dev_ram_ptr(ram, vq->used_gpa, vq_used_bytes(vq))) {
         *why = "ring parts lie outside guest RAM";
         return -1;
@@ -82,7 +83,8 @@ static void vq_desc_at(const uint8_t *table, unsigned i, struct vq_desc *d)
     d->next = vq_rd16(p + 14);
 }
 
-static int vq_add_seg(struct vq_chain *c, const struct dev_ram *ram, const struct vq_desc *d, const char **why)
+static int vq_add_seg(struct vq_chain *c, const struct dev_ram *ram, const struct vq_desc *d,
+                      const char **why)
 {
     if (d->len == 0)
         return 0;
@@ -111,8 +113,8 @@ static int vq_add_seg(struct vq_chain *c, const struct dev_ram *ram, const struc
 
 /* Walk the table of `n` descriptors from index `first`; at most n steps,
  * so a loop is refused rather than followed. */
-static int vq_walk(struct vq_chain *c, const struct dev_ram *ram, const uint8_t *table, unsigned n, unsigned first,
-                   int allow_indirect, int indirect_ok, const char **why)
+static int vq_walk(struct vq_chain *c, const struct dev_ram *ram, const uint8_t *table, unsigned n,
+                   unsigned first, int allow_indirect, int indirect_ok, const char **why)
 {
     unsigned i = first;
     for (unsigned steps = 0;; steps++) {
@@ -156,12 +158,14 @@ static int vq_walk(struct vq_chain *c, const struct dev_ram *ram, const uint8_t 
     }
 }
 
-int vq_pop(struct virtqueue *vq, const struct dev_ram *ram, struct vq_chain *chain, const char **why)
+int vq_pop(struct virtqueue *vq, const struct dev_ram *ram, struct vq_chain *chain,
+           const char **why)
 {
     if (vq_check(vq, ram, why))
         return -1;
     const uint8_t *avail = ram->host + vq->avail_gpa;
-    uint16_t avail_idx = __atomic_load_n((const uint16_t *)(const void *)(avail + 2), __ATOMIC_ACQUIRE);
+    uint16_t avail_idx =
+        __atomic_load_n((const uint16_t *)(const void *)(avail + 2), __ATOMIC_ACQUIRE);
     avail_idx = vq_rd16((const uint8_t *)&avail_idx);
     uint16_t pending = (uint16_t)(avail_idx - vq->last_avail);
     if (pending == 0)

@@ -18,32 +18,32 @@
 
 #include "dev.h"
 
-#define VQ_MAX_SIZE 1024        /* virtio 1.2 2.7: Queue Size at most 32768; we offer less */
-#define VQ_MAX_SEGS 512         /* longest chain a device accepts (direct + indirect) */
+#define VQ_MAX_SIZE 1024 /* virtio 1.2 2.7: Queue Size at most 32768; we offer less */
+#define VQ_MAX_SEGS 512  /* longest chain a device accepts (direct + indirect) */
 
 /* virtio 1.2 2.7.5 */
-#define VIRTQ_DESC_F_NEXT 1
-#define VIRTQ_DESC_F_WRITE 2
-#define VIRTQ_DESC_F_INDIRECT 4
+#define VIRTQ_DESC_F_NEXT          1
+#define VIRTQ_DESC_F_WRITE         2
+#define VIRTQ_DESC_F_INDIRECT      4
 #define VIRTQ_AVAIL_F_NO_INTERRUPT 1
 
 struct virtqueue {
-    uint16_t num;           /* queue size, a power of 2 */
+    uint16_t num; /* queue size, a power of 2 */
     uint8_t ready;
-    uint8_t event_idx;      /* VIRTIO_F_EVENT_IDX negotiated */
-    uint8_t indirect;       /* VIRTIO_F_INDIRECT_DESC negotiated */
+    uint8_t event_idx; /* VIRTIO_F_EVENT_IDX negotiated */
+    uint8_t indirect;  /* VIRTIO_F_INDIRECT_DESC negotiated */
     uint64_t desc_gpa;
-    uint64_t avail_gpa;     /* the driver area */
-    uint64_t used_gpa;      /* the device area */
-    uint16_t last_avail;    /* next avail ring slot to take */
-    uint16_t used_idx;      /* next used ring slot to fill */
+    uint64_t avail_gpa;      /* the driver area */
+    uint64_t used_gpa;       /* the device area */
+    uint16_t last_avail;     /* next avail ring slot to take */
+    uint16_t used_idx;       /* next used ring slot to fill */
     uint16_t signalled_used; /* used_idx when the driver was last interrupted */
 };
 
 struct vq_seg {
-    uint8_t *host;          /* inside guest RAM, checked */
+    uint8_t *host; /* inside guest RAM, checked */
     uint32_t len;
-    uint8_t writable;       /* device-writable */
+    uint8_t writable; /* device-writable */
 };
 
 struct vq_chain {
@@ -59,9 +59,11 @@ struct vq_chain {
 int vq_check(const struct virtqueue *vq, const struct dev_ram *ram, const char **why);
 /* 1: a chain is in *chain; 0: the ring is empty; -1: the guest broke the
  * ring or a chain (*why says how); the queue is then unusable until reset. */
-int vq_pop(struct virtqueue *vq, const struct dev_ram *ram, struct vq_chain *chain, const char **why);
+int vq_pop(struct virtqueue *vq, const struct dev_ram *ram, struct vq_chain *chain,
+           const char **why);
 /* Return chain `head` with `written_bytes` written by the device. */
-void vq_push(struct virtqueue *vq, const struct dev_ram *ram, uint16_t head, uint32_t written_bytes);
+void vq_push(struct virtqueue *vq, const struct dev_ram *ram, uint16_t head,
+             uint32_t written_bytes);
 /* After pushes: should the driver be interrupted (virtio 1.2 2.7.7 and
  * 2.7.10)? Updates the event-index bookkeeping. */
 int vq_need_interrupt(struct virtqueue *vq, const struct dev_ram *ram);

@@ -9,7 +9,7 @@
 #include "virtio_mmio.h"
 
 #define FD_RAM_BYTES (1u << 20)
-#define FD_QSIZE 16
+#define FD_QSIZE     16
 
 struct fake_driver {
     struct dev_ram ram;
@@ -54,9 +54,18 @@ static inline void fd_wr(struct fake_driver *d, uint32_t off, uint32_t v)
 
 /* Ring layout of queue q: desc at 0x1000 + q*0x1000, avail +0x400,
  * used +0x800 (within a page per queue). */
-static inline uint64_t fd_desc_gpa(unsigned q) { return 0x1000u + q * 0x1000u; }
-static inline uint64_t fd_avail_gpa(unsigned q) { return fd_desc_gpa(q) + 0x400; }
-static inline uint64_t fd_used_gpa(unsigned q) { return fd_desc_gpa(q) + 0x800; }
+static inline uint64_t fd_desc_gpa(unsigned q)
+{
+    return 0x1000u + q * 0x1000u;
+}
+static inline uint64_t fd_avail_gpa(unsigned q)
+{
+    return fd_desc_gpa(q) + 0x400;
+}
+static inline uint64_t fd_used_gpa(unsigned q)
+{
+    return fd_desc_gpa(q) + 0x800;
+}
 
 static inline void fd_put16(struct fake_driver *d, uint64_t gpa, uint16_t v)
 {
@@ -126,8 +135,8 @@ static inline void fd_driver_ok(struct fake_driver *d)
 }
 
 /* Write descriptor i of queue q (or of a table at table_gpa if non-zero). */
-static inline void fd_desc(struct fake_driver *d, uint64_t table_gpa, unsigned i, uint64_t addr, uint32_t len,
-                           uint16_t flags, uint16_t next)
+static inline void fd_desc(struct fake_driver *d, uint64_t table_gpa, unsigned i, uint64_t addr,
+                           uint32_t len, uint16_t flags, uint16_t next)
 {
     uint64_t at = table_gpa + 16u * i;
     fd_put64(d, at, addr);

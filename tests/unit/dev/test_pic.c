@@ -102,9 +102,9 @@ static void test_pic_priority_and_specific_eoi(void **state)
     assert_int_equal(pic_ack(pic), 0x31);
     /* IRQ 4 must wait for both */
     assert_false(pic_has_interrupt(pic));
-    outb(pic, 0x20, 0x63); /* specific EOI for 3 */
+    outb(pic, 0x20, 0x63);                /* specific EOI for 3 */
     assert_false(pic_has_interrupt(pic)); /* 1 still in service */
-    outb(pic, 0x20, 0x20); /* non-specific EOI: clears 1 */
+    outb(pic, 0x20, 0x20);                /* non-specific EOI: clears 1 */
     assert_true(pic_has_interrupt(pic));
     assert_int_equal(pic_ack(pic), 0x34);
     outb(pic, 0x20, 0x0B);

@@ -80,7 +80,7 @@ static void test_pit_mode2_periodic_irq(void **state)
     uint64_t t0 = now;
     outb(pit, 0x43, 0x34); /* ch0, lobyte/hibyte, mode 2 */
     outb(pit, 0x40, 0xA9);
-    outb(pit, 0x40, 0x04); /* 1193: ~1 kHz, Linux's LATCH for HZ=1000 */
+    outb(pit, 0x40, 0x04);      /* 1193: ~1 kHz, Linux's LATCH for HZ=1000 */
     assert_int_equal(level, 1); /* mode 2: OUT high once programmed */
     rises = 0;
     assert_int_equal(pit_next_deadline_ns(pit), t0 + ticks_ns(1193));
@@ -148,7 +148,7 @@ static void test_pit_latch_and_access_modes(void **state)
     outb(pit, 0x41, 0x12);
     now = t0 + ticks_ns(0x34);
     outb(pit, 0x43, 0x40); /* latch ch1 */
-    now += ticks_ns(100); /* the latch holds */
+    now += ticks_ns(100);  /* the latch holds */
     assert_int_equal(inb(pit, 0x41), 0x00);
     assert_int_equal(inb(pit, 0x41), 0x12);
     /* lobyte only and hibyte only */
@@ -172,7 +172,7 @@ static void test_pit_readback(void **state)
     outb(pit, 0x42, 0xE8);
     outb(pit, 0x42, 0x03); /* 1000 */
     now = t0 + ticks_ns(10);
-    outb(pit, 0x43, 0xC8); /* read back count and status of ch2 */
+    outb(pit, 0x43, 0xC8);                  /* read back count and status of ch2 */
     assert_int_equal(inb(pit, 0x42), 0x30); /* status first: OUT 0, rw 3, mode 0 */
     assert_int_equal(inb(pit, 0x42), 0xDE); /* 990 = 0x3DE */
     assert_int_equal(inb(pit, 0x42), 0x03);

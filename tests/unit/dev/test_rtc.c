@@ -121,7 +121,7 @@ static void test_rtc_reg_d_and_nmi_bit(void **state)
     rtc_io_ops.write(rtc, 0, 1, 0x80 | 0x0D);
     assert_true(rtc_nmi_masked(rtc));
     assert_int_equal(rtc_io_ops.read(rtc, 1, 1), 0x80); /* index without bit 7 */
-    cmos_write(rtc, 0x34, 0x5A); /* NVRAM */
+    cmos_write(rtc, 0x34, 0x5A);                        /* NVRAM */
     assert_int_equal(cmos_read(rtc, 0x34), 0x5A);
     assert_false(rtc_nmi_masked(rtc));
     rtc_destroy(rtc);
@@ -161,7 +161,7 @@ static void test_rtc_alarm(void **state)
     cmos_write(rtc, 0x03, 0xC0);
     cmos_write(rtc, 0x05, 0xC0);
     cmos_write(rtc, 0x0B, 0x22); /* AIE */
-    now += 1000000000ull; /* :59 */
+    now += 1000000000ull;        /* :59 */
     rtc_advance(rtc, now);
     assert_int_equal(level, 0);
     now += 1000000000ull; /* :00 */

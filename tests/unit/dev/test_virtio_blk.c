@@ -49,12 +49,13 @@ static void ready(struct fixture *f, uint64_t want)
     fd_driver_ok(&f->d);
 }
 
-#define HDR 0x10000u
-#define DATA 0x20000u
+#define HDR    0x10000u
+#define DATA   0x20000u
 #define STATUS 0x30000u
 
 /* A three-descriptor request: header, data, status. */
-static uint8_t request(struct fixture *f, uint32_t type, uint64_t sector, uint32_t data_len, uint32_t *used_len)
+static uint8_t request(struct fixture *f, uint32_t type, uint64_t sector, uint32_t data_len,
+                       uint32_t *used_len)
 {
     struct fake_driver *d = &f->d;
     fd_put32(d, HDR, type);
@@ -230,7 +231,7 @@ static void expect_refused(struct fixture *f)
     uint32_t id = 0, len = 0;
     assert_false(fd_used(&f->d, 0, &id, &len));
     assert_int_equal(fd_rd(&f->d, 0x070) & 0x40, 0x40); /* NEEDS_RESET */
-    assert_int_equal(fd_rd(&f->d, 0x060) & 2, 2);        /* config change */
+    assert_int_equal(fd_rd(&f->d, 0x060) & 2, 2);       /* config change */
     assert_int_equal(f->d.irq_level, 1);
     assert_int_equal(virtio_mmio_guest_errors(f->d.vm), 1);
     /* nothing more happens until reset */
@@ -244,7 +245,8 @@ static void test_virtio_blk_desc_outside_ram(void **state)
     struct fake_driver *d = &f->d;
     ready(f, ~0ull);
     fd_desc(d, fd_desc_gpa(0), 0, HDR, 16, VIRTQ_DESC_F_NEXT, 1);
-    fd_desc(d, fd_desc_gpa(0), 1, FD_RAM_BYTES - 256, 512, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 2);
+    fd_desc(d, fd_desc_gpa(0), 1, FD_RAM_BYTES - 256, 512, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT,
+            2);
     fd_desc(d, fd_desc_gpa(0), 2, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
     fd_kick(d, 0, 0);
     expect_refused(f);

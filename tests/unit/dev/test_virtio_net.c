@@ -25,8 +25,8 @@ static uint64_t fake_now(void *opaque)
     return now;
 }
 
-#define RXBUF 0x20000u
-#define TXBUF 0x30000u
+#define RXBUF   0x20000u
+#define TXBUF   0x30000u
 #define RXBYTES 2048u
 
 struct fixture {
@@ -117,11 +117,11 @@ static void arp_exchange(struct fixture *f)
     uint8_t fr[42] = {0};
     put_eth(fr, bcast, 0x0806);
     uint8_t *a = fr + 14;
-    a[1] = 1;       /* Ethernet */
-    a[2] = 0x08;    /* IPv4 */
+    a[1] = 1;    /* Ethernet */
+    a[2] = 0x08; /* IPv4 */
     a[4] = 6;
     a[5] = 4;
-    a[7] = 1;       /* request */
+    a[7] = 1; /* request */
     memcpy(a + 8, guest_mac, 6);
     inet_pton(AF_INET, "10.0.2.15", a + 14);
     inet_pton(AF_INET, "10.0.2.2", a + 24);
@@ -228,7 +228,8 @@ static void test_virtio_net_udp_to_host_and_back(void **state)
 
     /* reply; slirp picks it up in the board's poll loop */
     const char reply[] = "hello guest";
-    assert_int_equal(sendto(s, reply, sizeof(reply), 0, (struct sockaddr *)&from, fl), sizeof(reply));
+    assert_int_equal(sendto(s, reply, sizeof(reply), 0, (struct sockaddr *)&from, fl),
+                     sizeof(reply));
     uint32_t len = 0;
     const uint8_t *r = pump(f, &len);
     assert_non_null(r);
@@ -259,7 +260,8 @@ static void test_virtio_net_hostfwd_udp(void **state)
 
     int s = socket(AF_INET, SOCK_DGRAM, 0);
     const char msg[] = "to the guest";
-    assert_int_equal(sendto(s, msg, sizeof(msg), 0, (struct sockaddr *)&sa, sizeof(sa)), sizeof(msg));
+    assert_int_equal(sendto(s, msg, sizeof(msg), 0, (struct sockaddr *)&sa, sizeof(sa)),
+                     sizeof(msg));
     uint32_t len = 0;
     const uint8_t *r = pump(f, &len);
     assert_non_null(r);
@@ -343,10 +345,8 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_virtio_net_arp_reply),
-        T(test_virtio_net_udp_to_host_and_back),
-        T(test_virtio_net_hostfwd_udp),
-        T(test_virtio_net_no_rx_buffer_drops),
+        T(test_virtio_net_arp_reply),    T(test_virtio_net_udp_to_host_and_back),
+        T(test_virtio_net_hostfwd_udp),  T(test_virtio_net_no_rx_buffer_drops),
         T(test_virtio_net_save_restore),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -76,14 +76,16 @@ static void test_virtqueue_chain_copy(void **state)
     (void)state;
     uint8_t ram_bytes[0x1000] = {0};
     struct dev_ram ram = {ram_bytes, sizeof(ram_bytes)};
-    struct virtqueue vq = {.num = 4, .desc_gpa = 0x100, .avail_gpa = 0x200, .used_gpa = 0x300, .ready = 1};
+    struct virtqueue vq = {
+        .num = 4, .desc_gpa = 0x100, .avail_gpa = 0x200, .used_gpa = 0x300, .ready = 1};
     /* readable 3 bytes + 5 bytes, writable 4 + 4 */
     static const uint32_t addr[4] = {0x400, 0x500, 0x600, 0x700}, len[4] = {3, 5, 4, 4};
     for (int i = 0; i < 4; i++) {
         uint8_t *d = ram_bytes + 0x100 + 16 * i;
         put32(d, addr[i]);
         put32(d + 8, len[i]);
-        put16(d + 12, (uint16_t)((i < 3 ? VIRTQ_DESC_F_NEXT : 0) | (i >= 2 ? VIRTQ_DESC_F_WRITE : 0)));
+        put16(d + 12,
+              (uint16_t)((i < 3 ? VIRTQ_DESC_F_NEXT : 0) | (i >= 2 ? VIRTQ_DESC_F_WRITE : 0)));
         put16(d + 14, (uint16_t)(i + 1));
     }
     memcpy(ram_bytes + 0x400, "abc", 3);
