@@ -30,7 +30,8 @@ static uint64_t mem_npages(uint32_t gla, uint32_t len_bytes)
 static uint8_t mem_flags(int prot)
 {
     uint8_t f = XR_P_MAPPED;
-    if (prot & PROT_READ)
+    /* x86 pages are readable whenever they are writable or executable. */
+    if (prot & (PROT_READ | PROT_WRITE | PROT_EXEC))
         f |= XR_P_R;
     if (prot & PROT_WRITE)
         f |= XR_P_W;
