@@ -1,8 +1,9 @@
 /*
  * bus.c - port and MMIO dispatch to devices (bus.h). A linear table: a PC
  * has a dozen ranges, and the hot paths (serial, virtio notify) are few.
- * An access that runs past the end of a device's range is split into byte
- * accesses, each dispatched on its own, as an ISA bus would.
+ * A port access that runs past the end of a device's range, or is wider
+ * than an 8-bit device takes, is split into byte accesses, each dispatched
+ * on its own, as the ISA bus does.
  */
 #include <stdlib.h>
 
@@ -102,7 +103,8 @@ uint32_t dev_bus_pio_read(struct dev_bus *bus, uint16_t port, unsigned size_byte
         return 0xFFFFFFFFu;
     const struct bus_range *r = bus_find(&bus->pio, port);
     uint32_t all_ones = size_bytes == 4 ? 0xFFFFFFFFu : (1u << (8 * size_bytes)) - 1;
-    if (r && bus_fits(r, port, size_bytes))
+    int narrow = r && r->ops && r->ops->width_bytes && size_bytes > r->ops->width_bytes;
+    if (r && bus_fits(r, port, size_bytes) && !narrow)
         return r->ops ? r->ops->read(r->opaque, (uint32_t)(port - r->first), size_bytes) & all_ones
                       : all_ones;
     if (size_bytes == 1)
@@ -118,7 +120,8 @@ void dev_bus_pio_write(struct dev_bus *bus, uint16_t port, unsigned size_bytes, 
     if (!bus_size_ok(size_bytes))
         return;
     const struct bus_range *r = bus_find(&bus->pio, port);
-    if (r && bus_fits(r, port, size_bytes)) {
+    int narrow = r && r->ops && r->ops->width_bytes && size_bytes > r->ops->width_bytes;
+    if (r && bus_fits(r, port, size_bytes) && !narrow) {
         if (r->ops)
             r->ops->write(r->opaque, (uint32_t)(port - r->first), size_bytes, value);
         return;

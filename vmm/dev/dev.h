@@ -121,6 +121,10 @@ int dev_ram_write(const struct dev_ram *ram, uint64_t gpa, const void *src, uint
 struct dev_io_ops {
     uint32_t (*read)(void *opaque, uint32_t offset, unsigned size_bytes);
     void (*write)(void *opaque, uint32_t offset, unsigned size_bytes, uint32_t value);
+    /* 1 for an 8-bit ISA device: the bus splits wider accesses into byte
+     * accesses to consecutive ports, as the ISA bus does; 0: any size is
+     * passed through. */
+    unsigned width_bytes;
 };
 
 /* ---- saved state sections ----------------------------------------------- */

@@ -203,8 +203,8 @@ static void kbc_write_data(void *opaque, uint32_t offset, unsigned size_bytes, u
     kbc_update(k);
 }
 
-const struct dev_io_ops i8042_data_io_ops = {kbc_read_data, kbc_write_data};
-const struct dev_io_ops i8042_cmd_io_ops = {kbc_status, kbc_write_cmd};
+const struct dev_io_ops i8042_data_io_ops = {kbc_read_data, kbc_write_data, 1};
+const struct dev_io_ops i8042_cmd_io_ops = {kbc_status, kbc_write_cmd, 1};
 
 struct i8042 *i8042_create(const struct dev_irq *irq1, const struct dev_irq *irq12,
                            i8042_reset_fn *reset, void *reset_opaque)

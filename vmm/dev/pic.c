@@ -283,7 +283,7 @@ static void pic_write(void *opaque, uint32_t offset, unsigned size_bytes, uint32
     pic_update(c->pic);
 }
 
-const struct dev_io_ops pic_io_ops = {pic_read, pic_write};
+const struct dev_io_ops pic_io_ops = {pic_read, pic_write, 1};
 
 static uint32_t pic_elcr_read(void *opaque, uint32_t offset, unsigned size_bytes)
 {
@@ -303,7 +303,7 @@ static void pic_elcr_write(void *opaque, uint32_t offset, unsigned size_bytes, u
     pic_update(pic);
 }
 
-const struct dev_io_ops pic_elcr_io_ops = {pic_elcr_read, pic_elcr_write};
+const struct dev_io_ops pic_elcr_io_ops = {pic_elcr_read, pic_elcr_write, 1};
 
 struct pic *pic_create(const struct dev_irq *intr_out)
 {

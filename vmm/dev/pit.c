@@ -319,7 +319,7 @@ static void pit_write(void *opaque, uint32_t offset, unsigned size_bytes, uint32
     }
 }
 
-const struct dev_io_ops pit_io_ops = {pit_read, pit_write};
+const struct dev_io_ops pit_io_ops = {pit_read, pit_write, 1};
 
 static uint32_t pit_port61_read(void *opaque, uint32_t offset, unsigned size_bytes)
 {
@@ -345,7 +345,7 @@ static void pit_port61_write(void *opaque, uint32_t offset, unsigned size_bytes,
     pit->port61 = value & 0x0F;
 }
 
-const struct dev_io_ops pit_port61_io_ops = {pit_port61_read, pit_port61_write};
+const struct dev_io_ops pit_port61_io_ops = {pit_port61_read, pit_port61_write, 1};
 
 struct pit *pit_create(const struct dev_irq *irq0, const struct dev_clock *clock)
 {

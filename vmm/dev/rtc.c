@@ -365,7 +365,7 @@ static void rtc_write(void *opaque, uint32_t offset, unsigned size_bytes, uint32
     }
 }
 
-const struct dev_io_ops rtc_io_ops = {rtc_read, rtc_write};
+const struct dev_io_ops rtc_io_ops = {rtc_read, rtc_write, 1};
 
 struct rtc *rtc_create(const struct dev_irq *irq8, const struct dev_clock *clock,
                        int64_t unix_seconds)

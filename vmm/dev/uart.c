@@ -256,7 +256,7 @@ static void uart_write(void *opaque, uint32_t offset, unsigned size_bytes, uint3
     uart_update(u);
 }
 
-const struct dev_io_ops uart_io_ops = {uart_read, uart_write};
+const struct dev_io_ops uart_io_ops = {uart_read, uart_write, 1};
 
 struct uart *uart_create(const struct dev_irq *irq, uart_tx_fn *tx, void *tx_opaque)
 {

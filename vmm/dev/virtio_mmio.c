@@ -290,7 +290,7 @@ static void vmm_write(void *opaque, uint32_t offset, unsigned size_bytes, uint32
     }
 }
 
-const struct dev_io_ops virtio_mmio_io_ops = {vmm_read, vmm_write};
+const struct dev_io_ops virtio_mmio_io_ops = {vmm_read, vmm_write, 0};
 
 struct virtio_mmio *virtio_mmio_create(const struct virtio_dev_ops *ops, void *opaque,
                                        uint64_t features, const uint8_t *config,

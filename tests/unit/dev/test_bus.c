@@ -32,7 +32,7 @@ static void regs_write(void *opaque, uint32_t offset, unsigned size, uint32_t va
     r->last_size = size;
 }
 
-static const struct dev_io_ops regs_ops = {regs_read, regs_write};
+static const struct dev_io_ops regs_ops = {regs_read, regs_write, 0};
 
 static void test_bus_pio(void **state)
 {
@@ -65,6 +65,22 @@ static void test_bus_pio(void **state)
     dev_bus_destroy(NULL);
 }
 
+static void test_bus_narrow_device(void **state)
+{
+    (void)state;
+    static const struct dev_io_ops byte_ops = {regs_read, regs_write, 1};
+    struct dev_bus *bus = dev_bus_create();
+    struct regs a = {0};
+    assert_int_equal(dev_bus_map_pio(bus, 0x40, 4, &byte_ops, &a), 0);
+    dev_bus_pio_write(bus, 0x40, 4, 0x44332211);
+    assert_int_equal(a.last_size, 1);
+    assert_int_equal(a.b[0], 0x11);
+    assert_int_equal(a.b[3], 0x44);
+    assert_int_equal(dev_bus_pio_read(bus, 0x41, 2), 0x3322);
+    assert_int_equal(a.last_size, 1);
+    dev_bus_destroy(bus);
+}
+
 static void test_bus_mmio(void **state)
 {
     (void)state;
@@ -86,6 +102,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bus_pio),
+        cmocka_unit_test(test_bus_narrow_device),
         cmocka_unit_test(test_bus_mmio),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
