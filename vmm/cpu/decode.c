@@ -262,9 +262,13 @@ static struct dec_entry dec_group0f(uint8_t opc, uint8_t modrm, unsigned pfx)
             return dec_mk(X86K_MWAIT, DI_NONE, DA_MODRM, VMP_FEAT_MONITOR, SENS);
         case 0xca: case 0xcb: /* CLAC STAC */
             return dec_mk(X86K_SYS_0F01, DI_NONE, DA_MODRM, VMP_FEAT_SMAP, PRIV | WF);
-        case 0xd0: /* XGETBV */
+        case 0xd0: /* XGETBV; 66/F2/F3 select other instructions (checked on AMD Zen 4) */
+            if (pfx != DP_NP)
+                return dec_ud();
             return dec_mk(X86K_XSAVE_FAMILY, DI_NONE, DA_MODRM, VMP_FEAT_XSAVE, SENS);
         case 0xd1: /* XSETBV */
+            if (pfx != DP_NP)
+                return dec_ud();
             return dec_mk(X86K_XSAVE_FAMILY, DI_NONE, DA_MODRM, VMP_FEAT_XSAVE, PRIV);
         case 0xf9: /* RDTSCP */
             return dec_mk(X86K_RDTSCP, DI_NONE, DA_MODRM, VMP_FEAT_RDTSCP, SENS);
@@ -325,7 +329,7 @@ static struct dec_entry dec_group0f(uint8_t opc, uint8_t modrm, unsigned pfx)
         return dec_mk(X86K_COPY, DI_B, DA_MODRM | DA_LOCK, NOF, MRW | WF);
     case 0xc7: /* group 9 */
         if (mod != 3) {
-            if (reg == 1 && (pfx == DP_NP || pfx == DP_66)) /* CMPXCHG8B m64 */
+            if (reg == 1) /* CMPXCHG8B m64: 66, F2, F3 are ignored */
                 return dec_mk(X86K_COPY, DI_NONE, DA_MODRM | DA_LOCK, VMP_FEAT_CX8, MRW | WF);
             return dec_ud(); /* XRSTORS XSAVEC XSAVES, VMX */
         }
@@ -576,6 +580,8 @@ int x86_decode(const uint8_t *bytes, size_t avail, int default32, struct x86_ins
     }
 
     /* Per-instruction ModRM.reg constraints of non-group opcodes. */
+    if (out->map == X86_MAP_0F && out->opcode == 0x77 && pfx != DP_NP)
+        rc = X86_DEC_UD; /* EMMS: 66 0F 77, F3 0F 77, F2 0F 77 are #UD */
     if (out->map == X86_MAP_1) {
         if (out->opcode == 0x8c && out->reg > 5) /* MOV Ev,Sw */
             rc = X86_DEC_UD;
