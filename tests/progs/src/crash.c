@@ -1,4 +1,5 @@
-/* Ends by a fault chosen by argv[1]: segv, div0, ud2, abort, int3, exit;
+/* Ends by a fault chosen by argv[1]: segv, div0, ud2, abort, int3, int81,
+ * hlt, cli, exit;
  * or "efault": system calls with bad pointers fail with EFAULT. */
 #include <errno.h>
 #include <stdint.h>
@@ -25,6 +26,12 @@ int main(int argc, char **argv)
         abort();
     if (!strcmp(what, "int3"))
         __asm__ volatile("int3");
+    if (!strcmp(what, "int81"))     /* a DPL 0 gate: #GP */
+        __asm__ volatile("int $0x81");
+    if (!strcmp(what, "hlt"))       /* privileged at CPL 3: #GP */
+        __asm__ volatile("hlt");
+    if (!strcmp(what, "cli"))       /* IOPL 0: #GP */
+        __asm__ volatile("cli");
     if (!strcmp(what, "efault")) {
         errno = 0;
         long r = write(1, (const void *)(uintptr_t)atoi("16"), 5);
