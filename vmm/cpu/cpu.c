@@ -410,7 +410,7 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
             if (b && gen == cpu->flush_gen && site >= cpu->cc && site + 4 <= cpu->cc + cpu->cc_used) {
                 uint32_t src_eip = 0;
                 uint8_t *to = b->host;
-                if (tc_find_pc(cpu, site, &src_eip) && eip > src_eip)
+                if (tc_find_pc(cpu, site, &src_eip, NULL) && eip > src_eip)
                     to += XLAT_POLL_BYTES; /* forward: no poll needed */
                 int32_t rel = (int32_t)(to - (site + 4));
                 memcpy(site, &rel, 4);

@@ -253,6 +253,62 @@ static int helper_load_seg(struct cpu *cpu, int sg, uint16_t sel, struct cpu_exi
     return 0;
 }
 
+/* The linear address of the ModRM memory operand (SDM 2A 2.1.5). */
+static uint32_t helper_ea(const struct cpu *cpu, const struct x86_insn *in)
+{
+    const uint32_t *r = cpu->state.gpr;
+    uint32_t ea;
+    int seg = VMP_DS;
+    if (in->addrsize == 4) {
+        if (in->mod == 0 && in->rm == 5) {
+            ea = (uint32_t)in->disp;
+        } else if (in->rm == 4) {
+            unsigned base = in->sib & 7, index = (in->sib >> 3) & 7, scale = in->sib >> 6;
+            ea = (uint32_t)in->disp;
+            if (!(in->mod == 0 && base == 5)) {
+                ea += r[base];
+                if (base == 4 || base == 5)
+                    seg = VMP_SS;
+            }
+            if (index != 4)
+                ea += r[index] << scale;
+        } else {
+            ea = r[in->rm] + (uint32_t)in->disp;
+            if (in->rm == 5)
+                seg = VMP_SS;
+        }
+    } else {
+        static const int8_t base16[8] = {3, 3, 5, 5, -1, -1, 5, 3};
+        static const int8_t index16[8] = {6, 7, 6, 7, 6, 7, -1, -1};
+        ea = (uint32_t)in->disp;
+        if (!(in->mod == 0 && in->rm == 6)) {
+            if (base16[in->rm] >= 0)
+                ea += r[base16[in->rm]] & 0xFFFF;
+            if (index16[in->rm] >= 0)
+                ea += r[index16[in->rm]] & 0xFFFF;
+            if (base16[in->rm] == 5)
+                seg = VMP_SS;
+        }
+        ea &= 0xFFFF;
+    }
+    if (in->seg != X86_SEG_NONE)
+        seg = in->seg;
+    return cpu->state.seg[seg].base + ea;
+}
+
+static uint8_t helper_get_reg8(const uint32_t *r, unsigned reg)
+{
+    return reg < 4 ? (uint8_t)r[reg] : (uint8_t)(r[reg - 4] >> 8);
+}
+
+static void helper_set_reg8(uint32_t *r, unsigned reg, uint8_t v)
+{
+    if (reg < 4)
+        r[reg] = (r[reg] & 0xFFFFFF00u) | v;
+    else
+        r[reg - 4] = (r[reg - 4] & 0xFFFF00FFu) | ((uint32_t)v << 8);
+}
+
 static int helper_push(struct cpu *cpu, uint32_t v, unsigned size, struct cpu_exit *ex)
 {
     uint32_t esp = cpu->state.gpr[VMP_ESP] - size;
@@ -441,30 +497,36 @@ int cpu_helper_emulate(struct cpu *cpu, struct cpu_exit *ex)
         break;
     }
     case X86K_ENTER: {
-        /* SDM 2A ENTER, 32-bit stack */
+        /* SDM 2A ENTER: push EBP; frame = ESP; level-1 times push [EBP -= size];
+         * push frame. The pushes go to img[] (the bytes below ESP) first, and
+         * the reads of the old frame chain see the pushes already made, as
+         * on hardware; memory is written once everything has been read. */
         unsigned size = in.opsize, level = in.imm2 & 31;
         uint32_t esp = r[VMP_ESP], ebp = r[VMP_EBP];
-        uint8_t buf[4 * 33];
+        enum { IMG = 4 * 33 };
+        uint8_t img[IMG];
         unsigned n = 0;
-        memcpy(buf, &ebp, size);
+        uint32_t frame = esp - size;
+        memcpy(img + IMG - size, &ebp, size);
         n = size;
         for (unsigned i = 1; i < level; i++) {
-            uint32_t v = 0;
-            if (cpu_guest_read(cpu, ebp - i * size, &v, size, ex))
-                return 1;
-            memcpy(buf + n, &v, size);
+            uint8_t v[4];
+            uint32_t a = ebp - i * size;
+            for (unsigned k = 0; k < size; k++) {
+                uint32_t off = esp - (a + k);   /* bytes below ESP */
+                if (off >= 1 && off <= n)
+                    v[k] = img[IMG - off];
+                else if (cpu_guest_read(cpu, a + k, &v[k], 1, ex))
+                    return 1;
+            }
             n += size;
+            memcpy(img + IMG - n, v, size);
         }
-        uint32_t frame = esp - size;
         if (level > 0) {
-            memcpy(buf + n, &frame, size);
             n += size;
+            memcpy(img + IMG - n, &frame, size);
         }
-        /* buf holds the pushes in order; write them below esp */
-        uint8_t out[4 * 33];
-        for (unsigned i = 0; i < n / size; i++)
-            memcpy(out + n - (i + 1) * size, buf + i * size, size);
-        if (cpu_guest_write(cpu, esp - n, out, n, ex))
+        if (cpu_guest_write(cpu, esp - n, img + IMG - n, n, ex))
             return 1;
         r[VMP_EBP] = size == 4 ? frame : (r[VMP_EBP] & 0xFFFF0000u) | (frame & 0xFFFF);
         r[VMP_ESP] = esp - n - (in.imm & 0xFFFF);
@@ -490,6 +552,47 @@ int cpu_helper_emulate(struct cpu *cpu, struct cpu_exit *ex)
         next = v;
         break;
     }
+    case X86K_BOUND: {
+        /* SDM 2A BOUND: signed index against [lower, upper]; #BR is a fault */
+        uint32_t ea = helper_ea(cpu, &in);
+        int32_t lo, hi, idx;
+        if (in.opsize == 4) {
+            if (cpu_guest_read(cpu, ea, &lo, 4, ex) || cpu_guest_read(cpu, ea + 4, &hi, 4, ex))
+                return 1;
+            idx = (int32_t)r[in.reg];
+        } else {
+            int16_t l16, h16;
+            if (cpu_guest_read(cpu, ea, &l16, 2, ex) || cpu_guest_read(cpu, ea + 2, &h16, 2, ex))
+                return 1;
+            lo = l16;
+            hi = h16;
+            idx = (int16_t)r[in.reg];
+        }
+        if (idx < lo || idx > hi) {
+            ex->reason = CPU_EXIT_EXCEPTION;
+            ex->vector = 5;
+            return 1;
+        }
+        break;
+    }
+    case X86K_COPY_MEM:
+        if (in.map == X86_MAP_0F && in.opcode == 0xB0 && in.mod != 3) {
+            /* CMPXCHG m8, r8 (SDM 2A): the translator's AH case */
+            uint32_t ea = helper_ea(cpu, &in);
+            uint8_t dst, al = (uint8_t)r[VMP_EAX];
+            if (cpu_guest_read(cpu, ea, &dst, 1, ex))
+                return 1;
+            uint32_t fl = helper_sub_flags(al, dst, 1);
+            uint8_t out = (fl & FL_ZF) ? helper_get_reg8(r, in.reg) : dst;
+            if (cpu_guest_write(cpu, ea, &out, 1, ex))
+                return 1;
+            if (!(fl & FL_ZF))
+                helper_set_reg8(r, VMP_EAX, dst);
+            s->eflags = (s->eflags & ~0x8D5u) | fl;
+            break;
+        }
+        cpu_set_err(cpu, "emulate: unexpected instruction at eip 0x%08x", s->eip);
+        return -1;
     case X86K_SYSENTER:
         s->eip = next;
         ex->reason = CPU_EXIT_SYSENTER;
@@ -565,9 +668,8 @@ int cpu_helper_emulate(struct cpu *cpu, struct cpu_exit *ex)
                 r[in.rm] = sel;
             else
                 r[in.rm] = (r[in.rm] & 0xFFFF0000u) | sel;
-        } else {
-            cpu_set_err(cpu, "emulate: mov m16, sreg at eip 0x%08x not supported", s->eip);
-            return -1;
+        } else if (cpu_guest_write(cpu, helper_ea(cpu, &in), &sel, 2, ex)) {
+            return 1;
         }
         break;
     }
@@ -578,12 +680,10 @@ int cpu_helper_emulate(struct cpu *cpu, struct cpu_exit *ex)
             return 1;
         }
         uint16_t sel;
-        if (in.mod == 3) {
+        if (in.mod == 3)
             sel = (uint16_t)r[in.rm];
-        } else {
-            cpu_set_err(cpu, "emulate: mov sreg, m16 at eip 0x%08x not supported", s->eip);
-            return -1;
-        }
+        else if (cpu_guest_read(cpu, helper_ea(cpu, &in), &sel, 2, ex))
+            return 1;
         if (helper_load_seg(cpu, in.reg, sel, ex))
             return 1;
         break;

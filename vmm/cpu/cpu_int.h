@@ -32,11 +32,13 @@
 #define PP_CODE 0x80u       /* translated code came from here: host copy is read-only */
 
 #define EFL_ARITH_DF 0xCD5u  /* CF PF AF ZF SF DF OF: live in the host RFLAGS */
-#define EFL_VIRT_KEEP 0x240000u /* AC, ID: kept in rt.eflags_virt */
+#define EFL_VIRT_KEEP 0x244000u /* AC, ID, NT: kept in rt.eflags_virt */
 
 struct xlat_map {
     uint32_t host_off;      /* offset of the first host byte of the guest insn */
     uint32_t eip;
+    uint8_t fixup;          /* 1..4: a fault here finds AL/AH (CL/CH, DL/DH,
+                               BL/BH) swapped: swap them back (xlat.c) */
 };
 
 struct xlat_block {
@@ -111,7 +113,8 @@ void tc_insert(struct cpu *cpu, struct xlat_block *b);
 void tc_ibtc_set(struct cpu *cpu, uint32_t eip, const uint8_t *host);
 /* Signal-safe: the block holding host pc, or NULL; *eip gets the guest EIP of
  * the instruction the pc belongs to. */
-struct xlat_block *tc_find_pc(struct cpu *cpu, const uint8_t *pc, uint32_t *eip);
+struct xlat_block *tc_find_pc(struct cpu *cpu, const uint8_t *pc, uint32_t *eip,
+                              uint8_t *fixup);
 
 /* xlat.c: translate a block at eip; NULL with cpu->errmsg set on failure. */
 struct xlat_block *xlat_block_translate(struct cpu *cpu, uint32_t eip, int max_insns,

@@ -27,6 +27,7 @@
 #include <ucontext.h>
 
 #include "cpu_int.h"
+#include "decode.h"
 
 #define SIG_ALTSTACK_BYTES (256u << 10)
 
@@ -95,8 +96,9 @@ static void sig_handler(int sig, siginfo_t *si, void *ucv)
         g[REG_RIP] = (greg_t)(uintptr_t)xlat_exit;
         return;
     }
+    uint8_t fixup = 0;
     if (cpu && cpu->in_guest)
-        b = tc_find_pc(cpu, (const uint8_t *)g[REG_RIP], &eip);
+        b = tc_find_pc(cpu, (const uint8_t *)g[REG_RIP], &eip, &fixup);
     if (!b) {
         if (sig == SIGSEGV && si->si_code == SEGV_ACCERR &&
             sig_host_write_to_code(si->si_addr, (g[REG_ERR] & 2) != 0))
@@ -128,6 +130,18 @@ static void sig_handler(int sig, siginfo_t *si, void *ucv)
         }
     } else if (sig == SIGFPE) {
         arg = (si->si_code == FPE_INTDIV || si->si_code == FPE_INTOVF) ? 0 : 16;
+        if (arg == 16) {
+            /* an unmasked SSE exception is #XM, an x87 one #MF (SDM 3A 6.15) */
+            struct x86_insn in;
+            if (x86_decode(cpu->view + eip, X86_MAX_INSN_LEN, 1, &in) == X86_DEC_OK &&
+                (in.flags & X86F_SSE))
+                arg = 19;
+        }
+    }
+    if (fixup >= 1 && fixup <= 4 && reason != XE_KICK) {
+        static const int regs[4] = {REG_RAX, REG_RCX, REG_RDX, REG_RBX};
+        greg_t v = g[regs[fixup - 1]];
+        g[regs[fixup - 1]] = (v & ~(greg_t)0xFFFF) | ((v & 0xFF) << 8) | ((v >> 8) & 0xFF);
     }
     rt->exit_eip = eip;
     rt->reason = reason;

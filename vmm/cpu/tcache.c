@@ -126,7 +126,8 @@ void tc_ibtc_set(struct cpu *cpu, uint32_t eip, const uint8_t *host)
     cpu->rt->ibtc_host[i] = (uint64_t)(uintptr_t)host;
 }
 
-struct xlat_block *tc_find_pc(struct cpu *cpu, const uint8_t *pc, uint32_t *eip)
+struct xlat_block *tc_find_pc(struct cpu *cpu, const uint8_t *pc, uint32_t *eip,
+                              uint8_t *fixup)
 {
     uint32_t lo = 0, hi = cpu->nblocks;
     if (pc < cpu->cc || pc >= cpu->cc + cpu->cc_used)
@@ -147,8 +148,13 @@ struct xlat_block *tc_find_pc(struct cpu *cpu, const uint8_t *pc, uint32_t *eip)
     uint32_t off = (uint32_t)(pc - b->host);
     const struct xlat_map *m = &cpu->maps[b->map_first];
     uint32_t e = b->eip;
-    for (uint32_t k = 0; k < b->map_n && m[k].host_off <= off; k++)
+    uint8_t f = 0;
+    for (uint32_t k = 0; k < b->map_n && m[k].host_off <= off; k++) {
         e = m[k].eip;
+        f = m[k].fixup;
+    }
     *eip = e;
+    if (fixup)
+        *fixup = f;
     return b;
 }

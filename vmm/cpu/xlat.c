@@ -295,12 +295,26 @@ static void x_memop(struct xctx *x, const uint8_t *pfx, int npfx, const uint8_t 
 {
     struct emit *e = &x->e;
     int flat = x->in.addrsize == 4 && !x_seg_needs_base(x);
+    int swap = 0;
     if (!flat) {
         if (byte_reg && (reg & 7) >= 4 && !(rex & 0x44)) {
-            x_fail(x, "AH/CH/DH/BH with an FS/GS or 16-bit address");
-            return;
+            /* a REX turns AH..BH into SPL..DIL: swap the high byte into the
+             * low one around the access (xchg is flag-free); a fault in
+             * between is undone by the map's fixup (cpu_signal.c) */
+            if (x->in.map == X86_MAP_0F && x->in.opcode == 0xB0 && (reg & 7) == 4) {
+                /* CMPXCHG m8, AH also uses AL: done in C */
+                x_exit(x, XE_EMULATE, x->eip, 0);
+                return;
+            }
+            swap = (int)(reg & 3) + 1;
+            reg &= 3;
         }
         x_ea_to_r14(x, extra, 1);
+        if (swap) {
+            emit_b(e, 0x86);
+            emit_b(e, (uint8_t)(0xC0 | ((swap + 3) << 3) | (swap - 1)));
+            x->cpu->maps[x->cpu->nmaps - 1].fixup = (uint8_t)swap;
+        }
     }
     emit_b(e, 0x65);
     emit_b(e, 0x67);
@@ -316,6 +330,10 @@ static void x_memop(struct xctx *x, const uint8_t *pfx, int npfx, const uint8_t 
         emit_b(e, (uint8_t)(((reg & 7) << 3) | 6));    /* [r14d] */
     }
     emit_n(e, tail, (size_t)ntail);
+    if (swap) {
+        emit_b(e, 0x86);
+        emit_b(e, (uint8_t)(0xC0 | ((swap + 3) << 3) | (swap - 1)));
+    }
 }
 
 static unsigned x_tail_start(const struct x86_insn *in)
@@ -349,8 +367,17 @@ static void x_copy_mem(struct xctx *x, int drop_f3)
     int npfx = x_prefixes(x, pfx, drop_f3);
     unsigned ts = x_tail_start(&x->in);
     int byte_reg = (x->in.flags & X86F_BYTE_OP) && !x_reg_is_ext(&x->in);
-    x_memop(x, pfx, npfx, x->bytes + x->in.opc_off, x->in.modrm_off - x->in.opc_off, x->in.reg,
-            0, byte_reg, 0, x->bytes + ts, (int)(x->in.len - ts));
+    uint8_t opc[4];
+    int nopc = x->in.modrm_off - x->in.opc_off;
+    if (nopc < 1 || nopc > 4) {
+        x_fail(x, "opcode length");
+        return;
+    }
+    memcpy(opc, x->bytes + x->in.opc_off, (size_t)nopc);
+    if (x->in.map == X86_MAP_1 && opc[0] == 0x82)
+        opc[0] = 0x80;  /* 82 is 80 in 32-bit code and invalid in 64-bit mode */
+    x_memop(x, pfx, npfx, opc, nopc, x->in.reg, 0, byte_reg, 0, x->bytes + ts,
+            (int)(x->in.len - ts));
 }
 
 /* r14d = the 32-bit value of a r/m32 operand (register or memory). */
@@ -475,9 +502,9 @@ static void x_pop(struct xctx *x)
         /* pop m: the address uses ESP after the pop (SDM 2B POP); store
          * before ESP moves, so add the size to an ESP-based displacement */
         uint8_t pfx[1] = {0x66};
-        x_load_at_esp(x, 6, 0x44, size);
+        x_load_at_esp(x, 2, 0x44, size);   /* r10: r14 may carry the address */
         static const uint8_t op = 0x89;
-        x_memop(x, pfx, size == 2, &op, 1, 6, 0x44, 0, x_uses_esp_base(in) ? (int32_t)size : 0,
+        x_memop(x, pfx, size == 2, &op, 1, 2, 0x44, 0, x_uses_esp_base(in) ? (int32_t)size : 0,
                 NULL, 0);
         x_lea_esp(x, (int32_t)size);
         return;
@@ -611,7 +638,11 @@ static void x_insn(struct xctx *x)
     switch (in->kind) {
     case X86K_COPY:
     case X86K_SAHF_LAHF:
-        if (drop_f3) {
+        if (in->map == X86_MAP_1 && in->opcode == 0x82) {
+            emit_n(e, x->bytes, in->opc_off);
+            emit_b(e, 0x80);
+            emit_n(e, x->bytes + in->opc_off + 1, (size_t)(in->len - in->opc_off - 1));
+        } else if (drop_f3) {
             uint8_t pfx[16];
             int n = x_prefixes(x, pfx, 1);
             emit_n(e, pfx, (size_t)n);
@@ -952,6 +983,7 @@ struct xlat_block *xlat_block_translate(struct cpu *cpu, uint32_t eip, int max_i
         x->eip = pc;
         cpu->maps[cpu->nmaps].host_off = emit_off(&x->e);
         cpu->maps[cpu->nmaps].eip = pc;
+        cpu->maps[cpu->nmaps].fixup = 0;
         cpu->nmaps++;
         b->map_n++;
         if (avail == 0) {
