@@ -27,6 +27,26 @@
  *
  * Status codes: 0 is OK; the negative DEV_E* codes below; messages are kept
  * in the section reader (struct dev_sec_reader) or the device.
+ *
+ * Wiring the machine of spec/machine.md 3 (constants in vmm/machine.h):
+ *   pic = pic_create(&intr_to_cpu)         pic_io_ops @0x20 (2, pic_master),
+ *                                          @0xA0 (2, pic_slave),
+ *                                          pic_elcr_io_ops @0x4D0 (2, pic)
+ *   pit = pit_create(&irq0, &clock)        pit_io_ops @0x40 (4),
+ *                                          pit_port61_io_ops @0x61 (1)
+ *   rtc = rtc_create(&irq8, &clock, t)     rtc_io_ops @0x70 (2)
+ *   uart = uart_create(&irq4, tx, o)       uart_io_ops @0x3F8 (8)
+ *   kbc = i8042_create(&irq1, &irq12, ...) i8042_data_io_ops @0x60 (1),
+ *                                          i8042_cmd_io_ops @0x64 (1)
+ *   dev_bus_map_sink(bus, 0x80, 1)         POST
+ *   virtio_{blk,net,console,rng}_create()  virtio_mmio_io_ops over slot n's
+ *                                          0x200-byte window, IRQ of slot n
+ * where irqN = pic_irq_line(pic, N). The CPU side: intr_ack() is
+ * pic_has_interrupt(pic) ? pic_ack(pic) : -1. Timers: the board runs
+ * pit_advance, rtc_advance and virtio_net_advance when the virtual clock
+ * passes the earliest of their next_deadline_ns(). Sections: "dev.pic",
+ * "dev.pit", "dev.rtc", "dev.uart0", "dev.i8042", "dev.virtio-<slot>"
+ * (spec/devices.md), restored after RAM, PIC first.
  */
 #ifndef VMP_DEV_H
 #define VMP_DEV_H
