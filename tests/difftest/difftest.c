@@ -105,7 +105,8 @@ static void run_perturb(struct dt_ctx *ctx, uint8_t *xb)
     }
 }
 
-int dt_run_built(struct dt_ctx *ctx, uint32_t undef_flags, char *diff, unsigned difflen)
+int dt_run_built(struct dt_ctx *ctx, uint32_t undef_end, uint32_t undef_exc, char *diff,
+                 unsigned difflen)
 {
     uint8_t *xa = dt_worker_case(&ctx->a), *xb = dt_worker_case(&ctx->b);
     const struct dt_result *ra = (const struct dt_result *)(xa + DT_RESULT_OFF);
@@ -133,7 +134,7 @@ int dt_run_built(struct dt_ctx *ctx, uint32_t undef_flags, char *diff, unsigned 
         diff = local;
         difflen = sizeof local;
     }
-    n = dt_compare(xa, xb, undef_flags, diff, difflen);
+    n = dt_compare(xa, xb, undef_end, undef_exc, diff, difflen);
     return n ? DT_MISMATCH : DT_MATCH;
 }
 
@@ -228,7 +229,7 @@ static int run_seq(struct dt_ctx *ctx, const struct dt_init *init, const struct 
     if (len == 0)
         return DT_MATCH; /* cannot be laid out (a shrink step broke a rel8): not a case */
     dt_build_case(dt_worker_case(&ctx->a), init, code, len, PROT_READ | PROT_EXEC, PROT_READ | PROT_WRITE);
-    return dt_run_built(ctx, seq->undef_flags, diff, difflen);
+    return dt_run_built(ctx, dt_seq_undef(seq), dt_seq_undef_any(seq) | dt_seq_undef(seq), diff, difflen);
 }
 
 /* Deletes groups, then single items, while the same kind of mismatch stays. */
@@ -252,6 +253,8 @@ static void run_shrink(struct dt_ctx *ctx, const struct dt_init *init, struct dt
             trial = *seq;
             for (k = i; k < end; k++)
                 dt_seq_delete(&trial, i);
+            if (!dt_seq_valid(&trial))
+                continue;
             if (run_seq(ctx, init, &trial, NULL, 0) != DT_MISMATCH)
                 continue;
             run_sig_of(ctx, &got);
@@ -583,7 +586,7 @@ int main(int argc, char **argv)
         dt_build_case(dt_worker_case(&ctx.a), &init, code, len, PROT_READ | PROT_EXEC,
                       PROT_READ | PROT_WRITE);
         /* flags the generator would have masked are unknown here: compare all */
-        rc = dt_run_built(&ctx, 0, diff, sizeof diff);
+        rc = dt_run_built(&ctx, 0, 0, diff, sizeof diff);
         dt_print_code(code, len);
         run_print_init(&init);
         if (rc == DT_MISMATCH)

@@ -483,7 +483,7 @@ int dt_run_chosen(struct dt_ctx *ctx, const char *only)
         dt_build_case(dt_worker_case(&ctx->a), &init, as.b, as.n,
                       PROT_READ | PROT_EXEC | (cc->flags & CF_CODE_RWX ? PROT_WRITE : 0),
                       cc->flags & CF_LOW_RO ? PROT_READ : PROT_READ | PROT_WRITE);
-        rc = dt_run_built(ctx, 0, diff, sizeof diff);
+        rc = dt_run_built(ctx, 0, 0, diff, sizeof diff);
         if (rc == DT_HARNESS_ERROR)
             return -1;
         rn = (const struct dt_result *)(dt_worker_case(&ctx->a) + DT_RESULT_OFF);

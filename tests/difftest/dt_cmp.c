@@ -44,6 +44,9 @@ void dt_result_str(const struct dt_result *r, char *out, size_t outlen)
     case DT_ST_ERROR:
         snprintf(out, outlen, "setup error: %s", r->msg);
         break;
+    case DT_ST_REFUSED:
+        snprintf(out, outlen, "translator error: %s", r->msg);
+        break;
     default:
         snprintf(out, outlen, "no result");
         break;
@@ -89,15 +92,15 @@ static void cmp_bytes(struct cmp_out *o, const char *what, const uint8_t *a, con
     cmp_say(o, "\n");
 }
 
-unsigned dt_compare(const uint8_t *a, const uint8_t *b, uint32_t undef_flags, char *out,
-                    size_t outlen)
+unsigned dt_compare(const uint8_t *a, const uint8_t *b, uint32_t undef_end, uint32_t undef_exc,
+                    char *out, size_t outlen)
 {
     const struct dt_case *c = (const struct dt_case *)a;
     const struct dt_result *ra = (const struct dt_result *)(a + DT_RESULT_OFF);
     const struct dt_result *rb = (const struct dt_result *)(b + DT_RESULT_OFF);
     struct cmp_out o = {out, outlen, 0};
     char sa[200], sb[200];
-    uint32_t fmask = DT_EFLAGS_COMPARED & ~undef_flags;
+    uint32_t fmask = DT_EFLAGS_COMPARED & ~(ra->status == DT_ST_EXC ? undef_exc : undef_end);
     unsigned i, r;
 
     out[0] = 0;

@@ -22,9 +22,11 @@
 #define DT_EFLAGS_COMPARED 0xcd5u /* CF PF AF ZF SF DF OF */
 
 /* Compares the results in two exchange buffers for the case in `a`.
+ * undef_end: EFLAGS bits undefined when the case runs to its INT3;
+ * undef_exc: when it ends in an exception (both sides the same one).
  * Returns the number of differences and writes a description to out. */
-unsigned dt_compare(const uint8_t *a, const uint8_t *b, uint32_t undef_flags, char *out,
-                    size_t outlen);
+unsigned dt_compare(const uint8_t *a, const uint8_t *b, uint32_t undef_end, uint32_t undef_exc,
+                    char *out, size_t outlen);
 
 /* One line naming how a result ended ("INT3 at 0x400012", "#PF at ..."). */
 void dt_result_str(const struct dt_result *r, char *out, size_t outlen);

@@ -220,6 +220,10 @@ static void gen_group_start(struct gen *g)
 
 void gen_end(struct gen *g)
 {
+    if (g->want_read && !g->in_setup) {
+        g->it->freads = 1;
+        g->want_read = 0;
+    }
     g->seq->n++;
     g->it = NULL;
 }
@@ -321,25 +325,77 @@ void gen_set(struct gen *g, unsigned reg, uint32_t value)
     gen_begin(g, "mov r32, imm32", DT_CAT_ALU);
     gen_b(g, (uint8_t)(0xb8 + reg));
     gen_d(g, value);
+    g->in_setup = 1;
     gen_end(g);
+    g->in_setup = 0;
     gen_know(g, reg, value);
+}
+
+/* Effects compose as (d1,u1) then (d2,u2) = (d1|d2, (u1 & ~d2) | u2). */
+static void gen_compose(struct dt_item *it, uint32_t def, uint32_t undef)
+{
+    it->fundef = (uint16_t)((it->fundef & ~def) | undef);
+    it->fdef = (uint16_t)(it->fdef | def | undef);
 }
 
 void gen_flags(struct gen *g, uint32_t def, uint32_t undef)
 {
     g->undef = (g->undef & ~def) | undef;
+    if (g->seq->n)
+        gen_compose(&g->seq->item[g->seq->n - 1], def, undef);
+}
+
+static uint32_t gen_seq_flow(const struct dt_seq *seq, int *valid)
+{
+    uint32_t at[DT_SEQ_MAX_ITEMS + 1], u = 0;
+    unsigned i, j;
+    memset(at, 0, sizeof at);
+    for (i = 0; i < seq->n; i++) {
+        const struct dt_item *it = &seq->item[i];
+        u |= at[i];
+        if (it->freads && (u & F_ARITH))
+            *valid = 0;
+        u = (u & ~(uint32_t)it->fdef) | it->fundef;
+        for (j = 0; j < it->nrel; j++)
+            if (it->rel[j].kind == DT_REL_REL8_ITEM || it->rel[j].kind == DT_REL_REL32_ITEM)
+                at[it->rel[j].target < seq->n ? it->rel[j].target : seq->n] |= u;
+    }
+    return (u | at[seq->n]) & F_ARITH;
+}
+
+uint32_t dt_seq_undef(const struct dt_seq *seq)
+{
+    int valid = 1;
+    return gen_seq_flow(seq, &valid);
+}
+
+uint32_t dt_seq_undef_any(const struct dt_seq *seq)
+{
+    uint32_t u = 0;
+    unsigned i;
+    for (i = 0; i < seq->n; i++)
+        u |= seq->item[i].fundef;
+    return u & F_ARITH;
+}
+
+int dt_seq_valid(const struct dt_seq *seq)
+{
+    int valid = 1;
+    gen_seq_flow(seq, &valid);
+    return valid;
 }
 
 void gen_need_flags(struct gen *g)
 {
-    if (!(g->undef & F_ARITH))
-        return;
-    gen_begin(g, "cmp esp, imm8 (defines flags)", DT_CAT_ALU);
-    gen_b(g, 0x83);
-    gen_b(g, 0xfc);
-    gen_b(g, (uint8_t)gen_next(&g->r));
-    gen_end(g);
-    gen_flags(g, F_ARITH, 0);
+    if (g->undef & F_ARITH) {
+        gen_begin(g, "cmp esp, imm8 (defines flags)", DT_CAT_ALU);
+        gen_b(g, 0x83);
+        gen_b(g, 0xfc);
+        gen_b(g, (uint8_t)gen_next(&g->r));
+        gen_end(g);
+        gen_flags(g, F_ARITH, 0);
+    }
+    g->want_read = 1;
 }
 
 /* ---- memory operands ------------------------------------------------- */
@@ -1330,7 +1386,8 @@ static void gen_esp(struct gen *g, int32_t delta)
     gen_know(g, R_ESP, g->reg[R_ESP] + (uint32_t)delta);
 }
 
-static void gen_simple_body(struct gen *g, uint8_t *out, unsigned *outlen, unsigned max_bytes);
+static void gen_simple_body(struct gen *g, uint8_t *out, unsigned *outlen, unsigned max_bytes,
+                            struct dt_item *effect);
 
 static void gen_stack(struct gen *g)
 {
@@ -1461,6 +1518,7 @@ static void gen_stack(struct gen *g)
     }
     default: { /* call to a callee that is skipped over, which returns */
         uint8_t body[96];
+        struct dt_item effect;
         unsigned blen = 0, i, ret_imm = gen_chance(g, 25) ? 4u * gen_below(g, 3) : 0;
         if (g->body)
             return;
@@ -1472,7 +1530,7 @@ static void gen_stack(struct gen *g)
             gen_esp(g, -4);
         }
         gen_esp(g, -4); /* the return address, inside the callee */
-        gen_simple_body(g, body, &blen, sizeof body - 8);
+        gen_simple_body(g, body, &blen, sizeof body - 8, &effect);
         gen_esp(g, 4 + (int32_t)ret_imm);
         gen_begin(g, "call rel32; jmp over; callee; ret", DT_CAT_STACK);
         gen_b(g, 0xe8);
@@ -1488,6 +1546,7 @@ static void gen_stack(struct gen *g)
             gen_b(g, 0xc3);
         }
         gen_end(g);
+        gen_flags(g, effect.fdef, effect.fundef);
         break;
     }
     }
@@ -1569,7 +1628,8 @@ static void gen_add_pending(struct gen *g, unsigned rel, unsigned groups_ahead)
 
 /* A few instructions for a loop or callee body: no branches, no stack,
  * no strings; registers start unknown (they may differ per iteration). */
-static void gen_simple_body(struct gen *g, uint8_t *out, unsigned *outlen, unsigned max_bytes)
+static void gen_simple_body(struct gen *g, uint8_t *out, unsigned *outlen, unsigned max_bytes,
+                            struct dt_item *effect)
 {
     unsigned start = g->seq->n, k = 1 + gen_below(g, 3), i, j;
     uint8_t saved_written = g->written, pre_known = g->known;
@@ -1622,9 +1682,11 @@ static void gen_simple_body(struct gen *g, uint8_t *out, unsigned *outlen, unsig
         }
     }
     *outlen = 0;
+    effect->fdef = effect->fundef = 0;
     for (j = start; j < g->seq->n; j++) {
         memcpy(out + *outlen, g->seq->item[j].b, g->seq->item[j].len);
         *outlen += g->seq->item[j].len;
+        gen_compose(effect, g->seq->item[j].fdef, g->seq->item[j].fundef);
     }
     g->seq->n = start;
     g->body--;
@@ -1696,6 +1758,7 @@ static void gen_branch(struct gen *g)
     case 4:
     case 5: { /* bounded loop: mov ecx, n; L: body; loop L  |  dec ecx; jnz L */
         uint8_t body[100];
+        struct dt_item effect;
         unsigned blen = 0, n = 1 + gen_below(g, 6), i, use_loop = k == 4;
         uint8_t saved_reserved = g->reserved;
         if (g->reserved & 2)
@@ -1703,7 +1766,7 @@ static void gen_branch(struct gen *g)
         gen_set(g, R_ECX, n);
         g->reserved |= 2;
         gen_clobber(g, 2);
-        gen_simple_body(g, body, &blen, sizeof body - 8);
+        gen_simple_body(g, body, &blen, sizeof body - 8, &effect);
         g->reserved = saved_reserved;
         gen_begin(g, use_loop ? "loop: body; loop" : "loop: body; dec ecx; jnz", DT_CAT_BRANCH);
         for (i = 0; i < blen; i++)
@@ -1715,9 +1778,11 @@ static void gen_branch(struct gen *g)
             gen_b(g, 0x49); /* dec ecx */
             gen_b(g, 0x75);
             gen_b(g, (uint8_t)(-(int)(blen + 3)));
-            gen_flags(g, F_ARITH & ~F_CF, 0);
         }
         gen_end(g);
+        gen_flags(g, effect.fdef, effect.fundef);
+        if (!use_loop)
+            gen_flags(g, F_ARITH & ~F_CF, 0);
         gen_know(g, R_ECX, 0);
         break;
     }
@@ -1843,7 +1908,7 @@ static void gen_seq_once(uint64_t case_seed, const struct dt_init *init, unsigne
         g.seq->item[g.pend[i].item].rel[g.pend[i].rel].target = (uint16_t)seq->n;
         gen_merge_in(&g, &g.pend[i].snap);
     }
-    seq->undef_flags = g.undef & F_ARITH;
+    seq->undef_flags = dt_seq_undef(seq) | (g.undef & F_ARITH);
 }
 
 void dt_gen_seq(uint64_t case_seed, const struct dt_init *init, unsigned cats,

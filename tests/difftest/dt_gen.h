@@ -73,7 +73,10 @@ struct dt_item {
     uint8_t len;
     uint8_t nrel;
     uint8_t group;       /* 1: starts a group (setup items + instruction) */
-    uint16_t cat;        /* enum dt_cat it came from */
+    uint8_t freads;      /* 1: reads arithmetic flags (they must be defined) */
+    uint16_t cat;
+    uint16_t fdef;       /* EFLAGS bits the item writes (defined or not) */
+    uint16_t fundef;     /* of those, the ones it leaves undefined */        /* enum dt_cat it came from */
     const char *name;    /* mnemonic-ish label for reports */
     struct dt_reloc rel[DT_MAX_RELOCS];
     uint8_t b[DT_ITEM_MAX_BYTES];
@@ -111,6 +114,18 @@ void dt_gen_seq(uint64_t case_seed, const struct dt_init *init, unsigned cats,
 /* Lays the sequence out at DT_CODE_GLA and appends the INT3; returns the
  * byte count, or 0 if it does not fit in max_bytes. */
 unsigned dt_seq_layout(const struct dt_seq *seq, uint8_t *code, unsigned max_bytes);
+
+/* EFLAGS bits undefined at the end of the sequence, over every path
+ * (items' fdef/fundef composed, branches joined at their targets). */
+uint32_t dt_seq_undef(const struct dt_seq *seq);
+
+/* EFLAGS bits any item leaves undefined: what to mask when a case ends
+ * in an exception part way through. */
+uint32_t dt_seq_undef_any(const struct dt_seq *seq);
+
+/* 0 if some item reads flags that are undefined on a path to it (a
+ * shrink step can delete the item that defined them). */
+int dt_seq_valid(const struct dt_seq *seq);
 
 /* Removes item i, retargeting branches that pointed past it. */
 void dt_seq_delete(struct dt_seq *seq, unsigned i);

@@ -55,6 +55,8 @@ struct gen {
     int body;               /* inside a loop or callee body */
     uint8_t avoid;          /* registers setup items must not pick */
     int group_next;         /* the next item starts a group */
+    int want_read;          /* the next non-setup item reads flags */
+    int in_setup;
     unsigned npend;
     struct gen_pending pend[DT_SEQ_MAX_ITEMS];
 };

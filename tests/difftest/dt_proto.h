@@ -51,6 +51,7 @@ enum dt_status {
     DT_ST_TIMEOUT = 3,  /* no end within the case's time limit */
     DT_ST_CRASH = 4,    /* the worker died (a translator crash) */
     DT_ST_ERROR = 5,    /* the worker could not set the case up; see msg */
+    DT_ST_REFUSED = 6,  /* cpu_run returned an error or CPU_EXIT_INTERNAL; see msg */
 };
 
 /* Architectural state one case starts from and ends in. */

@@ -33,7 +33,8 @@ void dt_build_case(uint8_t *xchg, const struct dt_init *init, const uint8_t *cod
 
 /* Runs the case that is in ctx->a's buffer on both workers and compares.
  * diff (may be NULL) receives the differences. */
-int dt_run_built(struct dt_ctx *ctx, uint32_t undef_flags, char *diff, unsigned difflen);
+int dt_run_built(struct dt_ctx *ctx, uint32_t undef_end, uint32_t undef_exc, char *diff,
+                 unsigned difflen);
 
 /* Prints code bytes, their disassembly (objdump if present) and the
  * decoder's view of each instruction. */

@@ -112,7 +112,8 @@ static void xlat_run_case(uint8_t *xchg, struct dt_region *mapped, uint32_t *nma
     for (;;) {
         int rc = cpu_run(xlat_cpu, &ex);
         if (rc != 0) {
-            xlat_fail(res, "cpu_run failed", cpu_errmsg(xlat_cpu));
+            res->status = DT_ST_REFUSED;
+            snprintf(res->msg, sizeof res->msg, "cpu_run: %s", cpu_errmsg(xlat_cpu));
             break;
         }
         if (ex.reason == CPU_EXIT_KICK) {
@@ -134,7 +135,8 @@ static void xlat_run_case(uint8_t *xchg, struct dt_region *mapped, uint32_t *nma
             res->status = DT_ST_EXC;
             res->vector = 0x100u + ex.vector;
         } else if (ex.reason == CPU_EXIT_INTERNAL) {
-            xlat_fail(res, "CPU_EXIT_INTERNAL", cpu_errmsg(xlat_cpu));
+            res->status = DT_ST_REFUSED;
+            snprintf(res->msg, sizeof res->msg, "CPU_EXIT_INTERNAL: %s", cpu_errmsg(xlat_cpu));
         } else {
             res->status = DT_ST_EXC;
             res->vector = 0x200u + (uint32_t)ex.reason;
