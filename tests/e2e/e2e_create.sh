@@ -78,4 +78,15 @@ vmpack create -o c2.vmpk --memory 256M --cpu i686 --kernel bzImage --initrd init
 cmp c.vmpk c2.vmpk || fail "create is not deterministic"
 ok "create is deterministic"
 
+# a RAM image (kind ram, the library's default RAM chunk size) beside a disk
+make_disk ram.raw $((4 << 20)) mixed
+vmpack create -o r.vmpk --memory 4M --cpu pentium3 --disk mixed.raw --ram-image ram.raw
+vmpack inspect --json r.vmpk > r.json
+[ "$(json_get r.json '[i["kind"] for i in j["images"]]')" = "['disk', 'ram']" ] || fail "ram image kind"
+[ "$(json_get r.json 'j["images"][1]["chunks_total"] == -(-(4 << 20) // j["images"][1]["chunk_bytes"])')" = True ] \
+  || fail "ram chunk count"
+vmpack export-disk r.vmpk ram -o ram.out
+cmp ram.raw ram.out || fail "RAM image differs"
+ok "create --ram-image stores a RAM image that comes back identical"
+
 echo "e2e_create: $CHECKS checks passed"

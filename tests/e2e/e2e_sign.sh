@@ -32,7 +32,9 @@ vmpack verify c.vmpk --key mallory.pub > /dev/null || fail "mallory's signature"
 vmpack export-disk c.vmpk 0 -o d.out && cmp d.raw d.out || fail "disk changed by signing"
 ok "two signatures coexist; signing keeps the data"
 
-expect_fail 1 "not a vmpack public key" vmpack verify c.vmpk --key d.raw
+printf 'hello\n' > junk.pub
+expect_fail 1 "not a vmpack public key" vmpack verify c.vmpk --key junk.pub
+expect_fail 1 "larger than" vmpack verify c.vmpk --key d.raw
 expect_fail 1 "not a vmpack secret key" vmpack sign c.vmpk --key alice.pub
 expect_fail 1 "No such file" vmpack verify c.vmpk --key nothere.pub
 expect_fail 2 "--key" vmpack sign c.vmpk

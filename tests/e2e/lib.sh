@@ -2,7 +2,7 @@
 # as $1 of the test. Every test runs in its own scratch folder.
 set -euo pipefail
 
-VMPACK=${1:?usage: $0 path/to/vmpack}
+VMPACK=$(realpath "${1:?usage: $0 path/to/vmpack}")
 [ -x "$VMPACK" ] || { echo "no vmpack at $VMPACK" >&2; exit 1; }
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/vmpack-e2e.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
