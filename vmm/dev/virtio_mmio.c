@@ -14,7 +14,7 @@
  * since the driver acks and then processes every queue.
  * Requests are completed synchronously inside the QueueNotify write, so a
  * suspend never finds a request in flight.
- * Saves: section "dev.virtio-<name><n>" (spec/devices.md 7): transport,
+ * Saves: section "dev.virtio-<slot>" (spec/devices.md 7): transport,
  * queues, then the device's own fields.
  */
 #include <stdlib.h>

@@ -12,7 +12,7 @@
  *      no request is ever half done: suspend may save at any point between
  *      two calls.
  *   4. virtio_mmio_save/restore cover the transport and the device behind
- *      it (one section per device, e.g. "dev.virtio-blk0"; layout in
+ *      it (one section per device, "dev.virtio-<slot>"; layout in
  *      spec/devices.md 7). Restore needs guest RAM already restored: it
  *      checks the rings against it.
  *   5. The device's destroy() frees the transport.
