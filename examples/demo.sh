@@ -5,12 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" --target vmpack
+build=${VMP_BUILD_DIR:-build}
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j"$(nproc)" --target vmpack
 
 out=${VMP_DEMO_DIR:-out/demo}
 mkdir -p "$out"
-vmpack=build/vmpack
+vmpack=$build/vmpack
 
 echo "== a 64 MiB sample disk: a little data, mostly zeros =="
 python3 - "$out/disk.raw" <<'PY'
