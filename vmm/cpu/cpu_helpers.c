@@ -171,6 +171,14 @@ static int helper_bcd(struct cpu *cpu, const struct x86_insn *in, struct cpu_exi
             fl |= FL_CF;
         }
         helper_szp8(&fl, al);
+        /* OF is undefined (SDM); the AMD host sets it as for the one 8-bit
+         * add/sub of the whole adjustment, and so do we */
+        {
+            uint8_t adj = (uint8_t)(sub ? old_al - al : al - old_al);
+            int ovf = sub ? ((old_al ^ adj) & (old_al ^ al) & 0x80) != 0
+                          : (~(old_al ^ adj) & (old_al ^ al) & 0x80) != 0;
+            fl = ovf ? (fl | FL_OF) : (fl & ~FL_OF);
+        }
         r[VMP_EAX] = (r[VMP_EAX] & 0xFFFFFF00u) | al;
         break;
     }
@@ -189,6 +197,7 @@ static int helper_bcd(struct cpu *cpu, const struct x86_insn *in, struct cpu_exi
             fl &= ~(FL_AF | FL_CF);
         }
         ax &= 0xFF0F;
+        fl &= ~FL_OF; /* undefined; clear on the AMD host */
         r[VMP_EAX] = (r[VMP_EAX] & 0xFFFF0000u) | ax;
         break;
     }
