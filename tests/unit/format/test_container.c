@@ -138,7 +138,13 @@ static void test_container_roundtrip_sections_and_boot(void **state)
     sample_cpu(&want);
     char err[256];
     assert_int_equal(vmp_x86_state_decode(data, len, si.version, &got, err, sizeof err), 0);
-    assert_memory_equal(&got, &want, sizeof got);
+    /* equal field by field: the encoding covers every field, and only them */
+    uint8_t ea[VMP_X86_SECTION_V1_BYTES], eb[VMP_X86_SECTION_V1_BYTES];
+    vmp_x86_state_encode(&want, ea, sizeof ea, NULL);
+    vmp_x86_state_encode(&got, eb, sizeof eb, NULL);
+    assert_memory_equal(ea, eb, sizeof ea);
+    assert_int_equal(got.icount, want.icount);
+    assert_int_equal(got.cr3, want.cr3);
     free(data);
     assert_int_equal(vmp_reader_section_find(r, "dev/uart16550/com1", &s), 0);
     assert_int_equal(vmp_reader_section_info(r, s, &si), 0);

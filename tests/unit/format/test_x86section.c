@@ -22,7 +22,10 @@ static void test_x86section_roundtrip(void **state)
     assert_int_equal(n, VMP_X86_SECTION_V1_BYTES);
     char err[256];
     assert_int_equal(vmp_x86_state_decode(buf, n, 1, &b, err, sizeof err), 0);
-    assert_memory_equal(&a, &b, sizeof a);
+    uint8_t again[VMP_X86_SECTION_V1_BYTES];
+    vmp_x86_state_encode(&b, again, sizeof again, NULL);
+    assert_memory_equal(buf, again, n);
+    assert_int_equal(a.eip, b.eip);
     /* random states round trip too (reserved fields and flags kept legal) */
     srand(7);
     for (int k = 0; k < 200; k++) {
