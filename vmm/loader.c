@@ -588,7 +588,7 @@ static void set_state(struct vmp_x86_state *s, uint32_t entry_gpa)
     s->dr[6] = 0xFFFF0FF0u;
     s->dr[7] = 0x400;
     s->msr.pat = 0x0007040600070406ull;
-    s->msr.apic_base = 0xFEE00000ull | 1u << 11 | 1u << 8; /* enabled, BSP */
+    s->msr.apic_base = 0; /* the machine has no APIC (spec/machine.md 3.1) */
     /* x87 after FNINIT, MXCSR after reset (SDM 1 10.5.1 layout). */
     wr16(s->fxsave + 0, 0x037F);
     wr32(s->fxsave + 24, 0x1F80);
