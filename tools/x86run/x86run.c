@@ -55,15 +55,25 @@ static void die_by_signal(int sig)
 }
 
 /* Linux's trap handlers (arch/x86/kernel/traps.c): the signal for each
- * exception vector taken in user mode. */
-static int vector_signal(unsigned vector)
+ * exception vector taken in user mode, with its si_code and si_addr. */
+static int vector_signal(unsigned vector, uint32_t error_code, uint32_t eip, uint32_t cr2,
+                         int *code, uint32_t *addr)
 {
+    *addr = eip;
     switch (vector) {
-    case 0: case 7: case 16: case 19: return SIGFPE;  /* #DE #NM #MF #XM */
-    case 1: case 3: return SIGTRAP;                    /* #DB #BP */
-    case 6: return SIGILL;                             /* #UD */
-    case 12: case 17: return SIGBUS;                   /* #SS #AC */
-    default: return SIGSEGV;                           /* #OF #BR #GP #PF ... */
+    case 0: *code = 1; return SIGFPE;                   /* #DE: FPE_INTDIV */
+    case 7: case 16: case 19: *code = 0; return SIGFPE; /* #NM #MF #XM */
+    case 1: case 3: *code = 0x80; return SIGTRAP;       /* SI_KERNEL */
+    case 6: *code = 2; return SIGILL;                   /* #UD: ILL_ILLOPN */
+    case 12: case 17: *code = 1; return SIGBUS;         /* #SS #AC: BUS_ADRALN */
+    case 14:                                            /* SEGV_MAPERR / _ACCERR */
+        *code = (error_code & 1) ? 2 : 1;
+        *addr = cr2;
+        return SIGSEGV;
+    default:                                            /* #GP #OF #BR ... */
+        *code = 0x80;
+        *addr = 0;
+        return SIGSEGV;
     }
 }
 
@@ -188,24 +198,31 @@ int main(int argc, char **argv)
                 break;
             continue;
         }
-        if (ex.reason == CPU_EXIT_INT || ex.reason == CPU_EXIT_EXCEPTION) {
-            /* INT n other than 0x80 and INT3 hits a DPL 0 gate: #GP (SDM 3A 6.12.1.1). */
-            unsigned v = ex.reason == CPU_EXIT_INT && ex.vector != 3 ? 13 : ex.vector;
-            sig = vector_signal(v);
-            fprintf(stderr, "x86run: guest %s %u at eip 0x%08x", ex.reason == CPU_EXIT_INT
-                    ? "int" : "exception", ex.vector, s->eip);
-            if (ex.vector == 14)
+        if (ex.reason == CPU_EXIT_INT || ex.reason == CPU_EXIT_EXCEPTION ||
+            ex.reason == CPU_EXIT_HLT) {
+            /* INT n other than 0x80 and INT3 hits a DPL 0 gate, and HLT at
+             * CPL 3 is privileged: both #GP (SDM 3A 6.12.1.1, HLT). */
+            unsigned v = ex.reason == CPU_EXIT_HLT ? 13
+                         : ex.reason == CPU_EXIT_INT && ex.vector != 3 ? 13 : ex.vector;
+            uint32_t addr;
+            int code;
+            sig = vector_signal(v, ex.error_code, s->eip, ex.fault_gla, &code, &addr);
+            if (xr_signal_fault(&xr, sig, code, addr, v, ex.has_error_code ? ex.error_code : 0) == 0)
+                continue;
+            fprintf(stderr, "x86run: guest %s %u at eip 0x%08x",
+                    ex.reason == CPU_EXIT_INT ? "int" : ex.reason == CPU_EXIT_HLT ? "hlt" : "exception",
+                    ex.vector, s->eip);
+            if (v == 14)
                 fprintf(stderr, " (address 0x%08x, error 0x%x)", ex.fault_gla, ex.error_code);
             else if (ex.has_error_code)
                 fprintf(stderr, " (error 0x%x)", ex.error_code);
             fprintf(stderr, ": %s\n", strsignal(sig));
             break;
         }
-        if (ex.reason == CPU_EXIT_SYSENTER || ex.reason == CPU_EXIT_HLT) {
-            /* No vDSO was offered; HLT at CPL 3 is #GP. */
-            sig = ex.reason == CPU_EXIT_HLT ? SIGSEGV : SIGILL;
-            fprintf(stderr, "x86run: guest %s at eip 0x%08x: %s\n",
-                    ex.reason == CPU_EXIT_HLT ? "hlt" : "sysenter", s->eip, strsignal(sig));
+        if (ex.reason == CPU_EXIT_SYSENTER) {
+            /* No vDSO was offered, so nothing should use SYSENTER. */
+            sig = SIGILL;
+            fprintf(stderr, "x86run: guest sysenter at eip 0x%08x: %s\n", s->eip, strsignal(sig));
             break;
         }
         fprintf(stderr, "x86run: internal error (exit reason %d): %s\n", (int)ex.reason,

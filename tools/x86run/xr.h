@@ -10,6 +10,8 @@
  *   xr_elf.c      the ELF loader and the initial stack (argv, envp, auxv);
  *   xr_sys.c      the system call table and handlers;
  *   xr_sysconv.c  i386 <-> host struct conversions (pure functions);
+ *   xr_signal.c   guest signal dispositions, masks, delivery on i386
+ *                 signal frames, sigreturn;
  *   x86run.c      the command line, the run loop, exceptions -> signals.
  *
  * Lifecycle: xr_init(), xr_load_elf(), xr_setup_stack(), then loop
@@ -66,7 +68,12 @@ struct xr {
     uint32_t mmap_top;          /* top-down mmap search starts below this */
     struct xr_tls tls[XR_TLS_COUNT];
     struct xr_sigaction32 sigact[65];
-    uint64_t sigmask;
+    uint64_t sigmask;           /* bit sig-1: blocked */
+    uint64_t sigpending;        /* bit sig-1: sent, not yet acted on */
+    int32_t sigcode[65];        /* si_code of each pending signal */
+    uint32_t altstack_sp, altstack_size, altstack_flags;   /* sigaltstack */
+    uint32_t sig_trapno, sig_err, sig_cr2;  /* of the exception being delivered */
+    int regs_restored;          /* sigreturn set every register: keep EAX */
     char exe_path[4096];        /* what /proc/self/exe names for the guest */
     char comm[16];              /* prctl PR_GET_NAME */
     int strace;                 /* log system calls to stderr */
@@ -130,5 +137,19 @@ uint32_t xr_setup_stack(struct xr *xr, const struct xr_image *img, int argc,
  * ended (xr->exited or xr->fatal_signal set). */
 int xr_syscall(struct xr *xr);
 const char *xr_syscall_name(uint32_t nr);
+
+/* xr_signal.c. Functions returning int give 0, or -1 when the guest must
+ * end (xr->fatal_signal set). */
+/* Make sig pending (kill of self, SIGPIPE); code is the siginfo si_code. */
+void xr_signal_send(struct xr *xr, int sig, int code);
+/* Act on one pending, unblocked signal: run its handler, ignore it, or end. */
+int xr_signal_deliver_pending(struct xr *xr);
+/* A guest exception turned into sig: delivered to a handler, or fatal. */
+int xr_signal_fault(struct xr *xr, int sig, int code, uint32_t addr, unsigned vector,
+                    uint32_t error_code);
+/* sigreturn (rt = 0) and rt_sigreturn (rt = 1): the registers, FPU image and
+ * mask of the frame at ESP. */
+long xr_signal_return(struct xr *xr, int rt);
+long xr_signal_altstack(struct xr *xr, uint32_t ss_gla, uint32_t old_gla);
 
 #endif

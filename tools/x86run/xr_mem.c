@@ -48,6 +48,7 @@ int xr_init(struct xr *xr, struct cpu *cpu)
     if (!xr->pages)
         return -ENOMEM;
     xr->mmap_top = XR_MMAP_TOP;
+    xr->altstack_flags = 2;     /* SS_DISABLE */
     strcpy(xr->comm, "x86run");
     return 0;
 }

@@ -338,33 +338,14 @@ static long sys_set_thread_area(struct xr *xr, uint32_t gla, int set)
     return 0;
 }
 
-/* Default actions (signal(7)): these are ignored, the others end the process
- * (SIGSTOP/SIGTSTP family stop it: treated as ignored here). */
-static int sys_sig_ignored_by_default(int sig)
+/* A signal the guest sends itself: pending until xr_syscall acts on it. */
+static long sys_self_signal(struct xr *xr, uint32_t sig, int code)
 {
-    return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT ||
-           sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
-}
-
-/* A signal sent by the guest to itself. */
-static long sys_self_signal(struct xr *xr, uint32_t sig)
-{
-    if (sig == 0)
-        return 0;
     if (sig > 64)
         return -EINVAL;
-    uint32_t h = xr->sigact[sig].handler;
-    if (sig != SIGKILL && sig != SIGSTOP) {
-        if ((xr->sigmask >> (sig - 1)) & 1)
-            return 0;      /* blocked: stays pending forever, no delivery */
-        if (h == 1 || (h == 0 && sys_sig_ignored_by_default((int)sig)))
-            return 0;
-        if (h > 1)
-            fprintf(stderr, "x86run: signal %u has a guest handler; delivery is not "
-                            "supported, ending as the default action would\n", sig);
-    }
-    xr->fatal_signal = (int)sig;
-    return -1;
+    if (sig)
+        xr_signal_send(xr, (int)sig, code);
+    return 0;
 }
 
 static long sys_fcntl(struct xr *xr, uint32_t fd, uint32_t cmd, uint32_t arg)
@@ -1031,26 +1012,25 @@ static long sys_dispatch(struct xr *xr, uint32_t nr, const uint32_t *a)
     case XR_NR_rt_sigprocmask:
         return sys_rt_sigprocmask(xr, a[0], a[1], a[2], a[3]);
     case XR_NR_sigaltstack:
-        if (a[1]) {
-            uint32_t ss[3] = {0, 2 /* SS_DISABLE */, 0};
-            if (xr_copy_out(xr, a[1], ss, sizeof ss) < 0)
-                return -EFAULT;
-        }
-        return 0;
+        return xr_signal_altstack(xr, a[0], a[1]);
     case XR_NR_alarm:
         return 0;
     case XR_NR_kill:
         if ((int32_t)a[0] == getpid() || a[0] == 0)
-            return sys_self_signal(xr, a[1]);
+            return sys_self_signal(xr, a[1], 0 /* SI_USER */);
         return sys_ret(kill((pid_t)a[0], (int)a[1]));
     case XR_NR_tkill:
         if ((int32_t)a[0] == gettid())
-            return sys_self_signal(xr, a[1]);
+            return sys_self_signal(xr, a[1], -6 /* SI_TKILL */);
         return -ESRCH;
     case XR_NR_tgkill:
         if ((int32_t)a[0] == getpid() && (int32_t)a[1] == gettid())
-            return sys_self_signal(xr, a[2]);
+            return sys_self_signal(xr, a[2], -6);
         return -ESRCH;
+    case XR_NR_sigreturn:
+        return xr_signal_return(xr, 0);
+    case XR_NR_rt_sigreturn:
+        return xr_signal_return(xr, 1);
     }
     /* fork, vfork, clone, execve, waitpid, wait4, sigreturn and the rest. */
     return -ENOSYS;
@@ -1065,12 +1045,10 @@ int xr_syscall(struct xr *xr)
     xr->nsyscalls++;
     long r = sys_dispatch(xr, nr, a);
     /* x86run ignores SIGPIPE itself; a write to a broken pipe raises it in
-     * the guest instead (pipe(7)): fatal unless the guest ignores, blocks or
-     * handles it (a handler is taken as run and returned: -EPIPE). */
+     * the guest instead (pipe(7)). */
     if (r == -EPIPE && (nr == XR_NR_write || nr == XR_NR_writev || nr == XR_NR_pwrite64 ||
-                        nr == XR_NR_pwritev) &&
-        xr->sigact[SIGPIPE].handler == 0 && !((xr->sigmask >> (SIGPIPE - 1)) & 1))
-        xr->fatal_signal = SIGPIPE;
+                        nr == XR_NR_pwritev))
+        xr_signal_send(xr, SIGPIPE, 0);
     if (xr->strace) {
         const char *name = xr_syscall_name(nr);
         if (name)
@@ -1081,6 +1059,9 @@ int xr_syscall(struct xr *xr)
     }
     if (xr->exited || xr->fatal_signal)
         return -1;
-    s->gpr[VMP_EAX] = (uint32_t)r;
-    return 0;
+    if (!xr->regs_restored)
+        s->gpr[VMP_EAX] = (uint32_t)r;
+    xr->regs_restored = 0;
+    /* Signals are acted on when the guest returns from the kernel. */
+    return xr_signal_deliver_pending(xr);
 }
