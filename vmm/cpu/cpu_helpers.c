@@ -361,6 +361,14 @@ static int helper_string(struct cpu *cpu, const struct x86_insn *in, struct cpu_
             break;
         uint32_t si = r[VMP_ESI] & amask, di = r[VMP_EDI] & amask;
         uint32_t a = 0, b = 0;
+        int uses_si = (op & ~1u) == 0xA4 || (op & ~1u) == 0xA6 || (op & ~1u) == 0xAC;
+        int uses_di = (op & ~1u) != 0xAC;
+        if ((uses_si && (uint64_t)si + size - 1 > amask) ||
+            (uses_di && (uint64_t)di + size - 1 > amask)) {
+            /* an element past the segment's limit (64 KiB or 4 GiB): #GP(0) */
+            helper_gp0(ex);
+            return 1;
+        }
         switch (op & ~1u) {
         case 0xA4: /* MOVS */
             if (cpu_guest_read(cpu, src_base + si, &a, size, ex) ||

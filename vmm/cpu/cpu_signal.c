@@ -113,6 +113,10 @@ static void sig_handler(int sig, siginfo_t *si, void *ucv)
         if (a >= cpu->poll && a < cpu->poll + CPU_PAGE_SIZE) {
             reason = XE_KICK;
             eip = b->eip;
+        } else if (a >= cpu->view + CPU_VIEW_BYTES && a < cpu->view + CPU_VIEW_BYTES + CPU_VIEW_GUARD) {
+            /* an access that starts below 4 GiB and ends above it: beyond
+             * the flat segment's limit, #GP(0) (SDM 3A 5.3) */
+            arg = 13 | 0x100;
         } else if (si->si_code != SI_KERNEL && a >= cpu->view - CPU_VIEW_GUARD &&
                    a < cpu->view + CPU_VIEW_BYTES + CPU_VIEW_GUARD) {
             uint32_t gla = (uint32_t)(uintptr_t)(a - cpu->view);
