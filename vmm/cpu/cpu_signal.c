@@ -32,6 +32,7 @@
 #define SIG_ALTSTACK_BYTES (256u << 10)
 
 static __thread struct cpu *sig_cpu;
+static __thread void *sig_altstack_set;  /* the altstack this thread got from us */
 static struct sigaction sig_old[4];
 static const int sig_nums[4] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
 static pthread_mutex_t sig_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -164,6 +165,12 @@ static void sig_handler(int sig, siginfo_t *si, void *ucv)
 static int sig_ensure_installed(void)
 {
     int rc = 0;
+    struct sigaction segv;
+    /* fast path (one system call per cpu_run): whoever replaces handlers
+     * (test frameworks, sanitizers) replaces SIGSEGV with the others */
+    if (sigaction(SIGSEGV, NULL, &segv) == 0 && (segv.sa_flags & SA_SIGINFO) &&
+        segv.sa_sigaction == sig_handler)
+        return 0;
     pthread_mutex_lock(&sig_lock);
     for (int i = 0; i < 4; i++) {
         struct sigaction cur;
@@ -209,11 +216,14 @@ void cpu_signal_thread_enter(struct cpu *cpu)
     stack_t cur;
     sig_cpu = cpu;
     sig_ensure_installed();
+    if (sig_altstack_set == cpu->altstack)
+        return;
     if (sigaltstack(NULL, &cur) == 0 && !(cur.ss_flags & SS_DISABLE) &&
         cur.ss_size >= 65536)
         return;
     stack_t ss = {.ss_sp = cpu->altstack, .ss_size = cpu->altstack_bytes, .ss_flags = 0};
-    sigaltstack(&ss, NULL);
+    if (sigaltstack(&ss, NULL) == 0)
+        sig_altstack_set = cpu->altstack;
 }
 
 void cpu_signal_thread_leave(struct cpu *cpu)
@@ -236,4 +246,6 @@ void cpu_signal_release(struct cpu *cpu)
         stack_t off = {.ss_flags = SS_DISABLE};
         sigaltstack(&off, NULL);
     }
+    if (sig_altstack_set == cpu->altstack)
+        sig_altstack_set = NULL;
 }
