@@ -544,9 +544,12 @@ int x86_decode(const uint8_t *bytes, size_t avail, int default32, struct x86_ins
         const struct dec_entry *s = dec_sse_find(out->map, out->opcode, pfx, out->reg);
         if (s && pfx != DP_NP)
             out->mandatory = dec_pfx_byte[pfx];
-        /* MOVBE takes 66 as an operand-size prefix, not a mandatory one */
-        if (!s && pfx == DP_66 && out->map == X86_MAP_0F38 &&
-            (out->opcode == 0xf0 || out->opcode == 0xf1))
+        /* The integer opcodes in this space (BSF, BSR, MOVBE) take 66 as
+         * the operand-size prefix and ignore F2, as elsewhere (checked on
+         * the host by test_decode_oracle). */
+        if (!s && (pfx == DP_66 || pfx == DP_F2) &&
+            ((out->map == X86_MAP_0F && (out->opcode == 0xbc || out->opcode == 0xbd)) ||
+             (out->map == X86_MAP_0F38 && (out->opcode == 0xf0 || out->opcode == 0xf1))))
             s = dec_sse_find(out->map, out->opcode, DP_NP, out->reg);
         if (!s) {
             rc = X86_DEC_UD;
@@ -554,10 +557,14 @@ int x86_decode(const uint8_t *bytes, size_t avail, int default32, struct x86_ins
         }
         e = *s;
     } else if (e.attr & DA_GROUP) {
-        if (out->map == X86_MAP_1)
+        if (out->map == X86_MAP_1) {
             e = dec_group1(out->opcode, out->modrm, e.imm);
-        else
+            if (out->opcode == 0x82)
+                e.flags |= X86F_NO64; /* #UD in 64-bit mode */
+        }
+        else {
             e = dec_group0f(out->opcode, out->modrm, pfx);
+        }
     }
     if (e.attr & DA_UD) {
         rc = X86_DEC_UD;

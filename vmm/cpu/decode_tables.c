@@ -413,12 +413,9 @@ const struct dec_sse dec_sse_list[] = {
     S(0x7f, F3, F_SSE2, 0, X | MW),                /* MOVDQU */
     /* 0F B8-BD */
     S(0xb8, F3, VMP_FEAT_POPCNT, 0, MR | WF),      /* POPCNT */
-    S(0xbc, NP, NOF, 0, MR | WF), S(0xbc, 66, NOF, 0, MR | WF), /* BSF */
-    S(0xbc, F2, NOF, 0, MR | WF),
-    S(0xbc, F3, VMP_FEAT_BMI1, 0, MR | WF),        /* TZCNT, see decode.h */
-    S(0xbd, NP, NOF, 0, MR | WF), S(0xbd, 66, NOF, 0, MR | WF), /* BSR */
-    S(0xbd, F2, NOF, 0, MR | WF),
-    S(0xbd, F3, VMP_FEAT_ABM, 0, MR | WF),         /* LZCNT, see decode.h */
+    /* BSF BSR; 66 and F2 act as for any integer opcode (see dec_sse_find) */
+    S(0xbc, NP, NOF, 0, MR | WF), S(0xbc, F3, VMP_FEAT_BMI1, 0, MR | WF), /* TZCNT */
+    S(0xbd, NP, NOF, 0, MR | WF), S(0xbd, F3, VMP_FEAT_ABM, 0, MR | WF),  /* LZCNT */
     /* 0F C2-C6 */
     SI(0xc2, NP, F_SSE, 0, X | MR), SI(0xc2, 66, F_SSE2, 0, X | MR), /* CMPccPx */
     SI(0xc2, F3, F_SSE, 0, X | MR), SI(0xc2, F2, F_SSE2, 0, X | MR),

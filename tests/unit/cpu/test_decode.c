@@ -72,7 +72,7 @@ static const struct dcase cases[] = {
     { "66 05 78 56 34 12", 0, OK, 6, X86K_COPY, 4, 2, NF, 0, 0 },
     { "81 c3 00 01 00 00", 1, OK, 6, X86K_COPY, 4, 4, NF, 0, 0 },
     { "83 c3 01", 1, OK, 3, X86K_COPY, 4, 4, NF, 0, 0 },
-    { "82 c3 01", 1, OK, 3, X86K_COPY, 1, 4, NF, X86F_NO64 * 0, 0 },         /* 82 = 80 */
+    { "82 c3 01", 1, OK, 3, X86K_COPY, 1, 4, NF, X86F_NO64, 0 },             /* 82 = 80 */
     { "80 3d 44 33 22 11 05", 1, OK, 7, X86K_COPY_MEM, 1, 4, NF, MR, MW },   /* cmp byte [abs],5 */
     { "8d 04 8d 00 00 00 00", 1, OK, 7, X86K_LEA, 4, 4, NF, MEM, MRW },
     { "8d c0", 1, UD, ANY, 0, ANY, ANY, NF, 0, 0 },                          /* LEA mod=3 */
@@ -223,6 +223,9 @@ static const struct dcase cases[] = {
     { "0f 0f c0 b4", 1, UD, ANY, 0, ANY, ANY, NF, 0, 0 },                    /* 3DNow! */
     { "f3 0f bd c1", 1, OK, 4, X86K_COPY, 4, 4, VMP_FEAT_ABM, 0, 0 },        /* LZCNT */
     { "0f bd c1", 1, OK, 3, X86K_COPY, 4, 4, NF, 0, 0 },                     /* BSR */
+    { "66 0f bc 03", 1, OK, 4, X86K_COPY_MEM, 2, 4, NF, MR | X86F_WRITES_FLAGS, MW }, /* BSF r16 */
+    { "f2 0f bc c1", 1, OK, 4, X86K_COPY, 4, 4, NF, 0, 0 },                  /* F2 ignored */
+    { "66 f3 0f bc c1", 1, OK, 5, X86K_COPY, 2, 4, VMP_FEAT_BMI1, 0, 0 },    /* TZCNT r16 */
     { "f3 0f b8 c1", 1, OK, 4, X86K_COPY, 4, 4, VMP_FEAT_POPCNT, 0, 0 },
     { "66 f3 0f b8 c1", 1, OK, 5, X86K_COPY, 2, 4, VMP_FEAT_POPCNT, 0, 0 },
     { "0f b8 c1", 1, UD, ANY, 0, ANY, ANY, NF, 0, 0 },                       /* JMPE */
@@ -416,6 +419,27 @@ static void test_decode_offsets_sib_disp_imm(void **state)
     assert_int_equal(in.imm, 4);
     assert_int_equal(in.len, 9);
     assert_int_equal(in.seg, X86_SEG_CS);
+
+    /* mandatory prefixes vs operand-size prefixes */
+    static const struct { const char *hex; unsigned mandatory, opsize; } mp[] = {
+        { "66 0f 38 f0 03", 0, 2 },      /* MOVBE r16 */
+        { "66 0f bc c1", 0, 2 },         /* BSF r16 */
+        { "f3 0f bd c1", 0xf3, 4 },      /* LZCNT */
+        { "66 f3 0f b8 c1", 0xf3, 2 },   /* POPCNT r16 */
+        { "66 f2 0f 38 f1 c1", 0xf2, 2 }, /* CRC32 r32, r/m16 */
+        { "66 0f 6f c1", 0x66, 4 },      /* MOVDQA */
+        { "f2 66 0f 10 c1", 0xf2, 2 },   /* MOVSD: F2 wins over 66 */
+        { "f3 0f 10 c1", 0xf3, 4 },
+        { "0f 10 c1", 0, 4 },
+    };
+    for (size_t i = 0; i < sizeof mp / sizeof mp[0]; i++) {
+        uint8_t buf[16];
+        size_t n = hex_bytes(mp[i].hex, buf, sizeof buf);
+        assert_int_equal(x86_decode(buf, n, 1, &in), X86_DEC_OK);
+        if (in.mandatory != mp[i].mandatory || in.opsize != mp[i].opsize)
+            fail_msg("[%s]: mandatory %#x opsize %u, want %#x %u", mp[i].hex, in.mandatory,
+                     in.opsize, mp[i].mandatory, mp[i].opsize);
+    }
 
     /* +r forms report the register */
     static const uint8_t b11[] = { 0x5f };
