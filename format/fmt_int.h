@@ -40,6 +40,17 @@ static inline uint32_t le32_get(const uint8_t *p)
 }
 static inline uint64_t le64_get(const uint8_t *p) { return le32_get(p) | (uint64_t)le32_get(p + 4) << 32; }
 
+/* ---- SHA-256, streaming --------------------------------------------------
+ * OpenSSL's libcrypto when the build found it (it uses the SHA extensions
+ * of the CPU: ~20x libsodium's portable code on this project's hosts, and
+ * hashing is most of the cost of reading a chunk), else libsodium. */
+struct fmt_sha {
+    void *ctx;                  /* EVP_MD_CTX, or a crypto_hash_sha256_state */
+};
+int fmt_sha_init(struct fmt_sha *h);   /* 0 or VMP_ERR_NOMEM */
+void fmt_sha_update(struct fmt_sha *h, const void *p, size_t n);
+void fmt_sha_final(struct fmt_sha *h, uint8_t d[VMP_DIGEST_BYTES]); /* also frees */
+
 /* ---- strings ------------------------------------------------------------ */
 struct strbuf {
     char *p;

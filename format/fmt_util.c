@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#ifdef VMP_HAVE_LIBCRYPTO
+#include <openssl/evp.h>
+#endif
 
 int fmt_verr(char *msg, int status, const char *fmt, va_list ap)
 {
@@ -143,7 +146,55 @@ int fmt_name_ok(const char *s)
 /* ---- digests ------------------------------------------------------------ */
 void vmp_sha256(const void *data, size_t len, uint8_t d[VMP_DIGEST_BYTES])
 {
+#ifdef VMP_HAVE_LIBCRYPTO
+    unsigned n = VMP_DIGEST_BYTES;
+    if (EVP_Digest(data, len, d, &n, EVP_sha256(), NULL) == 1)
+        return;
+#endif
     crypto_hash_sha256(d, data, len);
+}
+
+int fmt_sha_init(struct fmt_sha *h)
+{
+#ifdef VMP_HAVE_LIBCRYPTO
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    if (!c)
+        return VMP_ERR_NOMEM;
+    if (EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(c);
+        return VMP_ERR_NOMEM;
+    }
+    h->ctx = c;
+#else
+    crypto_hash_sha256_state *st = malloc(sizeof *st);
+    if (!st)
+        return VMP_ERR_NOMEM;
+    crypto_hash_sha256_init(st);
+    h->ctx = st;
+#endif
+    return 0;
+}
+
+void fmt_sha_update(struct fmt_sha *h, const void *p, size_t n)
+{
+#ifdef VMP_HAVE_LIBCRYPTO
+    EVP_DigestUpdate(h->ctx, p, n);
+#else
+    crypto_hash_sha256_update(h->ctx, p, n);
+#endif
+}
+
+void fmt_sha_final(struct fmt_sha *h, uint8_t d[VMP_DIGEST_BYTES])
+{
+#ifdef VMP_HAVE_LIBCRYPTO
+    unsigned n = VMP_DIGEST_BYTES;
+    EVP_DigestFinal_ex(h->ctx, d, &n);
+    EVP_MD_CTX_free(h->ctx);
+#else
+    crypto_hash_sha256_final(h->ctx, d);
+    free(h->ctx);
+#endif
+    h->ctx = NULL;
 }
 
 void vmp_digest_to_text(const uint8_t d[VMP_DIGEST_BYTES], char out[VMP_DIGEST_TEXT])

@@ -122,20 +122,23 @@ int rd_check_range(vmp_reader *r, uint64_t off, uint64_t size, const uint8_t d[V
     uint8_t *buf = malloc(1u << 20);
     if (!buf)
         return fmt_err(msg, VMP_ERR_NOMEM, "%s: out of memory", what);
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
+    struct fmt_sha st;
+    if (fmt_sha_init(&st)) {
+        free(buf);
+        return fmt_err(msg, VMP_ERR_NOMEM, "%s: out of memory", what);
+    }
     int rc = 0;
     for (uint64_t done = 0; done < size && !rc; ) {
         size_t n = size - done > (1u << 20) ? (1u << 20) : (size_t)(size - done);
         rc = fmt_pread_full(r->fd, buf, n, off + done, msg, what);
-        crypto_hash_sha256_update(&st, buf, n);
+        fmt_sha_update(&st, buf, n);
         done += n;
     }
     free(buf);
+    uint8_t got[VMP_DIGEST_BYTES];
+    fmt_sha_final(&st, got);
     if (rc)
         return rc;
-    uint8_t got[VMP_DIGEST_BYTES];
-    crypto_hash_sha256_final(&st, got);
     if (memcmp(got, d, VMP_DIGEST_BYTES)) {
         char t1[VMP_DIGEST_TEXT], t2[VMP_DIGEST_TEXT];
         return fmt_err(msg, VMP_ERR_DIGEST, "%s %s at 0x%llx: content hashes to %s", what,

@@ -255,24 +255,25 @@ static int w_blob_copy(vmp_writer *w, int src_fd, uint64_t src_off, uint64_t siz
     if (rc)
         return rc;
     uint8_t *buf = malloc(1u << 20);
-    if (!buf)
+    struct fmt_sha st;
+    if (!buf || fmt_sha_init(&st)) {
+        free(buf);
         return w_fail(w, VMP_ERR_NOMEM, "writer: out of memory");
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
+    }
     for (uint64_t done = 0; done < size && !rc;) {
         size_t n = size - done > (1u << 20) ? (1u << 20) : (size_t)(size - done);
         rc = fmt_pread_full(src_fd, buf, n, src_off + done, w->errmsg, "source blob");
         if (!rc) {
-            crypto_hash_sha256_update(&st, buf, n);
+            fmt_sha_update(&st, buf, n);
             rc = w_write(w, buf, n);
         }
         done += n;
     }
     free(buf);
+    uint8_t got[VMP_DIGEST_BYTES];
+    fmt_sha_final(&st, got);
     if (rc)
         return w_spend(w, rc);
-    uint8_t got[VMP_DIGEST_BYTES];
-    crypto_hash_sha256_final(&st, got);
     if (memcmp(got, d, VMP_DIGEST_BYTES) != 0) {
         char t1[VMP_DIGEST_TEXT], t2[VMP_DIGEST_TEXT];
         vmp_digest_to_text(d, t1);
@@ -293,10 +294,11 @@ static int w_blob_fd(vmp_writer *w, int fd, uint64_t max, int mt, uint8_t d[VMP_
     uint64_t start = w->off;
     w->off += 512;
     uint8_t *buf = malloc(1u << 20);
-    if (!buf)
+    struct fmt_sha st;
+    if (!buf || fmt_sha_init(&st)) {
+        free(buf);
         return w_fail(w, VMP_ERR_NOMEM, "writer: out of memory");
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
+    }
     uint64_t size = 0;
     int rc = 0;
     for (;;) {
@@ -314,14 +316,14 @@ static int w_blob_fd(vmp_writer *w, int fd, uint64_t max, int mt, uint8_t d[VMP_
             rc = w_fail(w, VMP_ERR_LIMIT, "%s: more than %llu bytes", what, (unsigned long long)max);
             break;
         }
-        crypto_hash_sha256_update(&st, buf, (size_t)k);
+        fmt_sha_update(&st, buf, (size_t)k);
         if ((rc = w_write(w, buf, (size_t)k)))
             break;
     }
     free(buf);
+    fmt_sha_final(&st, d);
     if (rc)
         return rc;
-    crypto_hash_sha256_final(&st, d);
     *size_out = size;
     int isnew;
     struct dmap_ent *e = dmap_put(&w->blobs, d, &isnew);
