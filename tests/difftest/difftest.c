@@ -404,6 +404,7 @@ static void run_usage(void)
             "                [--category C,...] [--exclude-category C,...] [--max-items N]\n"
             "                [--replay HEX] [--chosen NAME|all|none] [--reference native]\n"
             "                [--selftest] [--native PATH] [--max-reports N] [-v]\n"
+            "                [--avoid limit-wrap|fsgs-unaligned-base]\n"
             "categories: alu shift muldiv bits atomic flags stack string branch x87 sse seg all\n");
 }
 
@@ -455,7 +456,7 @@ int main(int argc, char **argv)
     struct dt_ctx ctx;
     uint64_t seed = 0, count = 1000, i, done = 0, mismatches = 0;
     double time_limit = 0;
-    unsigned cats = DT_CAT_ALL, exclude = 0, max_items = 20, max_reports = 5;
+    unsigned cats = DT_CAT_ALL, exclude = 0, max_items = 20, max_reports = 5, avoid = 0;
     const char *replay = NULL, *chosen = "all", *native = NULL;
     int have_seed = 0, selftest = 0, harness_error = 0, chosen_failed = 0, a;
     char self_dir[4096], native_path[4200];
@@ -510,6 +511,15 @@ int main(int argc, char **argv)
             ctx.b_is_native = 1;
         } else if (!strcmp(arg, "--native")) {
             native = val;
+        } else if (!strcmp(arg, "--avoid")) {
+            if (!strcmp(val, "limit-wrap"))
+                avoid |= DT_AVOID_LIMIT_WRAP;
+            else if (!strcmp(val, "fsgs-unaligned-base"))
+                avoid |= DT_AVOID_FSGS_ALIGN;
+            else {
+                fprintf(stderr, "difftest: --avoid takes limit-wrap or fsgs-unaligned-base\n");
+                return 2;
+            }
         } else if (!strcmp(arg, "--max-reports")) {
             max_reports = (unsigned)strtoul(val, NULL, 0);
         } else {
@@ -563,6 +573,11 @@ int main(int argc, char **argv)
         return 2;
     }
     run_features(&ctx);
+    ctx.feat.avoid = avoid;
+    if (avoid)
+        printf("difftest: AVOIDING known divergences:%s%s (see tests/difftest/FINDINGS.md)\n",
+               avoid & DT_AVOID_LIMIT_WRAP ? " limit-wrap" : "",
+               avoid & DT_AVOID_FSGS_ALIGN ? " fsgs-unaligned-base" : "");
 
     if (selftest) {
         int rc = run_selftest(&ctx, seed, cats);

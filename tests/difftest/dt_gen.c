@@ -500,6 +500,8 @@ void gen_mem(struct gen *g, unsigned size_bytes, unsigned align, unsigned margin
     if (align == 0)
         align = 1;
     k = gen_below(g, 100);
+    if (align > 1 && (g->f->avoid & DT_AVOID_FSGS_ALIGN))
+        k = 100; /* DS */
     if (k < (seg_heavy ? 35u : 12u))
         seg = 4; /* FS */
     else if (k < (seg_heavy ? 70u : 24u))
@@ -546,6 +548,11 @@ void gen_mem(struct gen *g, unsigned size_bytes, unsigned align, unsigned margin
     if (align > 1 && gen_chance(g, 2))
         target += 1 + gen_below(g, align - 1); /* a misaligned one now and then: #GP */
     ea = target - seg_base;
+    if ((g->f->avoid & DT_AVOID_LIMIT_WRAP) && ea + size_bytes - 1 < ea) {
+        /* the last bytes would lie past offset 4 GiB: go through DS */
+        m->npfx = 0;
+        ea = target;
+    }
     m->linear = target;
     m->ea = ea;
 
@@ -1738,8 +1745,8 @@ static void gen_branch(struct gen *g)
     case 3: /* jecxz / loop / loope / loopne forward, with 0x67: cx */
         if (g->reserved & 2)
             return;
-        k = gen_below(g, 4);
-        if (k == 1 || k == 2)
+        k = gen_below(g, 4); /* E0 loopne, E1 loope (read ZF), E2 loop, E3 jecxz */
+        if (k <= 1)
             gen_need_flags(g);
         gen_begin(g, "jecxz/loop forward", DT_CAT_BRANCH);
         if (gen_chance(g, 20))
