@@ -409,6 +409,62 @@ static void test_sys_exit_group_and_signals(void **state)
     assert_int_equal(f->xr.exit_status, 300 & 0xff);
 }
 
+static void test_signal_frame_and_rt_sigreturn_roundtrip(void **state)
+{
+    struct fx *f = *state;
+    char *g = scratch(f);
+    struct xr_image img;
+    char err[256];
+    assert_int_equal(xr_load_elf(&f->xr, prog_path, &img, err, sizeof err), 0);
+    char *argv[] = {"prog", NULL};
+    char *envp[] = {NULL};
+    uint32_t sp = xr_setup_stack(&f->xr, &img, 1, argv, envp, 0, "prog");
+    assert_int_not_equal(sp, 0);
+    struct vmp_x86_state *st = cpu_state(f->cpu);
+    st->gpr[VMP_ESP] = sp;
+    st->eip = 0x08050000u;
+    st->eflags = 0x202 | 0x400;     /* DF set: the handler must see it clear */
+    /* SIGUSR1: SA_SIGINFO | SA_RESTORER; SIGUSR2 blocked while it runs */
+    uint32_t act[5] = {0x08049000u, 0x04000004u, 0x08049100u, 1u << (SIGUSR2 - 1), 0};
+    memcpy(g, act, sizeof act);
+    assert_int_equal(SC(f, __NR_rt_sigaction, SIGUSR1, SCRATCH, 0, 8, 0, 0), 0);
+    /* kill(self): the call returns 0, then the handler is entered with
+     * EAX = signal, EDX = &info, ECX = &uc, ESP = frame. */
+    assert_int_equal(SC(f, __NR_kill, (uint32_t)getpid(), SIGUSR1, 0x77, 0, 0, 0), SIGUSR1);
+    assert_int_equal(st->eip, 0x08049000u);
+    assert_int_equal(st->eflags & 0x400, 0);
+    uint32_t frame = st->gpr[VMP_ESP];
+    assert_int_equal((frame + 4) % 16, 0);
+    const uint32_t *fr = xr_ptr(&f->xr, frame, 16, XR_P_R);
+    assert_non_null(fr);
+    assert_int_equal(fr[0], 0x08049100u);          /* pretcode: the restorer */
+    assert_int_equal(fr[1], SIGUSR1);
+    assert_int_equal(fr[2], st->gpr[VMP_EDX]);
+    assert_int_equal(fr[3], st->gpr[VMP_ECX]);
+    const int32_t *info = xr_ptr(&f->xr, fr[2], 128, XR_P_R);
+    assert_int_equal(info[0], SIGUSR1);
+    assert_int_equal(info[2], 0);                   /* SI_USER */
+    assert_int_equal(info[3], getpid());
+    assert_int_equal(f->xr.sigmask, (1ull << (SIGUSR1 - 1)) | (1ull << (SIGUSR2 - 1)));
+    /* The saved EDX in uc_mcontext (offset 20 + 36) is the caller's 0x77. */
+    const uint32_t *uc = xr_ptr(&f->xr, fr[3], 116, XR_P_R);
+    assert_int_equal(uc[(20 + 36) / 4], 0x77);
+    /* The handler returns to the restorer (ret pops pretcode), which calls
+     * rt_sigreturn: everything is as before the signal. */
+    st->gpr[VMP_ESP] = frame + 4;
+    assert_int_equal(SC(f, __NR_rt_sigreturn, 1, 2, 3, 4, 5, 6), 0);
+    assert_int_equal(st->eip, 0x08050000u);
+    assert_int_equal(st->gpr[VMP_ESP], sp);
+    assert_int_equal(st->gpr[VMP_EDX], 0x77);
+    assert_int_equal(st->gpr[VMP_ECX], SIGUSR1);
+    assert_int_equal(st->eflags & 0x400, 0x400);
+    assert_int_equal(f->xr.sigmask, 0);
+    /* A garbage frame ends the guest with SIGSEGV. */
+    st->gpr[VMP_ESP] = 0x1000;
+    assert_int_equal(SC(f, __NR_rt_sigreturn, 0, 0, 0, 0, 0, 0), INT32_MIN);
+    assert_int_equal(f->xr.fatal_signal, SIGSEGV);
+}
+
 static void test_sys_unimplemented_is_enosys(void **state)
 {
     struct fx *f = *state;
@@ -480,6 +536,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_sys_set_thread_area_tells_translator, fx_setup,
                                         fx_teardown),
         cmocka_unit_test_setup_teardown(test_sys_exit_group_and_signals, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_signal_frame_and_rt_sigreturn_roundtrip, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(test_sys_unimplemented_is_enosys, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_sys_writev_and_llseek, fx_setup, fx_teardown),
         cmocka_unit_test(test_conv_sysinfo_scales_unit),

@@ -53,12 +53,14 @@ struct xr_tls {
     uint16_t attr;              /* struct vmp_x86_seg attr encoding */
 };
 
+/* The i386 kernel's struct sigaction for rt_sigaction: 20 bytes, the mask
+ * 4-byte aligned. */
 struct xr_sigaction32 {
     uint32_t handler;
     uint32_t flags;
     uint32_t restorer;
     uint64_t mask;
-};
+} __attribute__((packed, aligned(4)));
 
 struct xr {
     struct cpu *cpu;

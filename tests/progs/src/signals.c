@@ -17,6 +17,7 @@ static volatile sig_atomic_t count, last_sig, last_code;
 static volatile uintptr_t last_addr;
 static char altstack[65536];
 static volatile int on_alt;
+static volatile int seen_in_handler;
 
 static void on_fault(int sig, siginfo_t *si, void *uc)
 {
@@ -52,7 +53,8 @@ static void nested(int sig)
 {
     (void)sig;
     count += 100;
-    raise(SIGUSR1);     /* blocked in here by default: runs after return */
+    raise(SIGUSR1);     /* blocked in here by sa_mask: runs after return */
+    seen_in_handler = count;
     count += 100;
 }
 
@@ -127,7 +129,7 @@ int main(void)
     sigaddset(&hup.sa_mask, SIGUSR1);
     sigaction(SIGHUP, &hup, NULL);
     raise(SIGHUP);
-    printf("nested: count %d\n", count);
+    printf("nested: count %d, %d inside the handler\n", count, seen_in_handler);
 
     /* SA_RESETHAND: the second one is ignored by default (SIGWINCH) */
     count = 0;
