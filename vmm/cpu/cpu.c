@@ -143,7 +143,8 @@ int cpu_create(const struct cpu_config *cfg, struct cpu **out)
     if (!cpu->page)
         goto fail;
 
-    if (tc_init(cpu, cfg->code_cache_bytes ? cfg->code_cache_bytes : CPU_DEFAULT_CACHE_BYTES) != 0)
+    if (tc_init(cpu, cfg->code_cache_bytes ? cfg->code_cache_bytes : CPU_DEFAULT_CACHE_BYTES,
+                !(cfg->debug_flags & CPU_DEBUG_HASH_LOOKUP)) != 0)
         goto fail;
     cpu->stats.cache_flushes = 0;
     if (cpu_signal_install(cpu) != 0)

@@ -58,7 +58,12 @@ struct cpu_config {
     uint64_t ram_bytes;
     const struct cpu_io_ops *io;
     void *io_opaque;
+    unsigned debug_flags;                   /* CPU_DEBUG_*: testing aids; 0 normally */
 };
+
+/* Use the hashed indirect-branch lookup even where the direct 32 GiB table
+ * could be reserved (so tests cover both). */
+#define CPU_DEBUG_HASH_LOOKUP 1u
 
 enum cpu_exit_reason {
     CPU_EXIT_INT = 1,       /* user mode: INT n; exit.vector = n; EIP is after it */

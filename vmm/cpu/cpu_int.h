@@ -105,7 +105,7 @@ struct cpu {
 };
 
 /* tcache.c */
-int tc_init(struct cpu *cpu, size_t cc_bytes);
+int tc_init(struct cpu *cpu, size_t cc_bytes, int use_ibt);
 void tc_fini(struct cpu *cpu);
 void tc_flush(struct cpu *cpu);
 struct xlat_block *tc_lookup(struct cpu *cpu, uint32_t eip, uint32_t mode);

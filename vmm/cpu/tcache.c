@@ -47,7 +47,7 @@ static void tc_ibtc_reset(struct cpu *cpu)
     }
 }
 
-int tc_init(struct cpu *cpu, size_t cc_bytes)
+int tc_init(struct cpu *cpu, size_t cc_bytes, int use_ibt)
 {
     cpu->cc_bytes = cc_bytes;
     cpu->cc = mmap(NULL, cc_bytes, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -56,8 +56,9 @@ int tc_init(struct cpu *cpu, size_t cc_bytes)
         cpu->cc = NULL;
         return -1;
     }
-    void *ibt = mmap(NULL, TC_IBT_BYTES, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void *ibt = use_ibt ? mmap(NULL, TC_IBT_BYTES, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+                        : MAP_FAILED;
     if (ibt != MAP_FAILED) {
         cpu->ibt = ibt;
         cpu->rt->ibt = (uint64_t)(uintptr_t)ibt;

@@ -1,0 +1,429 @@
+/*
+ * test_xlat_edge.c - the corners of the translator, one case per rewrite
+ * rule that the common path does not reach: AH..BH with FS/GS addresses,
+ * pop to an FS memory operand, opcode 82, nested ENTER, BOUND, #XM/#MF,
+ * 4 GiB straddles, TLS segment loads, NT through popf, and the hashed
+ * indirect-branch lookup.
+ *
+ * Guest layout: page 0 RW (wrap-around tests), code at 0x1000 (R-X, or
+ * RWX for self-modifying code), data 0x10000-0x1ffff RW, stack below
+ * 0x180000. The guest code below was assembled with `as --32` and linked
+ * at 0x1000; its source is in the comment above each array.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <cmocka.h>
+
+#include "cpu.h"
+
+#define CODE 0x1000u
+#define DATA 0x10000u
+#define STACK_TOP 0x180000u
+
+/*
+ *     mov dword ptr [0x10000], 10
+ *     mov dword ptr [0x10004], 20
+ *     mov eax, 15
+ *     bound eax, [0x10000]
+ *     mov eax, 21
+ *     bound eax, [0x10000]
+ *     int 0x80
+ */
+static const uint8_t code_bound[] = {
+    0xc7, 0x05, 0x00, 0x00, 0x01, 0x00, 0x0a, 0x00, 0x00, 0x00, 0xc7, 0x05,
+    0x04, 0x00, 0x01, 0x00, 0x14, 0x00, 0x00, 0x00, 0xb8, 0x0f, 0x00, 0x00,
+    0x00, 0x62, 0x05, 0x00, 0x00, 0x01, 0x00, 0xb8, 0x15, 0x00, 0x00, 0x00,
+    0x62, 0x05, 0x00, 0x00, 0x01, 0x00, 0xcd, 0x80,
+};
+/*
+ *     mov ebp, esp
+ *     enter 8, 2
+ *     mov ebx, esp
+ *     mov ecx, ebp
+ *     leave
+ *     int 0x80
+ */
+static const uint8_t code_enter2[] = {
+    0x89, 0xe5, 0xc8, 0x08, 0x00, 0x02, 0x89, 0xe3, 0x89, 0xe9, 0xc9, 0xcd,
+    0x80,
+};
+/*
+ *     mov eax, 0x11223344
+ *     mov ecx, 0x55667788
+ *     mov ebx, 0x99aabbcc
+ *     mov ah, fs:[4]
+ *     add fs:[8], ch
+ *     mov bh, fs:[0x50000]
+ *     int 0x80
+ */
+static const uint8_t code_highbyte[] = {
+    0xb8, 0x44, 0x33, 0x22, 0x11, 0xb9, 0x88, 0x77, 0x66, 0x55, 0xbb, 0xcc,
+    0xbb, 0xaa, 0x99, 0x64, 0x8a, 0x25, 0x04, 0x00, 0x00, 0x00, 0x64, 0x00,
+    0x2d, 0x08, 0x00, 0x00, 0x00, 0x64, 0x8a, 0x3d, 0x00, 0x00, 0x05, 0x00,
+    0xcd, 0x80,
+};
+/*
+ *     mov dword ptr [0x10000], offset g0
+ *     mov dword ptr [0x10004], offset g1
+ *     xor ebx, ebx
+ *     mov esi, 1000
+ * 2:  mov ecx, esi
+ *     and ecx, 1
+ *     call dword ptr [0x10000+ecx*4]
+ *     dec esi
+ *     jnz 2b
+ *     int 0x80
+ * g0: add ebx, 1
+ *     ret
+ * g1: add ebx, 1000
+ *     ret
+ */
+static const uint8_t code_indir[] = {
+    0xc7, 0x05, 0x00, 0x00, 0x01, 0x00, 0x2c, 0x10, 0x00, 0x00, 0xc7, 0x05,
+    0x04, 0x00, 0x01, 0x00, 0x30, 0x10, 0x00, 0x00, 0x31, 0xdb, 0xbe, 0xe8,
+    0x03, 0x00, 0x00, 0x89, 0xf1, 0x83, 0xe1, 0x01, 0xff, 0x14, 0x8d, 0x00,
+    0x00, 0x01, 0x00, 0x4e, 0x75, 0xf1, 0xcd, 0x80, 0x83, 0xc3, 0x01, 0xc3,
+    0x81, 0xc3, 0xe8, 0x03, 0x00, 0x00, 0xc3,
+};
+/*
+ *     mov word ptr [0x10000], 0x037b
+ *     fldcw [0x10000]
+ *     fld1
+ *     fldz
+ *     fdivp st(1), st
+ *     fld1
+ *     int 0x80
+ */
+static const uint8_t code_mf[] = {
+    0x66, 0xc7, 0x05, 0x00, 0x00, 0x01, 0x00, 0x7b, 0x03, 0xd9, 0x2d, 0x00,
+    0x00, 0x01, 0x00, 0xd9, 0xe8, 0xd9, 0xee, 0xde, 0xf9, 0xd9, 0xe8, 0xcd,
+    0x80,
+};
+/*
+ *     pushfd
+ *     pop eax
+ *     or eax, 0x4000
+ *     push eax
+ *     popfd
+ *     pushfd
+ *     pop ebx
+ *     and eax, 0xffffbfff
+ *     push eax
+ *     popfd
+ *     pushfd
+ *     pop ecx
+ *     int 0x80
+ */
+static const uint8_t code_ntflag[] = {
+    0x9c, 0x58, 0x0d, 0x00, 0x40, 0x00, 0x00, 0x50, 0x9d, 0x9c, 0x5b, 0x25,
+    0xff, 0xbf, 0xff, 0xff, 0x50, 0x9d, 0x9c, 0x59, 0xcd, 0x80,
+};
+/*
+ *     push 0x12345678
+ *     pop dword ptr fs:[0x10]
+ *     mov eax, 0
+ *     .byte 0x82, 0xc0, 0x05
+ *     int 0x80
+ */
+static const uint8_t code_popfs[] = {
+    0x68, 0x78, 0x56, 0x34, 0x12, 0x64, 0x8f, 0x05, 0x10, 0x00, 0x00, 0x00,
+    0xb8, 0x00, 0x00, 0x00, 0x00, 0x82, 0xc0, 0x05, 0xcd, 0x80,
+};
+/*
+ *     mov eax, [0xfffffffe]
+ *     int 0x80
+ */
+static const uint8_t code_straddle[] = {
+    0xa1, 0xfe, 0xff, 0xff, 0xff, 0xcd, 0x80,
+};
+/*
+ *     mov eax, 0x33
+ *     mov gs, eax
+ *     mov eax, gs:[4]
+ *     mov ecx, gs
+ *     int 0x80
+ */
+static const uint8_t code_tls[] = {
+    0xb8, 0x33, 0x00, 0x00, 0x00, 0x8e, 0xe8, 0x65, 0xa1, 0x04, 0x00, 0x00,
+    0x00, 0x8c, 0xe9, 0xcd, 0x80,
+};
+/*
+ *     mov dword ptr [0x10000], 0x1d80
+ *     ldmxcsr [0x10000]
+ *     xorps xmm1, xmm1
+ *     mov eax, 1
+ *     cvtsi2ss xmm0, eax
+ *     divss xmm0, xmm1
+ *     int 0x80
+ */
+static const uint8_t code_xm[] = {
+    0xc7, 0x05, 0x00, 0x00, 0x01, 0x00, 0x80, 0x1d, 0x00, 0x00, 0x0f, 0xae,
+    0x15, 0x00, 0x00, 0x01, 0x00, 0x0f, 0x57, 0xc9, 0xb8, 0x01, 0x00, 0x00,
+    0x00, 0xf3, 0x0f, 0x2a, 0xc0, 0xf3, 0x0f, 0x5e, 0xc1, 0xcd, 0x80,
+};
+
+/* --- fixture ------------------------------------------------------------- */
+
+#define FEAT_I686_EDX (1u << 0 | 1u << 4 | 1u << 5 | 1u << 8 | 1u << 15) /* FPU TSC MSR CX8 CMOV */
+#define FEAT_SSE2_EDX (FEAT_I686_EDX | 1u << 23 | 1u << 24 | 1u << 25 | 1u << 26)
+
+static void make_profile(struct vmp_cpu_profile *p, uint32_t edx1)
+{
+    memset(p, 0, sizeof *p);
+    strcpy(p->name, "test");
+    p->nleaves = 2;
+    p->leaves[0].leaf = 0;
+    p->leaves[0].eax = 1;
+    memcpy(&p->leaves[0].ebx, "Genu", 4);
+    memcpy(&p->leaves[0].edx, "ineI", 4);
+    memcpy(&p->leaves[0].ecx, "ntel", 4);
+    p->leaves[1].leaf = 1;
+    p->leaves[1].eax = 0x000006d8;
+    p->leaves[1].edx = edx1;
+}
+
+struct fx {
+    struct cpu *cpu;
+    struct cpu_exit ex;
+};
+
+static struct cpu *new_cpu(uint32_t edx1)
+{
+    struct vmp_cpu_profile p;
+    make_profile(&p, edx1);
+    struct cpu_config cfg = {.mode = CPU_MODE_USER, .profile = &p};
+    struct cpu *cpu = NULL;
+    assert_int_equal(cpu_create(&cfg, &cpu), 0);
+    assert_int_equal(cpu_user_map(cpu, 0, 0x1000, PROT_READ | PROT_WRITE, -1, 0), 0);
+    assert_int_equal(cpu_user_map(cpu, CODE, 0x2000, PROT_READ | PROT_WRITE | PROT_EXEC, -1, 0), 0);
+    assert_int_equal(cpu_user_map(cpu, DATA, 0x10000, PROT_READ | PROT_WRITE, -1, 0), 0);
+    assert_int_equal(cpu_user_map(cpu, STACK_TOP - 0x80000, 0x80000, PROT_READ | PROT_WRITE, -1, 0), 0);
+    return cpu;
+}
+
+static void load(struct cpu *cpu, const uint8_t *code, size_t n, int prot)
+{
+    assert_true(n <= 0x2000);
+    memcpy(cpu_user_ptr(cpu, CODE), code, n);
+    assert_int_equal(cpu_user_protect(cpu, CODE, 0x2000, prot), 0);
+    struct vmp_x86_state *s = cpu_state(cpu);
+    s->eip = CODE;
+    s->gpr[4] = STACK_TOP;
+}
+
+static struct cpu *run_code(const uint8_t *code, size_t n, uint32_t edx1, struct cpu_exit *ex)
+{
+    struct cpu *cpu = new_cpu(edx1);
+    load(cpu, code, n, PROT_READ | PROT_EXEC);
+    assert_int_equal(cpu_run(cpu, ex), 0);
+    return cpu;
+}
+
+static uint32_t rd32(struct cpu *cpu, uint32_t gla)
+{
+    uint32_t v;
+    memcpy(&v, cpu_user_ptr(cpu, gla), 4);
+    return v;
+}
+
+static void wr32(struct cpu *cpu, uint32_t gla, uint32_t v)
+{
+    memcpy(cpu_user_ptr(cpu, gla), &v, 4);
+}
+
+#define R(cpu, r) (cpu_state(cpu)->gpr[VMP_##r])
+
+static void assert_int80(struct cpu *cpu, const struct cpu_exit *ex, const uint8_t *code, size_t n)
+{
+    if (ex->reason != CPU_EXIT_INT)
+        print_error("exit %d vector %d at eip 0x%x: %s\n", ex->reason, ex->vector,
+                    cpu_state(cpu)->eip, cpu_errmsg(cpu));
+    assert_int_equal(ex->reason, CPU_EXIT_INT);
+    assert_int_equal(ex->vector, 0x80);
+    /* EIP is after the INT 0x80, inside the code */
+    assert_true(cpu_state(cpu)->eip > CODE && cpu_state(cpu)->eip <= CODE + n);
+    assert_int_equal(memcmp(cpu_user_ptr(cpu, cpu_state(cpu)->eip - 2), "\xcd\x80", 2), 0);
+    (void)code;
+}
+
+#define RUN(name, ex) run_code(code_##name, sizeof code_##name, FEAT_SSE2_EDX, &(ex))
+
+
+/* --- cases --------------------------------------------------------------- */
+
+static void test_xlat_high_byte_regs_with_fs(void **st)
+{
+    (void)st;
+    struct cpu *cpu = new_cpu(FEAT_SSE2_EDX);
+    struct cpu_exit ex;
+    wr32(cpu, 0x10004, 0xa5);
+    wr32(cpu, 0x10008, 0x10);
+    load(cpu, code_highbyte, sizeof code_highbyte, PROT_READ | PROT_EXEC);
+    cpu_state(cpu)->seg[VMP_FS].base = 0x10000;
+    assert_int_equal(cpu_run(cpu, &ex), 0);
+    /* mov bh, fs:[0x50000] faults: the byte swap around it is undone */
+    assert_int_equal(ex.reason, CPU_EXIT_EXCEPTION);
+    assert_int_equal(ex.vector, 14);
+    assert_int_equal(ex.fault_gla, 0x60000);
+    assert_int_equal(R(cpu, EAX), 0x1122a544);
+    assert_int_equal(R(cpu, ECX), 0x55667788);
+    assert_int_equal(R(cpu, EBX), 0x99aabbcc);
+    assert_int_equal(rd32(cpu, 0x10008), 0x10 + 0x77);
+    assert_int_equal(cpu_user_map(cpu, 0x60000, 0x1000, PROT_READ | PROT_WRITE, -1, 0), 0);
+    memcpy(cpu_user_ptr(cpu, 0x60000), "\x3c", 1);
+    assert_int_equal(cpu_run(cpu, &ex), 0);
+    assert_int80(cpu, &ex, code_highbyte, sizeof code_highbyte);
+    assert_int_equal(R(cpu, EBX), 0x99aa3ccc);
+    cpu_destroy(cpu);
+}
+
+static void test_xlat_pop_to_fs_memory_and_opcode_82(void **st)
+{
+    (void)st;
+    struct cpu *cpu = new_cpu(FEAT_SSE2_EDX);
+    struct cpu_exit ex;
+    load(cpu, code_popfs, sizeof code_popfs, PROT_READ | PROT_EXEC);
+    cpu_state(cpu)->seg[VMP_FS].base = 0x10000;
+    assert_int_equal(cpu_run(cpu, &ex), 0);
+    assert_int80(cpu, &ex, code_popfs, sizeof code_popfs);
+    assert_int_equal(rd32(cpu, 0x10010), 0x12345678);
+    assert_int_equal(R(cpu, ESP), STACK_TOP);
+    assert_int_equal(R(cpu, EAX), 5); /* 82 /0 ib: add al, 5 */
+    cpu_destroy(cpu);
+}
+
+static void test_xlat_enter_nested_reads_its_own_push(void **st)
+{
+    (void)st;
+    struct cpu_exit ex;
+    struct cpu *cpu = RUN(enter2, ex);
+    assert_int80(cpu, &ex, code_enter2, sizeof code_enter2);
+    /* SDM 2A ENTER level 2: push ebp; frame = esp; push [ebp-4] (the ebp
+     * just pushed, as ebp == the old esp); push frame; esp -= 8 */
+    uint32_t frame = STACK_TOP - 4;
+    assert_int_equal(R(cpu, ECX), frame);
+    assert_int_equal(R(cpu, EBX), STACK_TOP - 12 - 8);
+    assert_int_equal(rd32(cpu, STACK_TOP - 4), STACK_TOP);
+    assert_int_equal(rd32(cpu, STACK_TOP - 8), STACK_TOP);
+    assert_int_equal(rd32(cpu, STACK_TOP - 12), frame);
+    assert_int_equal(R(cpu, ESP), STACK_TOP);  /* leave */
+    assert_int_equal(R(cpu, EBP), STACK_TOP);
+    cpu_destroy(cpu);
+}
+
+static void test_xlat_bound_raises_br(void **st)
+{
+    (void)st;
+    struct cpu_exit ex;
+    struct cpu *cpu = RUN(bound, ex);
+    assert_int_equal(ex.reason, CPU_EXIT_EXCEPTION);
+    assert_int_equal(ex.vector, 5);
+    assert_int_equal(cpu_state(cpu)->eip, CODE + 36); /* the second BOUND: a fault */
+    assert_int_equal(R(cpu, EAX), 21);
+    cpu_destroy(cpu);
+}
+
+static void test_xlat_sse_exception_is_xm_x87_is_mf(void **st)
+{
+    (void)st;
+    struct cpu_exit ex;
+    struct cpu *cpu = RUN(xm, ex);
+    assert_int_equal(ex.reason, CPU_EXIT_EXCEPTION);
+    assert_int_equal(ex.vector, 19);
+    assert_int_equal(cpu_state(cpu)->eip, CODE + 29); /* divss */
+    cpu_destroy(cpu);
+    cpu = RUN(mf, ex);
+    assert_int_equal(ex.reason, CPU_EXIT_EXCEPTION);
+    assert_int_equal(ex.vector, 16);
+    /* x87 reports at the next x87 instruction (the fld1 after fdivp) */
+    assert_int_equal(cpu_state(cpu)->eip, CODE + 21);
+    cpu_destroy(cpu);
+}
+
+static void test_xlat_access_straddling_4g_is_gp(void **st)
+{
+    (void)st;
+    struct cpu *cpu = new_cpu(FEAT_SSE2_EDX);
+    struct cpu_exit ex;
+    assert_int_equal(cpu_user_map(cpu, 0xfffff000u, 0x1000, PROT_READ, -1, 0), 0);
+    load(cpu, code_straddle, sizeof code_straddle, PROT_READ | PROT_EXEC);
+    assert_int_equal(cpu_run(cpu, &ex), 0);
+    assert_int_equal(ex.reason, CPU_EXIT_EXCEPTION);
+    assert_int_equal(ex.vector, 13);
+    assert_int_equal(ex.error_code, 0);
+    assert_int_equal(cpu_state(cpu)->eip, CODE);
+    cpu_destroy(cpu);
+}
+
+static void test_xlat_tls_descriptor_segment_load(void **st)
+{
+    (void)st;
+    struct cpu *cpu = new_cpu(FEAT_SSE2_EDX);
+    struct cpu_exit ex;
+    wr32(cpu, 0x12004, 0x7777);
+    assert_int_equal(cpu_user_set_tls(cpu, 6, 0x12000, 0xfffff, 0x4093 | 0x80), 0);
+    load(cpu, code_tls, sizeof code_tls, PROT_READ | PROT_EXEC);
+    assert_int_equal(cpu_run(cpu, &ex), 0);
+    assert_int80(cpu, &ex, code_tls, sizeof code_tls);
+    assert_int_equal(R(cpu, EAX), 0x7777);
+    assert_int_equal(R(cpu, ECX), 0x33);
+    assert_int_equal(cpu_state(cpu)->seg[VMP_GS].base, 0x12000);
+    cpu_destroy(cpu);
+}
+
+static void test_xlat_popf_keeps_nt(void **st)
+{
+    (void)st;
+    struct cpu_exit ex;
+    struct cpu *cpu = RUN(ntflag, ex);
+    assert_int80(cpu, &ex, code_ntflag, sizeof code_ntflag);
+    assert_int_equal(R(cpu, EBX) & 0x4000, 0x4000);
+    assert_int_equal(R(cpu, ECX) & 0x4000, 0);
+    cpu_destroy(cpu);
+}
+
+static void test_xlat_hashed_indirect_lookup(void **st)
+{
+    (void)st;
+    struct vmp_cpu_profile p;
+    make_profile(&p, FEAT_SSE2_EDX);
+    struct cpu_config cfg = {.mode = CPU_MODE_USER, .profile = &p,
+                             .debug_flags = CPU_DEBUG_HASH_LOOKUP};
+    struct cpu *cpu = NULL;
+    struct cpu_exit ex;
+    assert_int_equal(cpu_create(&cfg, &cpu), 0);
+    assert_int_equal(cpu_user_map(cpu, CODE, 0x2000, PROT_READ | PROT_WRITE, -1, 0), 0);
+    assert_int_equal(cpu_user_map(cpu, DATA, 0x10000, PROT_READ | PROT_WRITE, -1, 0), 0);
+    assert_int_equal(cpu_user_map(cpu, STACK_TOP - 0x10000, 0x10000, PROT_READ | PROT_WRITE, -1, 0), 0);
+    load(cpu, code_indir, sizeof code_indir, PROT_READ | PROT_EXEC);
+    assert_int_equal(cpu_run(cpu, &ex), 0);
+    assert_int80(cpu, &ex, code_indir, sizeof code_indir);
+    assert_int_equal(R(cpu, EBX), 500 * 1000 + 500);
+    struct cpu_stats stats;
+    cpu_get_stats(cpu, &stats);
+    assert_true(stats.exits < 50); /* the table, not C, resolved the 2000 branches */
+    cpu_destroy(cpu);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_xlat_high_byte_regs_with_fs),
+        cmocka_unit_test(test_xlat_pop_to_fs_memory_and_opcode_82),
+        cmocka_unit_test(test_xlat_enter_nested_reads_its_own_push),
+        cmocka_unit_test(test_xlat_bound_raises_br),
+        cmocka_unit_test(test_xlat_sse_exception_is_xm_x87_is_mf),
+        cmocka_unit_test(test_xlat_access_straddling_4g_is_gp),
+        cmocka_unit_test(test_xlat_tls_descriptor_segment_load),
+        cmocka_unit_test(test_xlat_popf_keeps_nt),
+        cmocka_unit_test(test_xlat_hashed_indirect_lookup),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
