@@ -493,6 +493,20 @@ static void test_decode_fuzz_random(void **state)
                 assert_true(in.imm_off + in.imm_size + in.imm2_size == in.len);
             if (in.flags & X86F_MODRM)
                 assert_true(in.modrm_off > in.opc_off && in.modrm_off < in.len);
+            /* invariants the translator relies on */
+            if (in.flags & X86F_MEM)
+                assert_true((in.flags & X86F_MODRM) && in.mod != 3 && in.kind != X86K_COPY);
+            if (in.flags & (X86F_MEM_READ | X86F_MEM_WRITE))
+                assert_true(in.flags & (X86F_MEM | X86F_IMPLICIT_MEM));
+            if (in.flags & X86F_LOCK)
+                assert_true(in.flags & X86F_MEM);
+            if (in.feature2 != VMP_FEAT_NONE)
+                assert_true(in.feature != VMP_FEAT_NONE);
+            if (in.sib_off)
+                assert_true(in.sib_off == in.modrm_off + 1 && in.addrsize == 4);
+            if (in.disp_off)
+                assert_true(in.disp_off > in.modrm_off && in.disp_off + in.disp_size <= in.len);
+            assert_true(in.prefix_len == in.opc_off);
             /* a prefix of the bytes is not enough */
             struct x86_insn in2;
             assert_int_equal(x86_decode(buf, in.len - 1u, (int)(x & 1), &in2), X86_DEC_NEED_MORE);
