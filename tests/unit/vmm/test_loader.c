@@ -374,6 +374,65 @@ static void test_loader_acpi_tables(void **state)
     assert_int_equal(f->info.acpi_rsdp_gpa, MACHINE_ACPI_GPA);
 }
 
+/* ACPI 6.4 20.2.4: decode a PkgLength; returns its value, *n its bytes. */
+static size_t pkglength(const uint8_t *p, size_t *n)
+{
+    unsigned extra = p[0] >> 6;
+    size_t len = extra ? (size_t)(p[0] & 0x0F) : (size_t)(p[0] & 0x3F);
+    for (unsigned i = 0; i < extra; i++)
+        len |= (size_t)p[1 + i] << (4 + 8 * i);
+    *n = 1 + extra;
+    return len;
+}
+
+/* The DSDT's AML nests exactly: \_S5 package, then one Scope(\_SB) whose
+ * Devices tile its body, each ending where its PkgLength says. */
+static void test_loader_dsdt_aml_structure(void **state)
+{
+    struct fixture *f = *state;
+    f->guest.virtio_slots = (1u << MACHINE_VIRTIO_SLOTS) - 1; /* long enough for 2-byte PkgLengths */
+    assert_int_equal(boot(f), 0);
+    const uint8_t *fadt = acpi_find(f->ram, "FACP");
+    assert_non_null(fadt);
+    const uint8_t *dsdt = f->ram + r32(fadt + 40);
+    const uint8_t *end = dsdt + r32(dsdt + 4);
+    const uint8_t *p = dsdt + 36;
+    size_t n;
+    /* Name(\_S5_, Package) */
+    assert_int_equal(p[0], 0x08);
+    assert_int_equal(p[1], 0x5C);
+    assert_memory_equal(p + 2, "_S5_", 4);
+    assert_int_equal(p[6], 0x12);
+    size_t pkg = pkglength(p + 7, &n);
+    assert_int_equal(p[7 + n], 4); /* NumElements */
+    assert_int_equal(p[7 + n + 1], 0x0A);
+    assert_int_equal(p[7 + n + 2], MACHINE_ACPI_SLP_TYP_S5);
+    p += 7 + pkg;
+    /* Scope(\_SB) */
+    assert_int_equal(p[0], 0x10);
+    size_t scope = pkglength(p + 1, &n);
+    assert_true(n >= 2);
+    const uint8_t *scope_end = p + 1 + scope;
+    assert_ptr_equal(scope_end, end);
+    const uint8_t *q = p + 1 + n;
+    assert_int_equal(q[0], 0x5C);
+    assert_memory_equal(q + 1, "_SB_", 4);
+    q += 5;
+    unsigned devices = 0;
+    while (q < scope_end) {
+        assert_int_equal(q[0], 0x5B);
+        assert_int_equal(q[1], 0x82);
+        size_t dev = pkglength(q + 2, &n);
+        char name[5];
+        snprintf(name, sizeof name, "VIO%u", devices);
+        assert_memory_equal(q + 2 + n, name, 4);
+        q += 2 + dev;
+        devices++;
+    }
+    assert_ptr_equal(q, scope_end);
+    assert_int_equal(devices, MACHINE_VIRTIO_SLOTS);
+}
+
 static void test_loader_virtio_irqs_are_free(void **state)
 {
     (void)state;
@@ -607,6 +666,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_loader_initrd_too_big, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loader_cpu_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loader_acpi_tables, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_loader_dsdt_aml_structure, setup, teardown),
         cmocka_unit_test(test_loader_virtio_irqs_are_free),
         cmocka_unit_test_setup_teardown(test_loader_refuses_truncated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loader_refuses_old_protocol, setup, teardown),
