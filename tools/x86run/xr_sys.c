@@ -1011,6 +1011,12 @@ static long sys_dispatch(struct xr *xr, uint32_t nr, const uint32_t *a)
         return sys_rt_sigaction(xr, a[0], a[1], a[2], a[3]);
     case XR_NR_rt_sigprocmask:
         return sys_rt_sigprocmask(xr, a[0], a[1], a[2], a[3]);
+    case XR_NR_rt_sigpending: {
+        if (a[1] != 8)
+            return -EINVAL;
+        uint64_t pend = xr->sigpending & xr->sigmask;
+        return xr_copy_out(xr, a[0], &pend, 8);
+    }
     case XR_NR_sigaltstack:
         return xr_signal_altstack(xr, a[0], a[1]);
     case XR_NR_alarm:

@@ -21,7 +21,7 @@
     X(133, fchdir) X(136, personality) X(140, _llseek) X(142, _newselect) X(143, flock) \
     X(145, readv) X(146, writev) X(147, getsid) X(148, fdatasync) X(158, sched_yield) \
     X(162, nanosleep) X(163, mremap) X(168, poll) X(172, prctl) X(173, rt_sigreturn) \
-    X(174, rt_sigaction) X(175, rt_sigprocmask) X(180, pread64) X(181, pwrite64) \
+    X(174, rt_sigaction) X(175, rt_sigprocmask) X(176, rt_sigpending) X(180, pread64) X(181, pwrite64) \
     X(183, getcwd) X(186, sigaltstack) X(190, vfork) X(191, ugetrlimit) X(192, mmap2) \
     X(193, truncate64) X(194, ftruncate64) X(195, stat64) X(196, lstat64) \
     X(197, fstat64) X(198, lchown32) X(199, getuid32) X(200, getgid32) \

@@ -118,6 +118,7 @@ int main(void)
     printf("while blocked: count %d\n", count);
     sigset_t pend;
     sigpending(&pend);
+    printf("pending usr1 %d usr2 %d\n", sigismember(&pend, SIGUSR1), sigismember(&pend, SIGUSR2));
     sigprocmask(SIG_SETMASK, &old, NULL);
     printf("after unblock: count %d\n", count);
 
