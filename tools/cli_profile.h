@@ -20,8 +20,9 @@ void cli_profile_vendor(const struct vmp_cpu_profile *p, char vendor[13]);
 void cli_profile_signature(const struct vmp_cpu_profile *p, unsigned *family, unsigned *model,
                            unsigned *stepping);
 
-/* 0 if this host and the translator can run p; else prints the missing
- * features, naming each, and returns CLI_FAIL. */
-int cli_profile_check_host(const struct vmp_cpu_profile *p, const char *what);
+/* Features of p the translator cannot run are an error (CLI_FAIL, naming
+ * each). Features this host lacks are an error when strict, else a
+ * warning on stderr (a container may be made for another host). */
+int cli_profile_check_host(const struct vmp_cpu_profile *p, const char *what, int strict);
 
 #endif

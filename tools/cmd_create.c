@@ -200,7 +200,7 @@ int cmd_create(int argc, char **argv)
     cfg->power = VMP_POWER_OFF;
     cfg->mem_bytes = mem_bytes;
     if (cli_profile_load(cpu_arg, "--cpu", &cfg->cpu) != 0 ||
-        cli_profile_check_host(&cfg->cpu, "--cpu") != 0)
+        cli_profile_check_host(&cfg->cpu, "--cpu", 0) != 0)
         goto out;
     if (cmdline != NULL)
         snprintf(cfg->cmdline, sizeof cfg->cmdline, "%s", cmdline);

@@ -79,8 +79,13 @@ int cmd_verify(int argc, char **argv)
         vmp_key_id(&pk, id);
         printf("%s: OK: every digest holds; signed by key %s\n", path, id);
     } else {
-        printf("%s: OK: every digest holds (%u signature%s not checked: no --key)\n", path,
-               vmp_reader_signature_count(r), vmp_reader_signature_count(r) == 1 ? "" : "s");
+        unsigned nsig = vmp_reader_signature_count(r);
+
+        if (nsig == 0)
+            printf("%s: OK: every digest holds (not signed)\n", path);
+        else
+            printf("%s: OK: every digest holds (%u signature%s not checked: no --key)\n", path,
+                   nsig, nsig == 1 ? "" : "s");
     }
     vmp_reader_destroy(r);
     return CLI_OK;

@@ -47,7 +47,7 @@ for l in p["leaves"]:
         l["ecx"] = hex(int(l["ecx"], 16) | (1 << 28))
 json.dump(p, open(sys.argv[1], "w"))
 PY
-expect_fail 1 "cannot run: avx" vmpack create -o x.vmpk --memory 64M --cpu avx.json
+expect_fail 1 "the translator cannot run: avx" vmpack create -o x.vmpk --memory 64M --cpu avx.json
 [ ! -e x.vmpk ] || fail "a failed create left x.vmpk"
 
 # missing input files (exit 1)
