@@ -611,8 +611,10 @@ int x86_decode(const uint8_t *bytes, size_t avail, int default32, struct x86_ins
         out->opsize = 4;
     else if (out->mandatory == 0x66)
         out->opsize = 4;
-    /* MOV Ev,Sw to memory always stores 16 bits */
-    if (out->map == X86_MAP_1 && out->opcode == 0x8c && mem)
+    /* MOV Ev,Sw, SLDT and STR store 16 bits to memory whatever the
+     * operand size (SDM 2B MOV, SLDT, STR) */
+    if (mem && ((out->map == X86_MAP_1 && out->opcode == 0x8c) ||
+                (out->map == X86_MAP_0F && out->opcode == 0x00 && out->reg < 2)))
         out->opsize = 2;
 
     rc = dec_imm(&st, out, e.imm);

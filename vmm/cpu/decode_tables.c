@@ -203,8 +203,9 @@ const struct dec_entry dec_map1[256] = {
 const struct dec_entry dec_map0f[256] = {
     [0x00] = GRP(NONE, 0), /* group 6 */
     [0x01] = GRP(NONE, 0), /* group 7 */
-    [0x02] = E(LAR, NONE, M | DA_OP16, MR | WF | SENS),
-    [0x03] = E(LSL, NONE, M | DA_OP16, MR | WF | SENS),
+    /* LAR/LSL Gv,Ew: opsize is the destination's; the selector is 16 bits */
+    [0x02] = E(LAR, NONE, M, MR | WF | SENS),
+    [0x03] = E(LSL, NONE, M, MR | WF | SENS),
     /* SYSCALL/SYSRET: AMD in legacy mode; #UD on Intel outside 64-bit mode */
     [0x05] = EF(SYSCALL, NONE, 0, VMP_FEAT_SYSCALL, BR | SENS),
     [0x06] = E(CLTS, NONE, 0, PRIV),

@@ -199,7 +199,10 @@ static const struct dcase cases[] = {
     { "0f 01 c8", 1, OK, 3, X86K_MONITOR, 4, 4, VMP_FEAT_MONITOR, 0, 0 },
     { "0f 00 d8", 1, OK, 3, X86K_SYS_0F00, 2, 4, NF, X86F_PRIV, 0 },         /* LTR ax */
     { "0f 00 30", 1, UD, ANY, 0, ANY, ANY, NF, 0, 0 },
-    { "0f 02 c0", 1, OK, 3, X86K_LAR, 2, 4, NF, 0, 0 },
+    { "0f 02 c0", 1, OK, 3, X86K_LAR, 4, 4, NF, 0, 0 },
+    { "66 0f 03 03", 1, OK, 4, X86K_LSL, 2, 4, NF, MR, MW },
+    { "0f 00 00", 1, OK, 3, X86K_SYS_0F00, 2, 4, NF, MW, MR },               /* SLDT m16 */
+    { "0f 00 c8", 1, OK, 3, X86K_SYS_0F00, 4, 4, NF, 0, MW },                /* STR eax */
     { "0f 06", 1, OK, 2, X86K_CLTS, 4, 4, NF, X86F_PRIV, 0 },
     { "0f 09", 1, OK, 2, X86K_WBINVD, 4, 4, NF, X86F_PRIV, 0 },
     { "0f 1f 44 00 00", 1, OK, 5, X86K_NOP_HINT, 4, 4, NF, 0, 0 },
