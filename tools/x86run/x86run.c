@@ -236,12 +236,13 @@ int main(int argc, char **argv)
         cpu_get_stats(cpu, &st);
         fprintf(stderr,
                 "x86run: stats: %llu system calls, %llu blocks translated, %llu exits, "
-                "%llu helper calls, %llu cache flushes, %llu SMC invalidations, "
-                "%llu instructions\n",
+                "%llu helper calls, %llu cache flushes, %llu SMC invalidations",
                 (unsigned long long)xr.nsyscalls, (unsigned long long)st.blocks_translated,
                 (unsigned long long)st.exits, (unsigned long long)st.helper_calls,
-                (unsigned long long)st.cache_flushes, (unsigned long long)st.smc_invalidations,
-                (unsigned long long)cpu_state(cpu)->icount);
+                (unsigned long long)st.cache_flushes, (unsigned long long)st.smc_invalidations);
+        if (cpu_state(cpu)->icount)     /* only where the translator counts them */
+            fprintf(stderr, ", %llu instructions", (unsigned long long)cpu_state(cpu)->icount);
+        fprintf(stderr, "\n");
     }
     if (sig)
         die_by_signal(sig);
