@@ -412,6 +412,52 @@ static void test_xlat_hashed_indirect_lookup(void **st)
     cpu_destroy(cpu);
 }
 
+static void test_xlat_small_cache_flushes_and_stays_correct(void **st)
+{
+    (void)st;
+    struct vmp_cpu_profile p;
+    make_profile(&p, FEAT_SSE2_EDX);
+    /* room for about two worst-case blocks: the loop below needs more, so
+     * the cache is flushed while direct and indirect links are in use */
+    struct cpu_config cfg = {.mode = CPU_MODE_USER, .profile = &p, .code_cache_bytes = 40 << 10};
+    struct cpu *cpu = NULL;
+    struct cpu_exit ex;
+    assert_int_equal(cpu_create(&cfg, &cpu), 0);
+    assert_int_equal(cpu_user_map(cpu, CODE, 0x2000, PROT_READ | PROT_WRITE, -1, 0), 0);
+    assert_int_equal(cpu_user_map(cpu, DATA, 0x10000, PROT_READ | PROT_WRITE, -1, 0), 0);
+    assert_int_equal(cpu_user_map(cpu, STACK_TOP - 0x10000, 0x10000, PROT_READ | PROT_WRITE, -1, 0), 0);
+    /* code: 1000 blocks "add ebx, 1; jmp next", the last one loops back
+     * 50 times through an indirect jump */
+    uint8_t *c = cpu_user_ptr(cpu, CODE);
+    size_t off = 0;
+    c[off++] = 0xBE; /* mov esi, 50 */
+    uint32_t v = 50;
+    memcpy(c + off, &v, 4);
+    off += 4;
+    uint32_t loop = CODE + (uint32_t)off;
+    for (int i = 0; i < 1000; i++) {
+        c[off++] = 0x83; c[off++] = 0xC3; c[off++] = 1;   /* add ebx, 1 */
+        c[off++] = 0xEB; c[off++] = 0;                    /* jmp next */
+    }
+    c[off++] = 0x4E;                                      /* dec esi */
+    c[off++] = 0x74; c[off++] = 7;                        /* jz out */
+    c[off++] = 0xB8;                                      /* mov eax, loop */
+    memcpy(c + off, &loop, 4);
+    off += 4;
+    c[off++] = 0xFF; c[off++] = 0xE0;                     /* jmp eax */
+    c[off++] = 0xCD; c[off++] = 0x80;                     /* out: int 0x80 */
+    assert_int_equal(cpu_user_protect(cpu, CODE, 0x2000, PROT_READ | PROT_EXEC), 0);
+    cpu_state(cpu)->eip = CODE;
+    cpu_state(cpu)->gpr[VMP_ESP] = STACK_TOP;
+    assert_int_equal(cpu_run(cpu, &ex), 0);
+    assert_int80(cpu, &ex, c, off);
+    assert_int_equal(R(cpu, EBX), 50 * 1000);
+    struct cpu_stats stats;
+    cpu_get_stats(cpu, &stats);
+    assert_true(stats.cache_flushes >= 2);
+    cpu_destroy(cpu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -424,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_xlat_tls_descriptor_segment_load),
         cmocka_unit_test(test_xlat_popf_keeps_nt),
         cmocka_unit_test(test_xlat_hashed_indirect_lookup),
+        cmocka_unit_test(test_xlat_small_cache_flushes_and_stays_correct),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
