@@ -404,7 +404,7 @@ static void run_usage(void)
             "                [--category C,...] [--exclude-category C,...] [--max-items N]\n"
             "                [--replay HEX] [--chosen NAME|all|none] [--reference native]\n"
             "                [--selftest] [--native PATH] [--max-reports N] [-v]\n"
-            "                [--avoid limit-wrap|fsgs-unaligned-base]\n"
+            "                [--avoid limit-wrap|fsgs-unaligned-base] [--list]\n"
             "categories: alu shift muldiv bits atomic flags stack string branch x87 sse seg all\n");
 }
 
@@ -458,7 +458,7 @@ int main(int argc, char **argv)
     double time_limit = 0;
     unsigned cats = DT_CAT_ALL, exclude = 0, max_items = 20, max_reports = 5, avoid = 0;
     const char *replay = NULL, *chosen = "all", *native = NULL;
-    int have_seed = 0, selftest = 0, harness_error = 0, chosen_failed = 0, a;
+    int have_seed = 0, selftest = 0, list = 0, harness_error = 0, chosen_failed = 0, a;
     char self_dir[4096], native_path[4200];
     struct timespec t0, t1;
 
@@ -468,6 +468,10 @@ int main(int argc, char **argv)
         const char *arg = argv[a], *val = a + 1 < argc ? argv[a + 1] : NULL;
         if (!strcmp(arg, "-v")) {
             ctx.verbose = 1;
+            continue;
+        }
+        if (!strcmp(arg, "--list")) {
+            list = 1;
             continue;
         }
         if (!strcmp(arg, "--selftest")) {
@@ -550,6 +554,25 @@ int main(int argc, char **argv)
             *slash = 0;
         snprintf(native_path, sizeof native_path, "%s/difftest-native", self_dir);
         native = native_path;
+    }
+    if (list) {
+        /* print the sequences without running them */
+        run_features(&ctx);
+        for (i = 0; i < count; i++) {
+            static uint8_t code[DT_CODE_BYTES];
+            uint64_t cs = dt_case_seed(seed, i);
+            unsigned k, len;
+            dt_gen_init(cs, &init);
+            dt_gen_seq(cs, &init, cats & ~exclude, &ctx.feat, max_items, &seq);
+            len = dt_seq_layout(&seq, code, sizeof code);
+            printf("case %" PRIu64 " (case seed %" PRIu64 "):", i, cs);
+            for (k = 0; k < seq.n; k++)
+                printf("%s %s", k ? ";" : "", seq.item[k].name);
+            printf("\n");
+            if (ctx.verbose)
+                dt_print_code(code, len);
+        }
+        return 0;
     }
     if (!ctx.b_is_native && !dt_xlat_available()) {
         fprintf(stderr, "difftest: this build has no translator; use --reference native or --selftest\n");

@@ -18,7 +18,7 @@
 /* ---- a tiny assembler: bytes, labels, rel8/rel32/abs32 fixups ---------- */
 
 struct asmb {
-    uint8_t b[512];
+    uint8_t b[DT_CODE_BYTES];
     unsigned n;
     int lab[16];
     struct {
@@ -46,6 +46,13 @@ static void as_d(struct asmb *a, uint32_t v)
 {
     memcpy(a->b + a->n, &v, 4);
     a->n += 4;
+}
+
+/* Pads with INT3 up to a code offset. */
+static void as_org(struct asmb *a, unsigned off)
+{
+    while (a->n < off)
+        a->b[a->n++] = 0xcc;
 }
 
 static void as_label(struct asmb *a, unsigned l)
@@ -371,6 +378,55 @@ static void c_pusha16(struct asmb *a, struct dt_init *in)
     as_bytes(a, "66 60 60 66 61 61 66 6a 80 66 9c 66 9d cc");
 }
 
+static void c_insn_straddles_unmapped(struct asmb *a, struct dt_init *in)
+{
+    (void)in;
+    as_bytes(a, "e9");
+    as_fix(a, 0, 4);
+    as_org(a, DT_CODE_BYTES - 2);
+    as_label(a, 0);
+    as_bytes(a, "b8 11 22");                          /* mov eax, imm32: its last 3 bytes are unmapped */
+}
+
+static void c_insn_straddles_pages(struct asmb *a, struct dt_init *in)
+{
+    (void)in;
+    as_bytes(a, "e9");
+    as_fix(a, 0, 4);
+    as_org(a, 0x1000 - 3);
+    as_label(a, 0);
+    as_bytes(a, "b8 11 22 33 44 05 01 00 00 00 cc");  /* mov eax, imm32 across the page; add */
+}
+
+static void c_load_straddles_unmapped(struct asmb *a, struct dt_init *in)
+{
+    (void)in;
+    as_bytes(a, "8b 05");
+    as_d(a, DT_DATA_GLA + DT_DATA_BYTES - 2);
+    as_bytes(a, "cc");
+}
+
+static void c_store_straddles_unmapped(struct asmb *a, struct dt_init *in)
+{
+    in->cpu.gpr[0] = 0x11223344;
+    as_bytes(a, "89 05");                             /* no byte may land before the #PF */
+    as_d(a, DT_DATA_GLA + DT_DATA_BYTES - 2);
+    as_bytes(a, "cc");
+}
+
+static void c_jmp_mem(struct asmb *a, struct dt_init *in)
+{
+    (void)in;
+    as_bytes(a, "c7 05");
+    as_d(a, DT_DATA_GLA + 0x40);
+    as_fix(a, 0, 0);
+    as_bytes(a, "ff 25");
+    as_d(a, DT_DATA_GLA + 0x40);                      /* jmp [m] */
+    as_bytes(a, "cc cc");
+    as_label(a, 0);
+    as_bytes(a, "b8 01 00 00 00 cc");
+}
+
 static void c_sse2_masked(struct asmb *a, struct dt_init *in)
 {
     (void)in;
@@ -408,6 +464,11 @@ static const struct chosen chosen_cases[] = {
     {"xlat-fs", c_xlat_fs, 14, 0, CE_SAME},
     {"enter-nested-leave", c_enter_nested, -1, 0, CE_SAME},
     {"pusha-popa-16bit", c_pusha16, -1, 0, CE_SAME},
+    {"insn-straddles-unmapped", c_insn_straddles_unmapped, 14, 0, CE_SAME},
+    {"insn-straddles-pages", c_insn_straddles_pages, -1, 0, CE_SAME},
+    {"load-straddles-unmapped", c_load_straddles_unmapped, 14, 0, CE_SAME},
+    {"store-straddles-unmapped", c_store_straddles_unmapped, 14, 0, CE_SAME},
+    {"jmp-through-memory", c_jmp_mem, -1, 0, CE_SAME},
     {"sse2-masked-by-pentium3", c_sse2_masked, -1, 0, CE_XLAT_UD},
 };
 

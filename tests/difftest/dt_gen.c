@@ -744,9 +744,36 @@ static void gen_alu(struct gen *g)
     gen_flags(g, F_ARITH, (op == 1 || op == 4 || op == 6) ? F_AF : 0);
 }
 
+/* Hint NOPs and prefetches take a memory operand but never access it:
+ * any address will do, mapped or not (SDM 2B NOP, PREFETCHh). */
+static void gen_nop_hint(struct gen *g)
+{
+    unsigned mod = gen_below(g, 3), rm = gen_below(g, 8), i;
+    uint8_t op = gen_chance(g, 50) ? 0x1f : (uint8_t)(0x18 + gen_below(g, 8));
+    gen_begin(g, op == 0x18 ? "prefetch m" : "nop/hint m", DT_CAT_ALU);
+    if (gen_chance(g, 20))
+        gen_b(g, gen_chance(g, 50) ? 0x64 : 0x65);
+    if (gen_chance(g, 20))
+        gen_b(g, 0x66);
+    gen_b(g, 0x0f);
+    gen_b(g, op);
+    gen_b(g, (uint8_t)(mod << 6 | (op == 0x18 ? gen_below(g, 4) : gen_below(g, 8)) << 3 | rm));
+    if (rm == 4) {
+        uint8_t sib = (uint8_t)gen_next(&g->r);
+        gen_b(g, sib);
+        if (mod == 0 && (sib & 7) == 5)
+            mod = 2;
+    } else if (mod == 0 && rm == 5) {
+        mod = 2;
+    }
+    for (i = 0; i < (mod == 1 ? 1u : mod == 2 ? 4u : 0u); i++)
+        gen_b(g, (uint8_t)gen_next(&g->r));
+    gen_end(g);
+}
+
 static void gen_misc_alu(struct gen *g)
 {
-    unsigned k = gen_below(g, 12), osz = gen_osz(g), reg;
+    unsigned k = gen_below(g, 13), osz = gen_osz(g), reg;
     struct gen_rm rm;
     uint8_t opc;
 
@@ -903,6 +930,9 @@ static void gen_misc_alu(struct gen *g)
             gen_know(g, reg, 0);
         else
             gen_clobber(g, 1u << reg);
+        break;
+    case 11:
+        gen_nop_hint(g);
         break;
     case 10: /* xlat */
         if (g->reserved & 1)
