@@ -253,11 +253,11 @@ static int j_desc(struct jctx *c, struct dmap *layers, const struct jnode *o, in
         return rc;
     struct dmap_ent *e = dmap_get(layers, d);
     char t[VMP_DIGEST_TEXT];
-    if (!e || e->b != (uint64_t)lt)
-        return r_fail(c->r, VMP_ERR_FORMAT, "%s: blob %s is not listed in the manifest as %s",
-                      c->what, dtext(d, t),
-                      lt == L_INDEX ? "a chunk index" : lt == L_SECTION ? "a section"
-                      : lt == L_KERNEL ? "a kernel" : "an initrd");
+    /* any media type: a blob with two roles is listed once (3.2) */
+    (void)lt;
+    if (!e)
+        return r_fail(c->r, VMP_ERR_FORMAT, "%s: blob %s is not listed in the manifest", c->what,
+                      dtext(d, t));
     if (e->a != *size)
         return r_fail(c->r, VMP_ERR_FORMAT, "%s: blob %s: size %llu, manifest says %llu", c->what,
                       dtext(d, t), (unsigned long long)*size, (unsigned long long)e->a);
@@ -613,9 +613,9 @@ static int open_chunk_index(vmp_reader *r, struct rd_image *im, struct dmap *lay
             goto out;
         }
         struct dmap_ent *e = dmap_get(layers, c->cdigest);
-        if (!e || e->b != L_CHUNK || e->a != c->csize) {
+        if (!e || e->a != c->csize) {
             rc = r_fail(r, VMP_ERR_FORMAT,
-                        "%s: entry %llu at 0x%llx: chunk blob %s is not a manifest chunk layer of %llu bytes",
+                        "%s: entry %llu at 0x%llx: chunk blob %s is not a manifest layer of %llu bytes",
                         what, (unsigned long long)i, eo, dtext(c->cdigest, t),
                         (unsigned long long)c->csize);
             goto out;

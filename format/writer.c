@@ -920,6 +920,8 @@ int vmp_writer_add_section(vmp_writer *w, const char *id, uint32_t version, uint
     if (version == 0 || (flags & ~(uint32_t)VMP_SECTION_REQUIRED))
         return fmt_err(w->errmsg, VMP_ERR_INVALID, "section %s: version %u, flags 0x%x", id, version,
                        flags);
+    if (!data && len)
+        return fmt_err(w->errmsg, VMP_ERR_INVALID, "section %s: no data for %zu bytes", id, len);
     if (len > VMP_SECTION_MAX_BYTES)
         return fmt_err(w->errmsg, VMP_ERR_LIMIT, "section %s: %zu bytes, limit %u", id, len,
                        VMP_SECTION_MAX_BYTES);

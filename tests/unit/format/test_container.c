@@ -468,6 +468,39 @@ static void test_container_writer_refuses_bad_calls(void **state)
     vmp_writer_destroy(w);
 }
 
+/* One blob in two roles (kernel == initrd == a section payload) is
+ * stored and listed once, and the container still opens. */
+static void test_container_blob_with_two_roles(void **state)
+{
+    const char *p = tpath(*state, "two.vmpack");
+    vmp_writer *w;
+    assert_int_equal(vmp_writer_create(&w), 0);
+    assert_int_equal(vmp_writer_open(w, p), 0);
+    struct vmp_config c;
+    sample_config(&c);
+    c.power = VMP_POWER_OFF;
+    c.ndevices = 1;
+    assert_int_equal(vmp_writer_set_config(w, &c), 0);
+    assert_int_equal(vmp_writer_set_kernel_mem(w, "same", 4), 0);
+    assert_int_equal(vmp_writer_set_initrd_mem(w, "same", 4), 0);
+    assert_int_equal(vmp_writer_add_section(w, "a", 1, 0, "same", 4), 0);
+    assert_int_equal(vmp_writer_add_section(w, "empty", 1, 0, NULL, 0), 0);
+    assert_int_equal(vmp_writer_add_section(w, "bad", 1, 0, NULL, 5), VMP_ERR_INVALID);
+    assert_int_equal(vmp_writer_commit(w, NULL), 0);
+    vmp_writer_destroy(w);
+    vmp_reader *r = open_ok(p);
+    struct vmp_container_stats st;
+    vmp_reader_stats(r, &st);
+    assert_int_equal(st.blobs, 4); /* "same", "", config, manifest */
+    void *d;
+    size_t n;
+    assert_int_equal(vmp_reader_boot_read(r, VMP_BOOT_INITRD, &d, &n), 0);
+    assert_int_equal(n, 4);
+    free(d);
+    assert_int_equal(vmp_reader_verify(r, NULL, NULL, NULL), 0);
+    vmp_reader_destroy(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -481,6 +514,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_container_image_from_callback_and_fd_export, setup, teardown),
         cmocka_unit_test_setup_teardown(test_container_commit_replaces_atomically, setup, teardown),
         cmocka_unit_test_setup_teardown(test_container_writer_refuses_bad_calls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_container_blob_with_two_roles, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
