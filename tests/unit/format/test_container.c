@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fmt_test.h"
@@ -501,6 +504,95 @@ static void test_container_blob_with_two_roles(void **state)
     vmp_reader_destroy(r);
 }
 
+static int die_at_chunk_5(void *ctx, uint64_t idx, void *buf, size_t len)
+{
+    (void)ctx;
+    memset(buf, (int)idx + 1, len);
+    if (idx == 5)
+        raise(SIGKILL);
+    return 0;
+}
+
+/* spec/container.md 8: a writer killed mid-way leaves the old file whole. */
+static void test_container_killed_writer_leaves_old_file(void **state)
+{
+    const char *p = tpath(*state, "a.vmpack");
+    write_sample(p, 0);
+    size_t n0;
+    uint8_t *before = file_read(p, &n0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        vmp_writer *w;
+        struct vmp_config c;
+        sample_config(&c);
+        c.power = VMP_POWER_OFF;
+        c.ndevices = 0;
+        if (vmp_writer_create(&w) || vmp_writer_open(w, p) || vmp_writer_set_config(w, &c))
+            _exit(1);
+        struct vmp_image_desc d = {"big", VMP_IMAGE_DISK, 0, 64 * 4096, 4096};
+        vmp_writer_add_image_cb(w, &d, die_at_chunk_5, NULL);
+        _exit(2); /* not reached */
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    size_t n1;
+    uint8_t *after = file_read(p, &n1);
+    assert_int_equal(n0, n1);
+    assert_memory_equal(before, after, n0);
+    vmp_reader *r = open_ok(p);
+    assert_int_equal(vmp_reader_verify(r, NULL, NULL, NULL), 0);
+    vmp_reader_destroy(r);
+    free(before);
+    free(after);
+}
+
+struct reader_job {
+    vmp_reader *r;
+    unsigned image;
+    int failures;
+};
+
+static void *read_all_chunks(void *arg)
+{
+    struct reader_job *j = arg;
+    struct vmp_image_info in;
+    vmp_reader_image_info(j->r, j->image, &in);
+    uint8_t *buf = malloc(in.chunk_bytes), *want = malloc(SAMPLE_MEM_BYTES);
+    if (j->image == 0)
+        sample_disk(want, 0);
+    else
+        sample_ram(want);
+    for (int round = 0; round < 20; round++)
+        for (uint64_t i = 0; i < in.nchunks; i++) {
+            size_t n;
+            if (vmp_reader_read_chunk(j->r, j->image, i, buf, in.chunk_bytes, &n) ||
+                memcmp(buf, want + i * in.chunk_bytes, n))
+                j->failures++;
+        }
+    free(buf);
+    free(want);
+    return NULL;
+}
+
+/* reader.h: read_chunk may be called from several threads at once. */
+static void test_container_read_chunk_from_threads(void **state)
+{
+    const char *p = tpath(*state, "a.vmpack");
+    write_sample(p, 0);
+    vmp_reader *r = open_ok(p);
+    struct reader_job jobs[4] = {{r, 0, 0}, {r, 1, 0}, {r, 0, 0}, {r, 1, 0}};
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, read_all_chunks, &jobs[i]), 0);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(jobs[i].failures, 0);
+    }
+    vmp_reader_destroy(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -515,6 +607,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_container_commit_replaces_atomically, setup, teardown),
         cmocka_unit_test_setup_teardown(test_container_writer_refuses_bad_calls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_container_blob_with_two_roles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_container_killed_writer_leaves_old_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_container_read_chunk_from_threads, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
