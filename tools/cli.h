@@ -34,6 +34,7 @@ int cmd_sign(int argc, char **argv);
 int cmd_export_disk(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 /* "vmpack: <what>: <why>" on stderr. Returns CLI_FAIL. */
 int cli_error(const char *what, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

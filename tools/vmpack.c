@@ -20,6 +20,7 @@ const struct cli_cmd cli_cmds[] = {
     {"export-disk", "write a container's disk back as a raw image", cmd_export_disk},
     {"diff", "show which config fields, sections and chunks differ", cmd_diff},
     {"profile", "list the built-in CPU profiles or print one as JSON", cmd_profile},
+    {"run", "boot a powered-off container's guest with COM1 as the console", cmd_run},
     {NULL, NULL, NULL},
 };
 

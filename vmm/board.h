@@ -1,0 +1,131 @@
+/*
+ * board.h - the virtual PC of spec/machine.md: the devices of vmm/dev wired
+ * on one I/O bus at the machine's ports, IRQs and MMIO windows, the ACPI
+ * PM1 registers (power off), the virtual clock and the console; and the
+ * CPU-facing callbacks (struct cpu_io_ops) that route port I/O, MMIO and
+ * interrupt acknowledge to them. The board knows nothing of the CPU beyond
+ * a kick callback, so it is built and tested without one.
+ *
+ * Lifecycle:
+ *   1. board_create(&cfg, &b, err, errlen).
+ *   2. board_cpu_io_ops() and b as the CPU's io/io_opaque; set cfg.kick
+ *      (the vCPU's cpu_kick) before running.
+ *   3. Two threads: the vCPU thread calls the cpu_io_ops (and
+ *      board_wait_interrupt on HLT); the I/O thread runs board_io_step in a
+ *      loop. Both take b->lock around every call into a device (dev.h).
+ *   4. board_request_stop(b, why) from any thread, board_stop_reason().
+ *   5. board_destroy(b).
+ */
+#ifndef VMP_BOARD_H
+#define VMP_BOARD_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "console.h"
+#include "cpu/cpu.h"
+#include "dev/bus.h"
+#include "dev/blkback.h"
+#include "dev/i8042.h"
+#include "dev/pic.h"
+#include "dev/pit.h"
+#include "dev/rtc.h"
+#include "dev/uart.h"
+#include "dev/virtio_blk.h"
+#include "dev/virtio_net.h"
+#include "dev/virtio_rng.h"
+#include "machine.h"
+#include "vclock.h"
+
+#define BOARD_MAX_DISKS 3
+
+/* Why the board wants the vCPU to stop; the first reason wins. */
+enum board_stop {
+    BOARD_RUNNING = 0,
+    BOARD_STOP_POWEROFF,  /* ACPI S5 (spec/machine.md 4.2) */
+    BOARD_STOP_HALTED,    /* HLT with IF=0 (4.3) */
+    BOARD_STOP_RESET,     /* i8042 reset line or triple fault (4.3) */
+    BOARD_STOP_REQUEST,   /* the host asked (signal, API) */
+    BOARD_STOP_QUIT,      /* the console's escape key */
+    BOARD_STOP_ERROR,     /* an internal error; message in the VM */
+};
+
+struct board_config {
+    uint8_t *ram;           /* guest physical RAM, host mapping of GPA 0 */
+    uint64_t ram_bytes;
+    struct vclock *clock;
+    int64_t rtc_unix_seconds;
+    const struct blk_backend *disks[BOARD_MAX_DISKS]; /* slots 0, 4, 5 */
+    const char *disk_ids[BOARD_MAX_DISKS];
+    unsigned ndisks;
+    int net;                /* populate virtio-net (slot 1) */
+    uint8_t mac[6];
+    int rng;                /* populate virtio-rng (slot 2) */
+    const uint8_t *rng_seed; /* NULL: host entropy */
+    int console_in_fd, console_out_fd, console_err_fd;
+    void (*kick)(void *opaque); /* make the vCPU leave cpu_run; async-signal-safe */
+    void *kick_opaque;
+};
+
+struct board_stats {
+    uint64_t unclaimed_pio_reads, unclaimed_pio_writes;
+    uint64_t unclaimed_mmio;
+    uint64_t irqs_delivered;
+    uint64_t hlt_waits;
+    uint64_t io_wakeups;
+};
+
+struct board {
+    pthread_mutex_t lock;
+    pthread_cond_t intr_cv;  /* signalled when the PIC's INTR rises or a stop is requested */
+    struct board_config cfg;
+    struct dev_ram ram;
+    struct dev_clock clock;
+    struct dev_bus *bus;
+    struct pic *pic;
+    struct pit *pit;
+    struct rtc *rtc;
+    struct uart *uart;
+    struct i8042 *kbc;
+    struct virtio_blk *blk[BOARD_MAX_DISKS];
+    struct virtio_net *net;
+    struct virtio_rng *rng;
+    uint32_t virtio_slots;   /* bit n: slot n populated (for the loader's DSDT) */
+    uint16_t pm1_en, pm1_cnt;
+    struct console con;
+    int wake_fd;             /* eventfd that wakes the I/O thread */
+    uint64_t io_sleep_until_ns; /* guest ns the I/O thread sleeps until */
+    int io_flush_armed;      /* ... and it will flush console output */
+    int io_wake_pending;     /* a wake was sent and not yet seen */
+    _Atomic int stop;        /* enum board_stop */
+    _Atomic int intr;        /* the PIC's INTR output */
+    struct board_stats stats;
+    struct pollfd *pfds;
+    size_t npfds_cap;
+};
+
+int board_create(const struct board_config *cfg, struct board **out, char *err, size_t errlen);
+void board_destroy(struct board *b);
+
+const struct cpu_io_ops *board_cpu_io_ops(void);
+
+/* From any thread (async-signal-safe): stop the vCPU and the I/O loop. */
+void board_request_stop(struct board *b, enum board_stop why);
+enum board_stop board_stop_reason(const struct board *b);
+
+/* vCPU thread, on a HLT exit: sleep until an interrupt is pending or a
+ * stop is requested. Returns 1 if an interrupt is pending. */
+int board_wait_interrupt(struct board *b);
+
+/* One round of the I/O loop: run due timers, move console input, serve
+ * slirp, then sleep in poll() until the next deadline or fd activity (at
+ * most max_wait_ms; -1: no limit). Returns 0, or -1 once a stop was
+ * requested. */
+int board_io_step(struct board *b, int max_wait_ms);
+/* Wake the I/O thread (async-signal-safe). */
+void board_io_wake(struct board *b);
+
+/* Run the devices' timers that are due at the virtual time now_ns (lock held). */
+void board_run_timers(struct board *b, uint64_t now_ns);
+
+#endif

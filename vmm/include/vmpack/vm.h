@@ -1,0 +1,99 @@
+/*
+ * vmpack/vm.h - run a virtual machine from a container: the VMM's public
+ * API for tools (vmpack run, and later suspend and resume).
+ *
+ * Lifecycle:
+ *   1. vmp_vm_create(&vm).
+ *   2. vmp_vm_load(vm, reader, &opts): builds the machine of
+ *      spec/machine.md from the open container (which must stay open until
+ *      vmp_vm_destroy): guest RAM (a memfd of the configured size), the
+ *      devices, the disks (copy-on-write over the container's chunks), the
+ *      vCPU with the container's CPU profile, and the Linux kernel, initrd
+ *      and command line placed by the loader. Only powered-off containers
+ *      load today (resume comes with the suspend work).
+ *   3. vmp_vm_run(vm, &exit) runs the guest on the calling thread (the vCPU
+ *      thread; a second thread serves timers, the console and the network)
+ *      until the guest powers off, halts, asks for a reset, the console's
+ *      quit key is pressed, or vmp_vm_request_stop() is called. After a
+ *      requested stop the vCPU is at an instruction boundary with all
+ *      device calls finished: the place where a later vmp_vm_save (CPU
+ *      state, each device's section, the RAM memfd, the disks' dirty
+ *      chunks) will run; calling vmp_vm_run again continues the guest.
+ *   4. vmp_vm_destroy(vm): frees everything and restores the terminal.
+ *      destroy(NULL) does nothing.
+ *
+ * Errors: calls return 0 or a negative vmp_status (vmpack/error.h); the
+ * message is on the handle (vmp_vm_errmsg). The library never prints: the
+ * console's bytes go to the fds given in the options.
+ * Thread safety: one thread drives a vm; vmp_vm_request_stop may be called
+ * from any thread and from a signal handler (handlers in a process that runs
+ * a vm must be installed with SA_ONSTACK, see vmm/cpu/cpu.h).
+ */
+#ifndef VMPACK_VM_H
+#define VMPACK_VM_H
+
+#include <stdint.h>
+
+#include <vmpack/reader.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct vmp_vm vmp_vm;
+
+struct vmp_vm_options {
+    /* COM1, the console. in_fd < 0: no input. A terminal is put in raw mode
+     * for the run, with the escape key Ctrl-A (x quits, h helps). Anything
+     * else is fed to the guest as is, as fast as its UART takes it. */
+    int console_in_fd;
+    int console_out_fd;
+    int console_err_fd;   /* the escape-key hint and help; < 0: none */
+    const char *work_dir; /* where the disks' working files go; NULL: /var/tmp */
+    uint16_t net_hostfwd_host_port; /* 0: none; else forward 127.0.0.1:host to */
+    uint16_t net_hostfwd_guest_port; /* the guest's 10.0.2.15:guest (TCP) */
+};
+
+/* Defaults: stdin, stdout, stderr; /var/tmp; no port forwarding. */
+void vmp_vm_options_init(struct vmp_vm_options *o);
+
+int vmp_vm_create(vmp_vm **out);
+void vmp_vm_destroy(vmp_vm *vm);
+const char *vmp_vm_errmsg(const vmp_vm *vm);
+
+int vmp_vm_load(vmp_vm *vm, vmp_reader *r, const struct vmp_vm_options *opts);
+
+enum vmp_vm_stop {
+    VMP_VM_POWEROFF = 1, /* ACPI S5: the guest powered off */
+    VMP_VM_HALTED = 2,   /* HLT with interrupts off: nothing can wake it */
+    VMP_VM_RESET = 3,    /* the guest asked for a reset (reboot, panic=-1, triple fault);
+                            the VM is not rebooted */
+    VMP_VM_STOPPED = 4,  /* vmp_vm_request_stop() */
+    VMP_VM_QUIT = 5,     /* the console's quit key */
+};
+
+struct vmp_vm_exit {
+    enum vmp_vm_stop reason;
+    uint32_t eip;        /* the guest's EIP when it stopped */
+};
+
+/* 0 with *exit filled, or a negative vmp_status (VMP_ERR_IO, an internal
+ * error of the translator, VMP_ERR_STATE when not loaded). */
+int vmp_vm_run(vmp_vm *vm, struct vmp_vm_exit *exit);
+
+/* Async-signal-safe. */
+void vmp_vm_request_stop(vmp_vm *vm);
+
+struct vmp_vm_stats {
+    uint64_t blocks_translated, cache_flushes, smc_invalidations, cpu_exits, helper_calls;
+    uint64_t irqs_delivered, hlt_waits, io_wakeups, unclaimed_mmio;
+    uint64_t console_in_bytes, console_out_bytes;
+    uint64_t disk_dirty_chunks;
+    uint64_t run_ns;
+};
+void vmp_vm_get_stats(const vmp_vm *vm, struct vmp_vm_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
