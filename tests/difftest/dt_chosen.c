@@ -35,7 +35,7 @@ static void as_bytes(struct asmb *a, const char *hex)
             hex++;
             continue;
         }
-        if (sscanf(hex, "%2x", &v) != 1)
+        if (sscanf(hex, "%2x", &v) != 1 || a->n >= sizeof a->b)
             return;
         a->b[a->n++] = (uint8_t)v;
         hex += 2;
@@ -385,7 +385,7 @@ static void c_insn_straddles_unmapped(struct asmb *a, struct dt_init *in)
     as_fix(a, 0, 4);
     as_org(a, DT_CODE_BYTES - 2);
     as_label(a, 0);
-    as_bytes(a, "b8 11 22");                          /* mov eax, imm32: its last 3 bytes are unmapped */
+    as_bytes(a, "b8 11");                             /* mov eax, imm32: its last 3 bytes are unmapped */
 }
 
 static void c_insn_straddles_pages(struct asmb *a, struct dt_init *in)
