@@ -98,15 +98,15 @@ enum {
     HDR_SETUP_DATA = 0x250,
     HDR_PREF_ADDRESS = 0x258,
     HDR_INIT_SIZE = 0x260,
-    HDR_END_206 = 0x23C,        /* just past cmdline_size */
-    HDR_END_210 = 0x264,        /* just past init_size */
-    HDR_END_MAX = 0x290,        /* boot_params.edd_mbr_sig_buffer starts here */
+    HDR_END_206 = 0x23C, /* just past cmdline_size */
+    HDR_END_210 = 0x264, /* just past init_size */
+    HDR_END_MAX = 0x290, /* boot_params.edd_mbr_sig_buffer starts here */
 };
 
-#define BOOT_FLAG_MAGIC 0xAA55u
-#define HDRS_MAGIC 0x53726448u  /* "HdrS" little-endian */
-#define LOADFLAGS_LOADED_HIGH 0x01u
-#define LOADFLAGS_CAN_USE_HEAP 0x80u
+#define BOOT_FLAG_MAGIC          0xAA55u
+#define HDRS_MAGIC               0x53726448u /* "HdrS" little-endian */
+#define LOADFLAGS_LOADED_HIGH    0x01u
+#define LOADFLAGS_CAN_USE_HEAP   0x80u
 #define TYPE_OF_LOADER_UNDEFINED 0xFFu
 /* heap_end_ptr is relative to the real-mode code minus 0x200 (boot.rst);
  * the real-mode setup does not run in the 32-bit protocol, so any value
@@ -259,13 +259,13 @@ static unsigned write_e820(uint8_t *bp, uint64_t ram_bytes)
 
 /* ---- ACPI tables (ACPI 6.4, chapter 5) ----------------------------------- */
 
-#define ACPI_OEM_ID "VMPACK"
+#define ACPI_OEM_ID       "VMPACK"
 #define ACPI_OEM_TABLE_ID "VMPACKMC"
-#define ACPI_CREATOR_ID "VMPK"
-#define ACPI_HDR_BYTES 36
-#define ACPI_RSDP_BYTES 36
-#define ACPI_FACS_BYTES 64
-#define ACPI_FADT_BYTES 244     /* revision 3 (ACPI 2.0 layout) */
+#define ACPI_CREATOR_ID   "VMPK"
+#define ACPI_HDR_BYTES    36
+#define ACPI_RSDP_BYTES   36
+#define ACPI_FACS_BYTES   64
+#define ACPI_FADT_BYTES   244 /* revision 3 (ACPI 2.0 layout) */
 
 static uint8_t acpi_sum(const uint8_t *p, size_t n)
 {
@@ -298,7 +298,7 @@ static void acpi_checksum(uint8_t *t, size_t len)
 /* ACPI 6.4 5.2.3.2: Generic Address Structure in system I/O space. */
 static void acpi_gas_io(uint8_t *g, uint16_t port, uint8_t bit_width, uint8_t access_size)
 {
-    g[0] = 1;  /* System I/O */
+    g[0] = 1; /* System I/O */
     g[1] = bit_width;
     g[2] = 0;
     g[3] = access_size;
@@ -398,7 +398,7 @@ static void aml_virtio_device(struct aml *a, unsigned slot)
     crs[n++] = 0x86;
     crs[n++] = 9;
     crs[n++] = 0;
-    crs[n++] = 1;  /* read-write */
+    crs[n++] = 1; /* read-write */
     wr32(crs + n, machine_virtio_gpa(slot));
     n += 4;
     wr32(crs + n, MACHINE_VIRTIO_MMIO_SIZE_BYTES);
@@ -505,10 +505,10 @@ static uint32_t write_acpi(uint8_t *ram, uint32_t virtio_slots)
     wr16(t + 46, MACHINE_IRQ_ACPI_SCI);
     wr32(t + 56, MACHINE_ACPI_PM1A_EVT_PORT);
     wr32(t + 64, MACHINE_ACPI_PM1A_CNT_PORT);
-    t[88] = 4; /* PM1_EVT_LEN */
-    t[89] = 2; /* PM1_CNT_LEN */
-    wr16(t + 96, 101);   /* P_LVL2_LAT > 100: C2 not supported */
-    wr16(t + 98, 1001);  /* P_LVL3_LAT > 1000: C3 not supported */
+    t[88] = 4;          /* PM1_EVT_LEN */
+    t[89] = 2;          /* PM1_CNT_LEN */
+    wr16(t + 96, 101);  /* P_LVL2_LAT > 100: C2 not supported */
+    wr16(t + 98, 1001); /* P_LVL3_LAT > 1000: C3 not supported */
     /* IAPC_BOOT_ARCH: no legacy (ISA PnP) devices to enumerate, no 8042
      * keyboard controller to probe, VGA not present (bit 2). */
     wr16(t + 109, 1u << 2);
@@ -549,9 +549,9 @@ static uint32_t write_acpi(uint8_t *ram, uint32_t virtio_slots)
 /* ---- the CPU at the 32-bit entry (boot.rst, "32-bit boot protocol") ------ */
 
 /* GDT descriptors: 4 GiB flat, G=1, D=1, DPL 0. */
-#define GDT_CODE32 0x00CF9B000000FFFFull   /* execute/read, accessed */
-#define GDT_DATA32 0x00CF93000000FFFFull   /* read/write, accessed */
-#define ATTR_CODE32 0xC9B   /* x86state.h: type:4 s:1 dpl:2 p:1 | avl l db g << 8 */
+#define GDT_CODE32  0x00CF9B000000FFFFull /* execute/read, accessed */
+#define GDT_DATA32  0x00CF93000000FFFFull /* read/write, accessed */
+#define ATTR_CODE32 0xC9B                 /* x86state.h: type:4 s:1 dpl:2 p:1 | avl l db g << 8 */
 #define ATTR_DATA32 0xC93
 
 static void write_gdt(uint8_t *ram)
@@ -705,8 +705,7 @@ int loader_boot_linux(void *ram_ptr, uint64_t ram_bytes, const struct loader_lin
     /* The zero page: the kernel's setup header, then what the loader owns. */
     uint8_t *bp = ram + MACHINE_BOOT_PARAMS_GPA;
     memset(bp, 0, BP_BYTES);
-    memcpy(bp + HDR_SETUP_SECTS, guest->kernel + HDR_SETUP_SECTS,
-           im->header_end - HDR_SETUP_SECTS);
+    memcpy(bp + HDR_SETUP_SECTS, guest->kernel + HDR_SETUP_SECTS, im->header_end - HDR_SETUP_SECTS);
     bp[BP_SENTINEL] = 0;
     bp[HDR_TYPE_OF_LOADER] = TYPE_OF_LOADER_UNDEFINED;
     bp[HDR_LOADFLAGS] = (uint8_t)(im->loadflags | LOADFLAGS_CAN_USE_HEAP);

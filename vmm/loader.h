@@ -28,11 +28,11 @@
 /* Status codes: 0 is success. */
 enum {
     LOADER_OK = 0,
-    LOADER_ERR_ARG = -1,        /* bad argument (NULL, RAM size, slot mask) */
-    LOADER_ERR_FORMAT = -2,     /* the bzImage is malformed or truncated */
-    LOADER_ERR_UNSUPPORTED = -3,/* well formed but not bootable here (old
-                                   protocol, not LOADED_HIGH, ...) */
-    LOADER_ERR_TOO_BIG = -4,    /* kernel, initrd or command line do not fit */
+    LOADER_ERR_ARG = -1,         /* bad argument (NULL, RAM size, slot mask) */
+    LOADER_ERR_FORMAT = -2,      /* the bzImage is malformed or truncated */
+    LOADER_ERR_UNSUPPORTED = -3, /* well formed but not bootable here (old
+                                    protocol, not LOADED_HIGH, ...) */
+    LOADER_ERR_TOO_BIG = -4,     /* kernel, initrd or command line do not fit */
 };
 
 /* The oldest boot protocol accepted: 2.06 has cmdline_size. */
@@ -40,19 +40,19 @@ enum {
 
 /* What loader_parse_bzimage() found (host-endian copies of header fields). */
 struct loader_bzimage {
-    uint16_t protocol;          /* 0x206 = 2.06 */
-    uint8_t setup_sects;        /* 0 in the file means 4 */
+    uint16_t protocol;   /* 0x206 = 2.06 */
+    uint8_t setup_sects; /* 0 in the file means 4 */
     uint8_t loadflags;
     uint8_t relocatable;
     uint32_t code32_start;
-    uint32_t initrd_addr_max;   /* highest byte address the initrd may use */
+    uint32_t initrd_addr_max; /* highest byte address the initrd may use */
     uint32_t kernel_alignment;
-    uint32_t cmdline_size;      /* longest command line, without the NUL */
-    uint64_t pref_address;      /* 2.10+, else MACHINE_KERNEL_GPA */
-    uint32_t init_size;         /* 2.10+, else 0 */
-    size_t header_end;          /* file offset just past the setup header */
-    size_t pm_offset;           /* file offset of the protected-mode kernel */
-    size_t pm_bytes;            /* its size */
+    uint32_t cmdline_size; /* longest command line, without the NUL */
+    uint64_t pref_address; /* 2.10+, else MACHINE_KERNEL_GPA */
+    uint32_t init_size;    /* 2.10+, else 0 */
+    size_t header_end;     /* file offset just past the setup header */
+    size_t pm_offset;      /* file offset of the protected-mode kernel */
+    size_t pm_bytes;       /* its size */
 };
 
 /* Parse and validate the header of a bzImage (image, image_bytes: a host
@@ -61,23 +61,23 @@ int loader_parse_bzimage(const uint8_t *image, size_t image_bytes, struct loader
                          char *err, size_t errlen);
 
 struct loader_linux {
-    const uint8_t *kernel;      /* the bzImage; required */
+    const uint8_t *kernel; /* the bzImage; required */
     size_t kernel_bytes;
-    const uint8_t *initrd;      /* NULL for none */
+    const uint8_t *initrd; /* NULL for none */
     size_t initrd_bytes;
-    const char *cmdline;        /* NUL-terminated; NULL for "" */
-    uint32_t virtio_slots;      /* bit n: virtio-mmio slot n is populated
-                                   (machine.h); only these go in the DSDT */
+    const char *cmdline;   /* NUL-terminated; NULL for "" */
+    uint32_t virtio_slots; /* bit n: virtio-mmio slot n is populated
+                              (machine.h); only these go in the DSDT */
 };
 
 /* Where things went, for logs and tests. */
 struct loader_info {
     struct loader_bzimage image;
     uint32_t kernel_gpa, kernel_bytes;
-    uint32_t runtime_start_gpa;     /* where the kernel decompresses itself */
-    uint32_t runtime_end_gpa;       /* runtime_start + init_size */
+    uint32_t runtime_start_gpa; /* where the kernel decompresses itself */
+    uint32_t runtime_end_gpa;   /* runtime_start + init_size */
     uint32_t initrd_gpa, initrd_bytes;
-    uint32_t cmdline_gpa, cmdline_bytes;    /* without the NUL */
+    uint32_t cmdline_gpa, cmdline_bytes; /* without the NUL */
     uint32_t boot_params_gpa;
     uint32_t acpi_rsdp_gpa, acpi_bytes;
     unsigned e820_entries;

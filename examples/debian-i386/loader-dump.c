@@ -79,7 +79,9 @@ static void move_windows(uint8_t *ram, uint32_t new_base)
 int main(int argc, char **argv)
 {
     if (argc < 7) {
-        fprintf(stderr, "usage: loader-dump VMLINUZ INITRD CMDLINE RAM_MIB SLOTMASK OUTDIR [WINDOW_BASE]\n");
+        fprintf(
+            stderr,
+            "usage: loader-dump VMLINUZ INITRD CMDLINE RAM_MIB SLOTMASK OUTDIR [WINDOW_BASE]\n");
         return 2;
     }
     size_t kernel_bytes, initrd_bytes;
@@ -89,8 +91,11 @@ int main(int argc, char **argv)
     uint8_t *ram = calloc(1, ram_bytes);
     if (!ram)
         return 1;
-    struct loader_linux g = {.kernel = kernel, .kernel_bytes = kernel_bytes, .initrd = initrd,
-                             .initrd_bytes = initrd_bytes, .cmdline = argv[3],
+    struct loader_linux g = {.kernel = kernel,
+                             .kernel_bytes = kernel_bytes,
+                             .initrd = initrd,
+                             .initrd_bytes = initrd_bytes,
+                             .cmdline = argv[3],
                              .virtio_slots = (uint32_t)strtoul(argv[5], NULL, 0)};
     struct vmp_x86_state st;
     struct loader_info info;

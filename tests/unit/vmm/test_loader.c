@@ -17,28 +17,42 @@
 #include "loader.h"
 #include "machine.h"
 
-#define RAM_BYTES (64u << 20)
-#define PM_BYTES 4096u
-#define SETUP_SECTS 4u
-#define PM_OFFSET ((SETUP_SECTS + 1) * 512u)
-#define IMAGE_BYTES (PM_OFFSET + PM_BYTES)
-#define HEADER_END 0x26Cu      /* protocol 2.15 */
-#define INIT_SIZE (24u << 20)
+#define RAM_BYTES    (64u << 20)
+#define PM_BYTES     4096u
+#define SETUP_SECTS  4u
+#define PM_OFFSET    ((SETUP_SECTS + 1) * 512u)
+#define IMAGE_BYTES  (PM_OFFSET + PM_BYTES)
+#define HEADER_END   0x26Cu /* protocol 2.15 */
+#define INIT_SIZE    (24u << 20)
 #define PREF_ADDRESS (16u << 20)
 
-static uint16_t r16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint16_t r16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
 static uint32_t r32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
-static uint64_t r64(const uint8_t *p) { return r32(p) | (uint64_t)r32(p + 4) << 32; }
-static void w16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static uint64_t r64(const uint8_t *p)
+{
+    return r32(p) | (uint64_t)r32(p + 4) << 32;
+}
+static void w16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
 static void w32(uint8_t *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++)
         p[i] = (uint8_t)(v >> (8 * i));
 }
-static void w64(uint8_t *p, uint64_t v) { w32(p, (uint32_t)v); w32(p + 4, (uint32_t)(v >> 32)); }
+static void w64(uint8_t *p, uint64_t v)
+{
+    w32(p, (uint32_t)v);
+    w32(p + 4, (uint32_t)(v >> 32));
+}
 
 /* A bzImage header as a 6.1 kernel's header.S lays it out; the protected-
  * mode part is a byte pattern the tests look for at 1 MiB. */
@@ -46,19 +60,19 @@ static void make_image(uint8_t *img)
 {
     memset(img, 0, IMAGE_BYTES);
     img[0x1F1] = SETUP_SECTS;
-    w32(img + 0x1F4, PM_BYTES / 16);       /* syssize */
+    w32(img + 0x1F4, PM_BYTES / 16); /* syssize */
     w16(img + 0x1FE, 0xAA55);
     img[0x200] = 0xEB;
     img[0x201] = (uint8_t)(HEADER_END - 0x202);
     memcpy(img + 0x202, "HdrS", 4);
     w16(img + 0x206, 0x020F);
-    img[0x211] = 0x01;                      /* LOADED_HIGH */
+    img[0x211] = 0x01; /* LOADED_HIGH */
     w32(img + 0x214, 0x100000);
-    w32(img + 0x22C, 0x7FFFFFFF);           /* initrd_addr_max */
-    w32(img + 0x230, PREF_ADDRESS);         /* kernel_alignment */
-    img[0x234] = 1;                         /* relocatable */
-    w32(img + 0x238, 2047);                 /* cmdline_size */
-    w64(img + 0x250, 0xDEAD0000);           /* setup_data: must be cleared */
+    w32(img + 0x22C, 0x7FFFFFFF);   /* initrd_addr_max */
+    w32(img + 0x230, PREF_ADDRESS); /* kernel_alignment */
+    img[0x234] = 1;                 /* relocatable */
+    w32(img + 0x238, 2047);         /* cmdline_size */
+    w64(img + 0x250, 0xDEAD0000);   /* setup_data: must be cleared */
     w64(img + 0x258, PREF_ADDRESS);
     w32(img + 0x260, INIT_SIZE);
     for (unsigned i = 0; i < PM_BYTES; i++)
@@ -103,8 +117,7 @@ static int teardown(void **state)
 
 static int boot(struct fixture *f)
 {
-    return loader_boot_linux(f->ram, RAM_BYTES, &f->guest, &f->st, &f->info, f->err,
-                             sizeof f->err);
+    return loader_boot_linux(f->ram, RAM_BYTES, &f->guest, &f->st, &f->info, f->err, sizeof f->err);
 }
 
 static void test_loader_parse_synthetic(void **state)
@@ -145,16 +158,16 @@ static void test_loader_boot_params(void **state)
     assert_int_equal(r16(bp + 0x1FE), 0xAA55);
     assert_int_equal(r32(bp + 0x238), 2047);
     assert_int_equal(r32(bp + 0x260), INIT_SIZE);
-    assert_int_equal(bp[0x210], 0xFF);                       /* type_of_loader */
-    assert_int_equal(bp[0x211], 0x81);                       /* LOADED_HIGH | CAN_USE_HEAP */
-    assert_int_not_equal(r16(bp + 0x224), 0);                /* heap_end_ptr */
-    assert_int_equal(r32(bp + 0x214), MACHINE_KERNEL_GPA);   /* code32_start */
+    assert_int_equal(bp[0x210], 0xFF);                     /* type_of_loader */
+    assert_int_equal(bp[0x211], 0x81);                     /* LOADED_HIGH | CAN_USE_HEAP */
+    assert_int_not_equal(r16(bp + 0x224), 0);              /* heap_end_ptr */
+    assert_int_equal(r32(bp + 0x214), MACHINE_KERNEL_GPA); /* code32_start */
     assert_int_equal(r32(bp + 0x228), MACHINE_BOOT_CMDLINE_GPA);
-    assert_int_equal(r64(bp + 0x250), 0);                    /* setup_data cleared */
-    assert_int_equal(r32(bp + 0x23C), 0);                    /* hardware_subarch PC */
-    assert_int_equal(r64(bp + 0x070), MACHINE_ACPI_GPA);     /* acpi_rsdp_addr */
-    assert_int_equal(bp[0x1EF], 0);                          /* sentinel */
-    assert_int_equal(r32(bp + 0x218), 0);                    /* no initrd */
+    assert_int_equal(r64(bp + 0x250), 0);                /* setup_data cleared */
+    assert_int_equal(r32(bp + 0x23C), 0);                /* hardware_subarch PC */
+    assert_int_equal(r64(bp + 0x070), MACHINE_ACPI_GPA); /* acpi_rsdp_addr */
+    assert_int_equal(bp[0x1EF], 0);                      /* sentinel */
+    assert_int_equal(r32(bp + 0x218), 0);                /* no initrd */
     assert_int_equal(r32(bp + 0x21C), 0);
     /* Nothing past the header was copied from the image. */
     for (unsigned i = HEADER_END; i < 0x290; i++)
@@ -192,7 +205,8 @@ static void test_loader_e820(void **state)
         assert_int_equal(r32(e + 16), want[i][2]);
     }
     /* The ACPI tables and the boot GDT are inside what e820 covers. */
-    assert_true(MACHINE_ACPI_GPA >= 0x9FC00 && MACHINE_ACPI_GPA + MACHINE_ACPI_MAX_BYTES <= 0x100000);
+    assert_true(MACHINE_ACPI_GPA >= 0x9FC00 &&
+                MACHINE_ACPI_GPA + MACHINE_ACPI_MAX_BYTES <= 0x100000);
     assert_int_equal(r32(bp + 0x1E0), (RAM_BYTES - 0x100000) >> 10); /* alt_mem_k */
 }
 
@@ -220,7 +234,7 @@ static void test_loader_initrd_below_initrd_addr_max(void **state)
 {
     struct fixture *f = *state;
     static uint8_t initrd[5000];
-    w32(f->img + 0x22C, (48u << 20) - 1);  /* below RAM's end of 64 MiB */
+    w32(f->img + 0x22C, (48u << 20) - 1); /* below RAM's end of 64 MiB */
     f->guest.initrd = initrd;
     f->guest.initrd_bytes = sizeof initrd;
     assert_int_equal(boot(f), 0);
@@ -255,7 +269,7 @@ static void test_loader_cpu_state(void **state)
     assert_int_equal(s->gpr[VMP_EBP], 0);
     assert_int_equal(s->gpr[VMP_EDI], 0);
     assert_int_equal(s->gpr[VMP_EBX], 0);
-    assert_int_equal(s->eflags & 0x200, 0);    /* IF clear */
+    assert_int_equal(s->eflags & 0x200, 0); /* IF clear */
     assert_int_equal(s->eflags & 0x2, 0x2);
     assert_int_equal(s->cr0 & 1, 1);           /* PE */
     assert_int_equal(s->cr0 & 0x80000000u, 0); /* PG */
@@ -277,8 +291,8 @@ static void test_loader_cpu_state(void **state)
         assert_int_equal(base, 0);
         assert_int_equal(limit, 0xFFFFFFFFu);
     }
-    assert_int_equal(s->seg[VMP_CS].attr & 0x0F, 0xB);  /* execute/read, accessed */
-    assert_int_equal(s->seg[VMP_DS].attr & 0x0F, 0x3);  /* read/write, accessed */
+    assert_int_equal(s->seg[VMP_CS].attr & 0x0F, 0xB);    /* execute/read, accessed */
+    assert_int_equal(s->seg[VMP_DS].attr & 0x0F, 0x3);    /* read/write, accessed */
     assert_int_equal(s->seg[VMP_CS].attr & 0x400, 0x400); /* D: 32-bit */
     assert_int_equal(s->gdtr.base, MACHINE_BOOT_GDT_GPA);
     assert_int_equal(r16(s->fxsave), 0x037F);
@@ -344,8 +358,8 @@ static void test_loader_acpi_tables(void **state)
     assert_int_equal(fadt[88], 4);
     assert_int_equal(fadt[89], 2);
     assert_int_equal(r16(fadt + 46), MACHINE_IRQ_ACPI_SCI);
-    assert_int_equal(r32(fadt + 48), 0);                /* no SMI_CMD: ACPI mode */
-    assert_int_equal(r32(fadt + 112) & (1u << 20), 0);  /* not hardware-reduced */
+    assert_int_equal(r32(fadt + 48), 0);               /* no SMI_CMD: ACPI mode */
+    assert_int_equal(r32(fadt + 112) & (1u << 20), 0); /* not hardware-reduced */
     assert_int_equal(r64(fadt + 148 + 4), MACHINE_ACPI_PM1A_EVT_PORT);
     assert_int_equal(r64(fadt + 172 + 4), MACHINE_ACPI_PM1A_CNT_PORT);
     const uint8_t *facs = ram + r32(fadt + 36);
@@ -390,7 +404,8 @@ static size_t pkglength(const uint8_t *p, size_t *n)
 static void test_loader_dsdt_aml_structure(void **state)
 {
     struct fixture *f = *state;
-    f->guest.virtio_slots = (1u << MACHINE_VIRTIO_SLOTS) - 1; /* long enough for 2-byte PkgLengths */
+    f->guest.virtio_slots =
+        (1u << MACHINE_VIRTIO_SLOTS) - 1; /* long enough for 2-byte PkgLengths */
     assert_int_equal(boot(f), 0);
     const uint8_t *fadt = acpi_find(f->ram, "FACP");
     assert_non_null(fadt);
@@ -436,9 +451,16 @@ static void test_loader_dsdt_aml_structure(void **state)
 static void test_loader_virtio_irqs_are_free(void **state)
 {
     (void)state;
-    static const unsigned taken[] = {MACHINE_IRQ_PIT, MACHINE_IRQ_I8042_KBD, MACHINE_IRQ_CASCADE,
-                                     MACHINE_IRQ_COM1, MACHINE_IRQ_RTC, MACHINE_IRQ_ACPI_SCI,
-                                     MACHINE_IRQ_I8042_AUX, 7, 13, 15};
+    static const unsigned taken[] = {MACHINE_IRQ_PIT,
+                                     MACHINE_IRQ_I8042_KBD,
+                                     MACHINE_IRQ_CASCADE,
+                                     MACHINE_IRQ_COM1,
+                                     MACHINE_IRQ_RTC,
+                                     MACHINE_IRQ_ACPI_SCI,
+                                     MACHINE_IRQ_I8042_AUX,
+                                     7,
+                                     13,
+                                     15};
     for (unsigned s = 0; s < MACHINE_VIRTIO_SLOTS; s++) {
         unsigned irq = machine_virtio_irq(s);
         assert_true(irq > 0 && irq < 16);
@@ -482,7 +504,7 @@ static void test_loader_refuses_old_protocol(void **state)
     f->img[0x201] = (uint8_t)(0x23C - 0x202);
     struct loader_bzimage im;
     assert_int_equal(loader_parse_bzimage(f->img, IMAGE_BYTES, &im, f->err, sizeof f->err), 0);
-    assert_int_equal(im.pref_address, MACHINE_KERNEL_GPA);  /* before 2.10: none */
+    assert_int_equal(im.pref_address, MACHINE_KERNEL_GPA); /* before 2.10: none */
     assert_int_equal(im.init_size, 0);
 }
 
@@ -561,15 +583,15 @@ static void test_loader_cmdline_too_long(void **state)
 static void test_loader_refuses_bad_arguments(void **state)
 {
     struct fixture *f = *state;
-    assert_int_equal(loader_boot_linux(f->ram, 16u << 20, &f->guest, &f->st, NULL, f->err,
-                                       sizeof f->err),
-                     LOADER_ERR_ARG);
-    assert_int_equal(loader_boot_linux(f->ram, RAM_BYTES + 4096, &f->guest, &f->st, NULL, f->err,
-                                       sizeof f->err),
-                     LOADER_ERR_ARG);
-    assert_int_equal(loader_boot_linux(NULL, RAM_BYTES, &f->guest, &f->st, NULL, f->err,
-                                       sizeof f->err),
-                     LOADER_ERR_ARG);
+    assert_int_equal(
+        loader_boot_linux(f->ram, 16u << 20, &f->guest, &f->st, NULL, f->err, sizeof f->err),
+        LOADER_ERR_ARG);
+    assert_int_equal(
+        loader_boot_linux(f->ram, RAM_BYTES + 4096, &f->guest, &f->st, NULL, f->err, sizeof f->err),
+        LOADER_ERR_ARG);
+    assert_int_equal(
+        loader_boot_linux(NULL, RAM_BYTES, &f->guest, &f->st, NULL, f->err, sizeof f->err),
+        LOADER_ERR_ARG);
     f->guest.virtio_slots = 1u << MACHINE_VIRTIO_SLOTS;
     assert_int_equal(boot(f), LOADER_ERR_ARG);
     f->guest.virtio_slots = 0;
@@ -638,8 +660,11 @@ static void test_loader_debian_kernel(void **state)
     uint8_t *ram = calloc(1, ram_bytes);
     assert_non_null(ram);
     static uint8_t initrd[2u << 20];
-    struct loader_linux g = {.kernel = img, .kernel_bytes = n, .initrd = initrd,
-                             .initrd_bytes = sizeof initrd, .cmdline = "console=ttyS0",
+    struct loader_linux g = {.kernel = img,
+                             .kernel_bytes = n,
+                             .initrd = initrd,
+                             .initrd_bytes = sizeof initrd,
+                             .cmdline = "console=ttyS0",
                              .virtio_slots = 0x3F};
     struct vmp_x86_state st;
     struct loader_info info;
