@@ -1,7 +1,8 @@
 /*
  * dt_gen_int.h - the generator's working state and the emit helpers that
- * dt_gen.c (integer, stack, string, branch) and dt_gen_fp.c (x87, SSE,
- * MMX) share. Internal to tests/difftest.
+ * dt_gen.c (core), dt_gen_alu.c (integer), dt_gen_flow.c (stack, string,
+ * branch) and dt_gen_fp.c (x87, SSE, MMX) share. Internal to
+ * tests/difftest.
  */
 #ifndef DT_GEN_INT_H
 #define DT_GEN_INT_H
@@ -117,6 +118,28 @@ void gen_pick_rm(struct gen *g, struct gen_rm *rm, unsigned osz, int write, int 
 /* Emits [lock] [mem prefixes] [0x66 if osz==2] [mandatory] opcode... modrm. */
 void gen_emit_rm(struct gen *g, int lock, unsigned osz, uint8_t mandatory, const uint8_t *opc,
                  unsigned nopc, unsigned regfield, const struct gen_rm *rm);
+
+/* dt_gen.c: snapshots of what is known; item flag effects */
+void gen_snap(const struct gen *g, struct gen_snap *s);
+void gen_restore(struct gen *g, const struct gen_snap *s);
+void gen_compose(struct dt_item *it, uint32_t def, uint32_t undef);
+
+/* dt_gen_alu.c */
+void gen_clobber_rm(struct gen *g, const struct gen_rm *rm, unsigned osz);
+unsigned gen_osz(struct gen *g);
+uint32_t gen_rand_imm(struct gen *g, unsigned size_bytes);
+void gen_alu(struct gen *g);
+void gen_misc_alu(struct gen *g);
+void gen_shift(struct gen *g);
+void gen_muldiv(struct gen *g);
+void gen_bits(struct gen *g);
+void gen_atomic(struct gen *g);
+void gen_flagops(struct gen *g);
+
+/* dt_gen_flow.c */
+void gen_stack(struct gen *g);
+void gen_string(struct gen *g);
+void gen_branch(struct gen *g);
 
 /* dt_gen_fp.c */
 void gen_x87(struct gen *g);
