@@ -22,6 +22,25 @@
  * differential tester ends a sequence with INT3). CPU_MODE_SYSTEM: a whole
  * PC's CPU (paging, rings, interrupts); guest RAM is a memfd; port I/O and
  * MMIO call back into the board.
+ *
+ * User mode as implemented (vmm/cpu/*.c say how):
+ *   - 32-bit code only (CS.D is taken as 1); CPL 3, IOPL 0, flat CS/DS/ES/SS.
+ *     FS/GS bases come from cpu_state()->seg[] and from the TLS entries of
+ *     cpu_user_set_tls() when the guest loads a selector; other segment
+ *     loads only change the selector.
+ *   - CPUID answers from the profile; an instruction whose feature the
+ *     profile lacks raises #UD (LZCNT/TZCNT run as BSR/BSF instead).
+ *   - Exits: INT n -> CPU_EXIT_INT; SYSENTER -> CPU_EXIT_SYSENTER; INT3,
+ *     INTO, ICEBP -> EXCEPTION 3/4/1 after the instruction; #DE #UD #BR
+ *     #GP #PF #MF #XM at the instruction. HLT, CLI, STI, IN/OUT, privileged
+ *     instructions, far transfers, IRET, and SGDT/SIDT/SLDT/SMSW/STR (as
+ *     with CR4.UMIP) raise #GP(0). An access that straddles 4 GiB is
+ *     #GP(0) on the flat segments.
+ *   - Not modelled: TF single-stepping, alignment checks (AC), segment
+ *     limits other than the 4 GiB straddle (and not for FS/GS-based
+ *     accesses), debug registers.
+ *   - cpu_state()->eflags keeps IF=1; NT, AC and ID round-trip through
+ *     POPF/PUSHF; DF and the arithmetic flags are live in translated code.
  */
 #ifndef VMP_CPU_H
 #define VMP_CPU_H

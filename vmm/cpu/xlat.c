@@ -12,6 +12,14 @@
  * the flags; sensitive and 64-bit-invalid instructions exit to C
  * (XE_EMULATE, cpu_helpers.c). Register conventions: cpu_rt.h.
  *
+ * System mode (the next step) plugs in here without a rewrite: blocks are
+ * keyed by (EIP, mode) where user mode uses mode 1 (flat, CPL 3, 32-bit);
+ * a system-mode key adds CS base, CPL, CR0.PE/PG and the flat-DS/ES/SS
+ * condition, x_seg_needs_base() becomes "this segment's base is not 0 in
+ * the block's mode", and the view the GS base points at becomes the
+ * per-CPL shadow view. Privileged instructions already leave through
+ * XE_EMULATE to cpu_helpers.c, which is where their system-mode forms go.
+ *
  * Every guest instruction's first host byte is recorded (struct xlat_map)
  * so a fault in the middle is reported at the guest instruction that did
  * it; every emitted sequence performs its faulting access before it
