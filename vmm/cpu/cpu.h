@@ -23,7 +23,7 @@
  * PC's CPU (paging, rings, interrupts); guest RAM is a memfd; port I/O and
  * MMIO call back into the board.
  *
- * User mode as implemented (vmm/cpu/*.c say how):
+ * User mode as implemented (the .c files of vmm/cpu say how):
  *   - 32-bit code only (CS.D is taken as 1); CPL 3, IOPL 0, flat CS/DS/ES/SS.
  *     FS/GS bases come from cpu_state()->seg[] and from the TLS entries of
  *     cpu_user_set_tls() when the guest loads a selector; other segment
