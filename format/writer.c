@@ -62,6 +62,7 @@ struct vmp_writer {
     int fd;
     uint64_t off;
     int level;
+    unsigned threads;
     ZSTD_CCtx *cctx;
     struct vmp_config cfg;
     int have_cfg;
@@ -111,6 +112,8 @@ int vmp_writer_create(vmp_writer **out)
         return VMP_ERR_NOMEM;
     w->fd = -1;
     w->level = 3;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    w->threads = cpus < 1 ? 1 : cpus > 4 ? 4 : (unsigned)cpus;
     w->open_img = -1;
     vmp_config_init(&w->cfg);
     *out = w;
@@ -502,6 +505,16 @@ static uint32_t chunk_len(const struct vmp_image_info *in, uint64_t idx)
     return left < in->chunk_bytes ? (uint32_t)left : in->chunk_bytes;
 }
 
+/* spec/container.md 5.3: fixed level, content size, no checksum, one
+ * thread per frame. Every context set up so makes the same frames. */
+static void cctx_setup(ZSTD_CCtx *cc, int level)
+{
+    ZSTD_CCtx_reset(cc, ZSTD_reset_session_and_parameters);
+    ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, level);
+    ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 1);
+    ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 0);
+}
+
 int vmp_writer_image_begin(vmp_writer *w, const struct vmp_image_desc *d, unsigned *image_id)
 {
     int rc = w_ready(w);
@@ -539,11 +552,7 @@ int vmp_writer_image_begin(vmp_writer *w, const struct vmp_image_desc *d, unsign
         if (!w->cctx)
             return w_fail(w, VMP_ERR_NOMEM, "writer: out of memory");
     }
-    /* spec/container.md 5.3: fixed level, content size, no checksum, one thread */
-    ZSTD_CCtx_reset(w->cctx, ZSTD_reset_session_and_parameters);
-    ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, w->level);
-    ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_contentSizeFlag, 1);
-    ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 0);
+    cctx_setup(w->cctx, w->level);
     size_t need = ZSTD_compressBound(cb);
     if (w->cbuf_cap < need) {
         uint8_t *b = realloc(w->cbuf, need);
@@ -605,6 +614,43 @@ static int all_zero(const uint8_t *p, size_t n)
     return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
 }
 
+/* Stores the zstd frame z of entry e's chunk (its uncompressed digest is
+ * set and not yet known to the writer), or notes that an equal blob is
+ * already stored. */
+static int w_record(vmp_writer *w, struct wimage *im, struct went *e, const uint8_t *z, size_t zn)
+{
+    if (ZSTD_isError(zn))
+        return w_fail(w, VMP_ERR_INVALID, "image %s: chunk %llu: zstd: %s", im->info.name,
+                      (unsigned long long)e->idx, ZSTD_getErrorName(zn));
+    int fresh, rc;
+    if ((rc = w_blob_mem(w, z, zn, MT_CHUNK, e->cd, &fresh)))
+        return rc;
+    e->csize = zn;
+    if (fresh)
+        im->st.bytes_compressed += zn;
+    else
+        im->st.chunks_dedup++;
+    struct dmap_ent *b = dmap_get(&w->blobs, e->cd);
+    struct dmap_ent *c = dmap_put(&w->chunks, e->ud, NULL);
+    if (!c)
+        return w_fail(w, VMP_ERR_NOMEM, "writer: out of memory");
+    c->b = b->b;
+    return 0;
+}
+
+/* A chunk already in the writer under its uncompressed digest. */
+static int w_known(vmp_writer *w, struct wimage *im, struct went *e)
+{
+    struct dmap_ent *c = dmap_get(&w->chunks, e->ud);
+    if (!c)
+        return 0;
+    const struct wlayer *l = &w->layers[c->b - 1];
+    memcpy(e->cd, l->digest, VMP_DIGEST_BYTES);
+    e->csize = l->size;
+    im->st.chunks_dedup++;
+    return 1;
+}
+
 int vmp_writer_image_put_chunk(vmp_writer *w, unsigned id, uint64_t idx, const void *data, size_t len)
 {
     struct wimage *im;
@@ -625,32 +671,10 @@ int vmp_writer_image_put_chunk(vmp_writer *w, unsigned id, uint64_t idx, const v
         return 0;
     }
     vmp_sha256(data, len, e->ud);
-    struct dmap_ent *c = dmap_get(&w->chunks, e->ud);
-    if (c) {
-        const struct wlayer *l = &w->layers[c->b - 1];
-        memcpy(e->cd, l->digest, VMP_DIGEST_BYTES);
-        e->csize = l->size;
-        im->st.chunks_dedup++;
+    if (w_known(w, im, e))
         return 0;
-    }
     size_t cn = ZSTD_compress2(w->cctx, w->cbuf, w->cbuf_cap, data, len);
-    if (ZSTD_isError(cn))
-        return w_fail(w, VMP_ERR_INVALID, "image %s: chunk %llu: zstd: %s", im->info.name,
-                      (unsigned long long)idx, ZSTD_getErrorName(cn));
-    int fresh;
-    if ((rc = w_blob_mem(w, w->cbuf, cn, MT_CHUNK, e->cd, &fresh)))
-        return rc;
-    e->csize = cn;
-    if (fresh)
-        im->st.bytes_compressed += cn;
-    else
-        im->st.chunks_dedup++;
-    struct dmap_ent *b = dmap_get(&w->blobs, e->cd);
-    c = dmap_put(&w->chunks, e->ud, NULL);
-    if (!c)
-        return w_fail(w, VMP_ERR_NOMEM, "writer: out of memory");
-    c->b = b->b;
-    return 0;
+    return w_record(w, im, e, w->cbuf, cn);
 }
 
 /* Records chunk idx of im as the stored chunk sc of reader src (sizes
@@ -867,6 +891,46 @@ static int fd_source(void *ctx, uint64_t idx, void *buf, size_t len)
     return 0;
 }
 
+/* ---- whole images: chunks prepared (zero test, digest, zstd) by up to
+ * w->threads threads in batches, then stored in order on this thread, so
+ * the file is the same for any thread count. */
+struct cjob {
+    const uint8_t *in;
+    size_t len;
+    uint8_t *out;
+    size_t outcap, outlen;
+    int zero;
+    uint8_t ud[VMP_DIGEST_BYTES];
+};
+
+struct cwork {
+    ZSTD_CCtx *cc;
+    struct cjob *jobs;
+    size_t njobs, first, step;
+};
+
+static void *cwork_run(void *arg)
+{
+    struct cwork *c = arg;
+    for (size_t i = c->first; i < c->njobs; i += c->step) {
+        struct cjob *j = &c->jobs[i];
+        j->zero = all_zero(j->in, j->len);
+        if (j->zero)
+            continue;
+        vmp_sha256(j->in, j->len, j->ud);
+        j->outlen = ZSTD_compress2(c->cc, j->out, j->outcap, j->in, j->len);
+    }
+    return NULL;
+}
+
+int vmp_writer_set_threads(vmp_writer *w, unsigned n)
+{
+    if (n < 1 || n > 64)
+        return fmt_err(w->errmsg, VMP_ERR_INVALID, "threads: %u, must be 1..64", n);
+    w->threads = n;
+    return 0;
+}
+
 static int w_add_image(vmp_writer *w, const struct vmp_image_desc *d, vmp_chunk_source_fn fn,
                        void *ctx, int from_fd)
 {
@@ -874,22 +938,80 @@ static int w_add_image(vmp_writer *w, const struct vmp_image_desc *d, vmp_chunk_
     int rc = vmp_writer_image_begin(w, d, &id);
     if (rc)
         return rc;
-    const struct vmp_image_info *in = &w->img[id].info;
-    uint8_t *buf = malloc(in->chunk_bytes);
-    if (!buf)
-        return w_fail(w, VMP_ERR_NOMEM, "writer: out of memory");
-    for (uint64_t i = 0; i < in->nchunks && !rc; i++) {
-        uint32_t n = chunk_len(in, i);
-        int cb = fn(ctx, i, buf, n);
-        if (cb) {
-            rc = from_fd ? w_spend(w, cb)
-                         : w_fail(w, VMP_ERR_CALLBACK, "image %s: source callback failed at chunk %llu",
-                                  in->name, (unsigned long long)i);
-            break;
-        }
-        rc = vmp_writer_image_put_chunk(w, id, i, buf, n);
+    struct wimage *im = &w->img[id];
+    const struct vmp_image_info *in = &im->info;
+    unsigned nt = w->threads;
+    size_t batch = (4u << 20) / in->chunk_bytes;
+    if (batch < 2 * (size_t)nt)
+        batch = 2 * (size_t)nt;
+    if (batch > 256)
+        batch = 256;
+    size_t zcap = ZSTD_compressBound(in->chunk_bytes);
+    uint8_t *ibuf = malloc(batch * in->chunk_bytes), *obuf = malloc(batch * zcap);
+    struct cjob *jobs = calloc(batch, sizeof *jobs);
+    struct cwork work[64];
+    pthread_t tid[64];
+    memset(work, 0, sizeof work);
+    if (!ibuf || !obuf || !jobs)
+        rc = w_fail(w, VMP_ERR_NOMEM, "writer: out of memory");
+    for (unsigned t = 0; t < nt && !rc; t++) {
+        work[t].cc = t ? ZSTD_createCCtx() : w->cctx;
+        if (!work[t].cc)
+            rc = w_fail(w, VMP_ERR_NOMEM, "writer: out of memory");
+        else
+            cctx_setup(work[t].cc, w->level);
     }
-    free(buf);
+    for (uint64_t base = 0; base < in->nchunks && !rc; base += batch) {
+        size_t n = in->nchunks - base < batch ? (size_t)(in->nchunks - base) : batch;
+        for (size_t k = 0; k < n; k++) {
+            struct cjob *j = &jobs[k];
+            j->in = ibuf + k * in->chunk_bytes;
+            j->len = chunk_len(in, base + k);
+            j->out = obuf + k * zcap;
+            j->outcap = zcap;
+            int cb = fn(ctx, base + k, ibuf + k * in->chunk_bytes, j->len);
+            if (cb) {
+                rc = from_fd ? w_spend(w, cb)
+                             : w_fail(w, VMP_ERR_CALLBACK, "image %s: source callback failed at chunk %llu",
+                                      in->name, (unsigned long long)(base + k));
+                break;
+            }
+        }
+        if (rc)
+            break;
+        unsigned used = nt < n ? nt : (unsigned)n, started = 1;
+        for (unsigned t = 0; t < used; t++)
+            work[t] = (struct cwork){work[t].cc, jobs, n, t, used};
+        for (unsigned t = 1; t < used; t++, started++)
+            if (pthread_create(&tid[t], NULL, cwork_run, &work[t]))
+                break;
+        /* this thread takes its share, and the shares of threads that did not start */
+        for (unsigned t = 0; t < used; t++)
+            if (t == 0 || t >= started)
+                cwork_run(&work[t]);
+        for (unsigned t = 1; t < started; t++)
+            pthread_join(tid[t], NULL);
+        for (size_t k = 0; k < n && !rc; k++) {
+            struct went *e = w_entry(w, im);
+            if (!e) {
+                rc = VMP_ERR_NOMEM;
+                break;
+            }
+            e->idx = base + k;
+            e->usize = (uint32_t)jobs[k].len;
+            e->zero = (uint8_t)jobs[k].zero;
+            if (e->zero)
+                continue;
+            memcpy(e->ud, jobs[k].ud, VMP_DIGEST_BYTES);
+            if (!w_known(w, im, e))
+                rc = w_record(w, im, e, jobs[k].out, jobs[k].outlen);
+        }
+    }
+    for (unsigned t = 1; t < nt; t++)
+        ZSTD_freeCCtx(work[t].cc);
+    free(ibuf);
+    free(obuf);
+    free(jobs);
     if (!rc)
         rc = vmp_writer_image_end(w, id);
     return rc;

@@ -19,8 +19,11 @@
  *   6. vmp_writer_destroy(w) (also after a failure: removes the temporary
  *      file if commit did not happen). destroy(NULL) does nothing.
  *
- * Memory: bounded by a few chunks plus about 100 bytes per stored chunk
- * of the index; never the size of an image.
+ * Memory: bounded by a batch of chunks in flight (about 8 MiB, or two
+ * chunks per thread if larger) plus about 100 bytes per stored chunk of
+ * the index; never the size of an image. vmp_writer_add_image_fd/_cb use
+ * threads of their own (vmp_writer_set_threads) and join them before
+ * returning.
  * Determinism: the same calls with the same bytes give a byte-identical
  * file (fixed zstd level, fixed tar metadata, no timestamps).
  * Errors: every call returns 0 or a negative vmp_status; the message is
@@ -57,6 +60,10 @@ int vmp_writer_open(vmp_writer *w, const char *path);
 /* zstd level for chunks (default 3; 1..19). Part of the determinism:
  * changing it changes chunk digests. Call before adding images. */
 int vmp_writer_set_level(vmp_writer *w, int level);
+
+/* Threads that compress chunks in vmp_writer_add_image_fd/_cb (1..64;
+ * default: online CPUs, at most 4). The file does not depend on it. */
+int vmp_writer_set_threads(vmp_writer *w, unsigned n);
 
 /* Copies the config (VMP_ERR_INVALID names the bad field). May be called
  * again before commit; the last one wins. */

@@ -471,6 +471,48 @@ static void test_container_writer_refuses_bad_calls(void **state)
     vmp_writer_destroy(w);
 }
 
+static void write_pattern(const char *p, unsigned threads, uint32_t chunk)
+{
+    vmp_writer *w;
+    assert_int_equal(vmp_writer_create(&w), 0);
+    assert_int_equal(vmp_writer_set_threads(w, threads), 0);
+    assert_int_equal(vmp_writer_open(w, p), 0);
+    struct vmp_config c;
+    sample_config(&c);
+    c.power = VMP_POWER_OFF;
+    c.ndevices = 0;
+    assert_int_equal(vmp_writer_set_config(w, &c), 0);
+    struct pattern pat = {0};
+    struct vmp_image_desc d = {"cb", VMP_IMAGE_DISK, 0, 300 * 4096 + 17, chunk};
+    assert_int_equal(vmp_writer_add_image_cb(w, &d, pattern_source, &pat), 0);
+    assert_int_equal(vmp_writer_commit(w, NULL), 0);
+    vmp_writer_destroy(w);
+}
+
+/* Chunks compressed by several threads give the same file as one. */
+static void test_container_threads_do_not_change_the_file(void **state)
+{
+    const uint32_t chunks[] = {4096, 65536};
+    for (int k = 0; k < 2; k++) {
+        const char *pa = tpath(*state, "t1.vmpack"), *pb = tpath(*state, "t3.vmpack");
+        write_pattern(pa, 1, chunks[k]);
+        write_pattern(pb, 3, chunks[k]);
+        size_t la, lb;
+        uint8_t *a = file_read(pa, &la), *b = file_read(pb, &lb);
+        assert_int_equal(la, lb);
+        assert_memory_equal(a, b, la);
+        free(a);
+        free(b);
+        vmp_reader *r = open_ok(pb);
+        assert_int_equal(vmp_reader_verify(r, NULL, NULL, NULL), 0);
+        vmp_reader_destroy(r);
+    }
+    vmp_writer *w;
+    assert_int_equal(vmp_writer_create(&w), 0);
+    assert_int_equal(vmp_writer_set_threads(w, 0), VMP_ERR_INVALID);
+    vmp_writer_destroy(w);
+}
+
 /* One blob in two roles (kernel == initrd == a section payload) is
  * stored and listed once, and the container still opens. */
 static void test_container_blob_with_two_roles(void **state)
@@ -607,6 +649,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_container_commit_replaces_atomically, setup, teardown),
         cmocka_unit_test_setup_teardown(test_container_writer_refuses_bad_calls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_container_blob_with_two_roles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_container_threads_do_not_change_the_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_container_killed_writer_leaves_old_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_container_read_chunk_from_threads, setup, teardown),
     };
