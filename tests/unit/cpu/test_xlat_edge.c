@@ -458,6 +458,32 @@ static void test_xlat_small_cache_flushes_and_stays_correct(void **st)
     cpu_destroy(cpu);
 }
 
+static void *kick_after_30ms(void *arg)
+{
+    struct timespec ts = {0, 30 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    cpu_kick(arg);
+    return NULL;
+}
+
+static void test_xlat_kick_stops_indirect_loop(void **st)
+{
+    (void)st;
+    /* 1: add ecx, 1; jmp eax (eax = 1b): only an indirect branch loops */
+    static const uint8_t spin[] = {0xB8, 0x05, 0x10, 0x00, 0x00, 0x83, 0xC1, 0x01, 0xFF, 0xE0};
+    struct cpu *cpu = new_cpu(FEAT_SSE2_EDX);
+    struct cpu_exit ex;
+    pthread_t t;
+    load(cpu, spin, sizeof spin, PROT_READ | PROT_EXEC);
+    assert_int_equal(pthread_create(&t, NULL, kick_after_30ms, cpu), 0);
+    assert_int_equal(cpu_run(cpu, &ex), 0);
+    pthread_join(t, NULL);
+    assert_int_equal(ex.reason, CPU_EXIT_KICK);
+    assert_int_equal(cpu_state(cpu)->eip, CODE + 5);
+    assert_true(R(cpu, ECX) > 1000);
+    cpu_destroy(cpu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -471,6 +497,7 @@ int main(void)
         cmocka_unit_test(test_xlat_popf_keeps_nt),
         cmocka_unit_test(test_xlat_hashed_indirect_lookup),
         cmocka_unit_test(test_xlat_small_cache_flushes_and_stays_correct),
+        cmocka_unit_test(test_xlat_kick_stops_indirect_loop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
