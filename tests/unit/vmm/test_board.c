@@ -1,0 +1,356 @@
+/* test_board.c - the board without a CPU: the port map of spec/machine.md
+ * 3.1, unclaimed ports and MMIO reading as all ones, the virtio slots,
+ * IRQ routing through the PIC to the CPU's interrupt acknowledge, the
+ * power-off and reset stops, the virtual clock, and the console's
+ * non-terminal input and output paths through the I/O loop. The clock is
+ * the instruction-count source with a counter the test moves, so no test
+ * depends on wall-clock timing except the clock's own. */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "board.h"
+
+#define RAM_BYTES (1u << 20)
+
+struct fx {
+    struct board *b;
+    const struct cpu_io_ops *io;
+    struct vclock clock;
+    _Atomic uint64_t ticks; /* the fake clock, in ns */
+    struct blk_mem *disk;
+    uint8_t *ram;
+    int in[2], out[2];
+    int kicks;
+};
+
+static void fake_kick(void *opaque)
+{
+    struct fx *f = opaque;
+
+    f->kicks++;
+}
+
+static struct fx *mk(void)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    struct board_config cfg;
+    static const uint8_t seed[VIRTIO_RNG_SEED_BYTES];
+    char err[256];
+
+    assert_non_null(f);
+    f->ram = calloc(1, RAM_BYTES);
+    f->disk = blk_mem_create(2048);
+    assert_non_null(f->disk);
+    assert_int_equal(pipe(f->in), 0);
+    assert_int_equal(pipe(f->out), 0);
+    fcntl(f->out[0], F_SETFL, O_NONBLOCK);
+    vclock_init_icount(&f->clock, 0, &f->ticks, 1);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.ram = f->ram;
+    cfg.ram_bytes = RAM_BYTES;
+    cfg.clock = &f->clock;
+    cfg.rtc_unix_seconds = 1700000000;
+    cfg.disks[0] = blk_mem_backend(f->disk);
+    cfg.disk_ids[0] = "vda";
+    cfg.ndisks = 1;
+    cfg.rng = 1;
+    cfg.rng_seed = seed;
+    cfg.console_in_fd = f->in[0];
+    cfg.console_out_fd = f->out[1];
+    cfg.console_err_fd = -1;
+    cfg.kick = fake_kick;
+    cfg.kick_opaque = f;
+    assert_int_equal(board_create(&cfg, &f->b, err, sizeof err), 0);
+    f->io = board_cpu_io_ops();
+    return f;
+}
+
+static void rm(struct fx *f)
+{
+    board_destroy(f->b);
+    blk_mem_destroy(f->disk);
+    close(f->in[0]);
+    close(f->in[1]);
+    close(f->out[0]);
+    close(f->out[1]);
+    free(f->ram);
+    free(f);
+}
+
+static uint32_t in(struct fx *f, uint16_t port, unsigned size)
+{
+    return f->io->port_in(f->b, port, size);
+}
+
+static void out(struct fx *f, uint16_t port, unsigned size, uint32_t v)
+{
+    f->io->port_out(f->b, port, size, v);
+}
+
+static uint32_t mmio_rd(struct fx *f, uint32_t gpa)
+{
+    uint32_t v = 0;
+
+    assert_int_equal(f->io->mmio_read(f->b, gpa, 4, &v), 0);
+    return v;
+}
+
+/* arch/x86/kernel/i8259.c init_8259A: vectors 0x30 and 0x38, all unmasked */
+static void pic_init(struct fx *f)
+{
+    static const uint8_t seq[][2] = {{0x21, 0xFF}, {0xA1, 0xFF}, {0x20, 0x11}, {0x21, 0x30},
+                                     {0x21, 0x04}, {0x21, 0x01}, {0xA0, 0x11}, {0xA1, 0x38},
+                                     {0xA1, 0x02}, {0xA1, 0x01}, {0x21, 0x00}, {0xA1, 0x00}};
+    size_t i;
+
+    for (i = 0; i < sizeof seq / sizeof seq[0]; i++)
+        out(f, seq[i][0], 1, seq[i][1]);
+}
+
+static void test_board_port_map(void **state)
+{
+    struct fx *f = mk();
+
+    (void)state;
+    assert_int_equal(in(f, 0x3F8 + 5, 1), 0x60);  /* 16550 LSR: THRE | TEMT */
+    out(f, 0x3F8 + 7, 1, 0x5A);                     /* scratch register */
+    assert_int_equal(in(f, 0x3F8 + 7, 1), 0x5A);
+    out(f, 0x70, 1, 0x0A);                          /* RTC register A */
+    assert_int_not_equal(in(f, 0x71, 1), 0xFF);
+    out(f, 0x43, 1, 0x34);                          /* PIT channel 0 mode 2 */
+    out(f, 0x40, 1, 0x00);
+    out(f, 0x40, 1, 0x10);
+    assert_int_not_equal(in(f, 0x61, 1), 0xFF);     /* port 61 belongs to the PIT */
+    assert_int_equal(in(f, 0x64, 1) & 0x02, 0);     /* i8042: input buffer empty */
+    pic_init(f);
+    assert_int_equal(in(f, 0x21, 1), 0x00);         /* master IMR as written */
+    out(f, 0xA1, 1, 0x5A);
+    assert_int_equal(in(f, 0xA1, 1), 0x5A);
+    out(f, 0x80, 1, 0x12);                          /* POST: ignored */
+    assert_int_equal(in(f, 0x604, 2) & 1, 1);       /* PM1_CNT: SCI_EN always 1 */
+    out(f, 0x602, 2, 0x0120);                       /* PM1_EN reads back */
+    assert_int_equal(in(f, 0x602, 2), 0x0120);
+    assert_int_equal(in(f, 0x600, 2), 0);           /* PM1_STS reads 0 */
+    assert_int_equal(board_stop_reason(f->b), BOARD_RUNNING);
+    rm(f);
+}
+
+static void test_board_unclaimed_reads_all_ones(void **state)
+{
+    struct fx *f = mk();
+    uint32_t v = 0;
+
+    (void)state;
+    assert_int_equal(in(f, 0x2F8, 1), 0xFF);        /* no COM2 */
+    assert_int_equal(in(f, 0x1234, 2), 0xFFFF);
+    assert_int_equal(in(f, 0xCF8, 4), 0xFFFFFFFFu); /* no PCI */
+    out(f, 0x1234, 1, 0);                           /* ignored */
+    /* RAM end .. 0xCFFFFFFF and unpopulated virtio slots: all ones */
+    assert_int_equal(mmio_rd(f, 0xC0000000u), 0xFFFFFFFFu);
+    assert_int_equal(mmio_rd(f, machine_virtio_gpa(MACHINE_SLOT_NET0)), 0xFFFFFFFFu);
+    assert_int_equal(f->io->mmio_read(f->b, 0xFEE00000u, 2, &v), 0); /* no local APIC */
+    assert_int_equal(v, 0xFFFF);
+    assert_int_equal(f->io->mmio_write(f->b, 0xFEE00000u, 4, 1), 0);
+    assert_true(f->b->stats.unclaimed_mmio >= 3);
+    rm(f);
+}
+
+static void test_board_virtio_slots(void **state)
+{
+    struct fx *f = mk();
+
+    (void)state;
+    assert_int_equal(f->b->virtio_slots, (1u << MACHINE_SLOT_BLK0) | (1u << MACHINE_SLOT_RNG));
+    assert_int_equal(mmio_rd(f, machine_virtio_gpa(0)), 0x74726976); /* "virt" */
+    assert_int_equal(mmio_rd(f, machine_virtio_gpa(0) + 4), 2);      /* version 2 */
+    assert_int_equal(mmio_rd(f, machine_virtio_gpa(0) + 8), 2);      /* block */
+    assert_int_equal(mmio_rd(f, machine_virtio_gpa(MACHINE_SLOT_RNG) + 8), 4); /* entropy */
+    rm(f);
+}
+
+static void test_board_uart_irq_reaches_cpu(void **state)
+{
+    struct fx *f = mk();
+
+    (void)state;
+    pic_init(f);
+    assert_int_equal(f->io->intr_ack(f->b), -1);
+    out(f, 0x3F8 + 4, 1, 0x08);  /* MCR.OUT2: COM1's IRQ line enabled */
+    out(f, 0x3F8 + 1, 1, 0x02);  /* IER: THR empty */
+    assert_true(f->b->intr);
+    assert_true(f->kicks > 0);   /* a running vCPU is kicked */
+    assert_int_equal(board_wait_interrupt(f->b), 1); /* a halted one wakes */
+    assert_int_equal(f->io->intr_ack(f->b), 0x30 + MACHINE_IRQ_COM1);
+    rm(f);
+}
+
+static void test_board_pit_irq0_on_the_clock(void **state)
+{
+    struct fx *f = mk();
+    uint64_t d;
+
+    (void)state;
+    pic_init(f);
+    out(f, 0x43, 1, 0x34);       /* channel 0, lobyte/hibyte, mode 2 */
+    out(f, 0x40, 1, 0xA9);       /* 1193182 / 1193 = 1000 Hz: 0x04A9 */
+    out(f, 0x40, 1, 0x04);
+    d = pit_next_deadline_ns(f->b->pit);
+    assert_true(d > 900000 && d < 1100000);
+    /* the control word raised OUT (8254: mode 2 starts high): one edge */
+    assert_int_equal(f->io->intr_ack(f->b), 0x30);
+    out(f, 0x20, 1, 0x20);
+    board_run_timers(f->b, d - 1);
+    assert_int_equal(f->io->intr_ack(f->b), -1);   /* not yet */
+    atomic_store(&f->ticks, d);
+    assert_int_equal(f->io->clock_ns(f->b), d);    /* the CPU's clock is the board's */
+    board_run_timers(f->b, d);
+    assert_int_equal(f->io->intr_ack(f->b), 0x30); /* IRQ 0 */
+    out(f, 0x20, 1, 0x20);                         /* EOI */
+    assert_true(pit_next_deadline_ns(f->b->pit) > d);
+    rm(f);
+}
+
+static void test_board_rtc_irq8_through_cascade(void **state)
+{
+    struct fx *f = mk();
+    int v = -1;
+    uint64_t t;
+
+    (void)state;
+    pic_init(f);
+    out(f, 0x70, 1, 0x0B);
+    out(f, 0x71, 1, (uint8_t)(in(f, 0x71, 1) | 0x40)); /* periodic interrupt on */
+    for (t = 1; t < 20 && v < 0; t++) {
+        atomic_store(&f->ticks, t * 1000000ull);
+        board_run_timers(f->b, t * 1000000ull);
+        v = f->io->intr_ack(f->b);
+    }
+    assert_int_equal(v, 0x38); /* IRQ 8 on the slave, vector base 0x38 */
+    rm(f);
+}
+
+static void test_board_poweroff_and_reset(void **state)
+{
+    struct fx *f = mk();
+
+    (void)state;
+    /* SLP_EN with SLP_TYP 3: no such sleep state, ignored */
+    out(f, 0x604, 2, (3u << 10) | 0x2000);
+    assert_int_equal(board_stop_reason(f->b), BOARD_RUNNING);
+    /* byte writes: the low byte, then SLP_TYP 5 | SLP_EN in the high byte */
+    out(f, 0x604, 1, 0x01);
+    out(f, 0x605, 1, (5u << 2) | 0x20);
+    assert_int_equal(board_stop_reason(f->b), BOARD_STOP_POWEROFF);
+    assert_true(f->kicks > 0);
+    assert_int_equal(board_wait_interrupt(f->b), 0); /* a stop ends a HLT wait */
+    assert_int_equal(board_io_step(f->b, 0), -1);
+    rm(f);
+
+    f = mk();
+    out(f, 0x64, 1, 0xFE);       /* i8042: pulse the reset line */
+    assert_int_equal(board_stop_reason(f->b), BOARD_STOP_RESET);
+    board_request_stop(f->b, BOARD_STOP_POWEROFF); /* the first reason stays */
+    assert_int_equal(board_stop_reason(f->b), BOARD_STOP_RESET);
+    rm(f);
+}
+
+static void test_board_console_piped_input(void **state)
+{
+    struct fx *f = mk();
+    static const char msg[] = "uname -m\npoweroff -f\n0123456789abcdefghijklmnopqrstuvwxyz\n";
+    char got[sizeof msg];
+    size_t n = 0;
+    int spins;
+
+    (void)state;
+    assert_int_equal(write(f->in[1], msg, sizeof msg - 1), (ssize_t)sizeof msg - 1);
+    close(f->in[1]);
+    f->in[1] = -1;
+    assert_int_equal(board_io_step(f->b, 0), 0);
+    /* flow control: the FIFO holds 16 bytes, the rest waits in the board */
+    assert_int_equal(uart_rx_room(f->b->uart), 0);
+    assert_true(f->b->con.pend_len > 0);
+    /* the guest drains RBR; each read makes room that the board refills */
+    for (spins = 0; spins < 1000 && n < sizeof msg - 1; spins++) {
+        if (in(f, 0x3F8 + 5, 1) & 0x01)
+            got[n++] = (char)in(f, 0x3F8, 1);
+        else
+            board_io_step(f->b, 0);
+    }
+    assert_int_equal(n, sizeof msg - 1);
+    assert_memory_equal(got, msg, n);
+    /* end of input: the board stops polling it, the VM keeps running */
+    board_io_step(f->b, 0);
+    board_io_step(f->b, 0);
+    assert_true(f->b->con.eof);
+    assert_int_equal(board_stop_reason(f->b), BOARD_RUNNING);
+    rm(f);
+}
+
+static void test_board_console_output(void **state)
+{
+    struct fx *f = mk();
+    char buf[16];
+    ssize_t n;
+
+    (void)state;
+    out(f, 0x3F8, 1, 'o');
+    out(f, 0x3F8, 1, 'k');
+    /* buffered: flushed by the I/O loop within a few ms, not per byte */
+    assert_int_equal(read(f->out[0], buf, sizeof buf), -1);
+    assert_int_equal(board_io_step(f->b, 20), 0); /* sleeps until the flush deadline */
+    board_io_step(f->b, 0);
+    n = read(f->out[0], buf, sizeof buf);
+    assert_int_equal(n, 2);
+    assert_memory_equal(buf, "ok", 2);
+    assert_int_equal(f->b->con.out_bytes, 2);
+    rm(f);
+}
+
+static void test_board_vclock_pause_resume(void **state)
+{
+    struct vclock c;
+    struct timespec ts = {0, 20000000};
+    uint64_t a, b2, c2;
+
+    (void)state;
+    vclock_init(&c, 5000000000ull);
+    a = vclock_now(&c);
+    assert_true(a >= 5000000000ull && a < 5000000000ull + 50000000ull);
+    vclock_pause(&c);
+    b2 = vclock_now(&c);
+    nanosleep(&ts, NULL);
+    assert_int_equal(vclock_now(&c), b2);       /* frozen while paused */
+    assert_int_equal(vclock_host_deadline(&c, b2 + 1), UINT64_MAX);
+    vclock_resume(&c);
+    c2 = vclock_now(&c);
+    assert_true(c2 >= b2 && c2 - b2 < 15000000); /* continuous: the 20 ms pause is not seen */
+    nanosleep(&ts, NULL);
+    assert_true(vclock_now(&c) - c2 >= 20000000); /* and follows the host again */
+    assert_true(vclock_host_deadline(&c, c2) <= vclock_host_ns());
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_board_port_map),
+        cmocka_unit_test(test_board_unclaimed_reads_all_ones),
+        cmocka_unit_test(test_board_virtio_slots),
+        cmocka_unit_test(test_board_uart_irq_reaches_cpu),
+        cmocka_unit_test(test_board_pit_irq0_on_the_clock),
+        cmocka_unit_test(test_board_rtc_irq8_through_cascade),
+        cmocka_unit_test(test_board_poweroff_and_reset),
+        cmocka_unit_test(test_board_console_piped_input),
+        cmocka_unit_test(test_board_console_output),
+        cmocka_unit_test(test_board_vclock_pause_resume),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
