@@ -46,20 +46,20 @@ static int dec_fetch_le(struct dec_state *st, unsigned size, uint32_t *v)
     return X86_DEC_OK;
 }
 
-#define NOF VMP_FEAT_NONE
-#define MR X86F_MEM_READ
-#define MW X86F_MEM_WRITE
-#define MRW (X86F_MEM_READ | X86F_MEM_WRITE)
-#define WF X86F_WRITES_FLAGS
-#define RF X86F_READS_FLAGS
+#define NOF  VMP_FEAT_NONE
+#define MR   X86F_MEM_READ
+#define MW   X86F_MEM_WRITE
+#define MRW  (X86F_MEM_READ | X86F_MEM_WRITE)
+#define WF   X86F_WRITES_FLAGS
+#define RF   X86F_READS_FLAGS
 #define SENS X86F_SENSITIVE
 #define PRIV (X86F_PRIV | X86F_SENSITIVE)
-#define STK (X86F_STACK | X86F_IMPLICIT_MEM)
+#define STK  (X86F_STACK | X86F_IMPLICIT_MEM)
 
 static struct dec_entry dec_mk(unsigned kind, unsigned imm, unsigned attr, unsigned feat,
                                uint32_t flags)
 {
-    struct dec_entry e = { (uint8_t)kind, (uint8_t)imm, (uint16_t)attr, (uint16_t)feat, NOF, flags };
+    struct dec_entry e = {(uint8_t)kind, (uint8_t)imm, (uint16_t)attr, (uint16_t)feat, NOF, flags};
     return e;
 }
 
@@ -106,32 +106,32 @@ static struct dec_entry dec_x87(uint8_t opc, uint8_t modrm)
     }
     switch (opc) {
     case 0xd9:
-        if ((reg == 2 && modrm != 0xd0) ||                  /* FNOP only */
+        if ((reg == 2 && modrm != 0xd0) || /* FNOP only */
             (reg == 4 && (modrm & 7) != 0 && (modrm & 7) != 1 && (modrm & 7) != 4 &&
-             (modrm & 7) != 5) ||                           /* FCHS FABS FTST FXAM */
-            modrm == 0xef)                                  /* after FLDZ */
+             (modrm & 7) != 5) || /* FCHS FABS FTST FXAM */
+            modrm == 0xef)        /* after FLDZ */
             return dec_ud();
         break;
     case 0xda:
-        if (reg < 4) {                                      /* FCMOVcc */
+        if (reg < 4) { /* FCMOVcc */
             e.feat = VMP_FEAT_CMOV;
             e.feat2 = VMP_FEAT_FPU;
             e.flags |= RF;
-        } else if (modrm != 0xe9) {                         /* FUCOMPP only */
+        } else if (modrm != 0xe9) { /* FUCOMPP only */
             return dec_ud();
         }
         break;
     case 0xdb:
-        if (reg < 4) {                                      /* FCMOVNcc */
+        if (reg < 4) { /* FCMOVNcc */
             e.feat = VMP_FEAT_CMOV;
             e.feat2 = VMP_FEAT_FPU;
             e.flags |= RF;
-        } else if (reg == 4) {                              /* FENI FDISI FNCLEX FNINIT FSETPM */
+        } else if (reg == 4) { /* FENI FDISI FNCLEX FNINIT FSETPM */
             if ((modrm & 7) > 4)
                 return dec_ud();
         } else if (reg == 7) {
             return dec_ud();
-        } else {                                            /* FUCOMI FCOMI */
+        } else { /* FUCOMI FCOMI */
             e.feat = VMP_FEAT_CMOV;
             e.feat2 = VMP_FEAT_FPU;
             e.flags |= WF;
@@ -142,15 +142,15 @@ static struct dec_entry dec_x87(uint8_t opc, uint8_t modrm)
             return dec_ud();
         break;
     case 0xde:
-        if (reg == 3 && modrm != 0xd9)                      /* FCOMPP only */
+        if (reg == 3 && modrm != 0xd9) /* FCOMPP only */
             return dec_ud();
         break;
     case 0xdf:
-        if (reg == 4 && modrm != 0xe0)                      /* FNSTSW AX only */
+        if (reg == 4 && modrm != 0xe0) /* FNSTSW AX only */
             return dec_ud();
         if (reg == 7)
             return dec_ud();
-        if (reg == 5 || reg == 6) {                         /* FUCOMIP FCOMIP */
+        if (reg == 5 || reg == 6) { /* FUCOMIP FCOMIP */
             e.feat = VMP_FEAT_CMOV;
             e.feat2 = VMP_FEAT_FPU;
             e.flags |= WF;
@@ -169,7 +169,10 @@ static struct dec_entry dec_group1(uint8_t opc, uint8_t modrm, unsigned imm)
     unsigned byte = dec_map1[opc].attr & DA_BYTE;
 
     switch (opc) {
-    case 0x80: case 0x81: case 0x82: case 0x83: /* group 1: ADD OR ADC SBB AND SUB XOR CMP */
+    case 0x80:
+    case 0x81:
+    case 0x82:
+    case 0x83: /* group 1: ADD OR ADC SBB AND SUB XOR CMP */
         if (reg == 7)
             return dec_mk(X86K_COPY, imm, DA_MODRM | byte, NOF, MR | WF);
         return dec_mk(X86K_COPY, imm, DA_MODRM | DA_LOCK | byte, NOF,
@@ -178,17 +181,25 @@ static struct dec_entry dec_group1(uint8_t opc, uint8_t modrm, unsigned imm)
         if (reg != 0)
             return dec_ud();
         return dec_mk(X86K_POP, DI_NONE, DA_MODRM, NOF, STK | MRW);
-    case 0xc0: case 0xc1: case 0xd0: case 0xd1: case 0xd2: case 0xd3:
+    case 0xc0:
+    case 0xc1:
+    case 0xd0:
+    case 0xd1:
+    case 0xd2:
+    case 0xd3:
         /* group 2: ROL ROR RCL RCR SHL SHR SAL(/6, an alias of SHL) SAR */
         return dec_mk(X86K_COPY, imm, DA_MODRM | byte, NOF,
                       MRW | WF | ((reg == 2 || reg == 3) ? RF : 0));
-    case 0xc6: case 0xc7: /* group 11: MOV Ev,Iz; /7 is XABORT/XBEGIN (RTM) */
+    case 0xc6:
+    case 0xc7: /* group 11: MOV Ev,Iz; /7 is XABORT/XBEGIN (RTM) */
         if (reg != 0)
             return dec_ud();
         return dec_mk(X86K_COPY, imm, DA_MODRM | byte, NOF, MW);
-    case 0xf6: case 0xf7: /* group 3 */
+    case 0xf6:
+    case 0xf7: /* group 3 */
         switch (reg) {
-        case 0: case 1: /* TEST Ev,Iz; /1 is an undocumented alias */
+        case 0:
+        case 1: /* TEST Ev,Iz; /1 is an undocumented alias */
             return dec_mk(X86K_COPY, opc == 0xf6 ? DI_B : DI_Z, DA_MODRM | byte, NOF, MR | WF);
         case 2: /* NOT: flags unchanged */
             return dec_mk(X86K_COPY, DI_NONE, DA_MODRM | DA_LOCK | byte, NOF, MRW);
@@ -203,7 +214,8 @@ static struct dec_entry dec_group1(uint8_t opc, uint8_t modrm, unsigned imm)
         return dec_mk(X86K_COPY, DI_NONE, DA_MODRM | DA_LOCK | byte, NOF, MRW | WF);
     case 0xff: /* group 5 */
         switch (reg) {
-        case 0: case 1:
+        case 0:
+        case 1:
             return dec_mk(X86K_COPY, DI_NONE, DA_MODRM | DA_LOCK, NOF, MRW | WF);
         case 2:
             return dec_mk(X86K_CALL_IND, DI_NONE, DA_MODRM, NOF, X86F_BRANCH | STK | MW | MR);
@@ -232,8 +244,8 @@ static struct dec_entry dec_group0f(uint8_t opc, uint8_t modrm, unsigned pfx)
 
     switch (opc) {
     case 0x00: { /* group 6: SLDT STR LLDT LTR VERR VERW */
-        static const uint32_t fl[6] = { MW | SENS, MW | SENS, MR | PRIV, MR | PRIV,
-                                        MR | WF | SENS, MR | WF | SENS };
+        static const uint32_t fl[6] = {MW | SENS, MW | SENS,      MR | PRIV,
+                                       MR | PRIV, MR | WF | SENS, MR | WF | SENS};
         if (reg > 5)
             return dec_ud();
         return dec_mk(X86K_SYS_0F00, DI_NONE, DA_MODRM | (reg >= 2 ? DA_OP16 : 0), NOF, fl[reg]);
@@ -241,9 +253,11 @@ static struct dec_entry dec_group0f(uint8_t opc, uint8_t modrm, unsigned pfx)
     case 0x01: /* group 7 */
         if (mod != 3) {
             switch (reg) {
-            case 0: case 1: /* SGDT SIDT */
+            case 0:
+            case 1: /* SGDT SIDT */
                 return dec_mk(X86K_SYS_0F01, DI_NONE, DA_MODRM, NOF, MW | SENS);
-            case 2: case 3: /* LGDT LIDT */
+            case 2:
+            case 3: /* LGDT LIDT */
                 return dec_mk(X86K_SYS_0F01, DI_NONE, DA_MODRM, NOF, MR | PRIV);
             case 4: /* SMSW m16 */
                 return dec_mk(X86K_SYS_0F01, DI_NONE, DA_MODRM | DA_OP16, NOF, MW | SENS);
@@ -260,7 +274,8 @@ static struct dec_entry dec_group0f(uint8_t opc, uint8_t modrm, unsigned pfx)
             return dec_mk(X86K_MONITOR, DI_NONE, DA_MODRM, VMP_FEAT_MONITOR, SENS);
         case 0xc9:
             return dec_mk(X86K_MWAIT, DI_NONE, DA_MODRM, VMP_FEAT_MONITOR, SENS);
-        case 0xca: case 0xcb: /* CLAC STAC */
+        case 0xca:
+        case 0xcb: /* CLAC STAC */
             return dec_mk(X86K_SYS_0F01, DI_NONE, DA_MODRM, VMP_FEAT_SMAP, PRIV | WF);
         case 0xd0: /* XGETBV; 66/F2/F3 select other instructions (checked on AMD Zen 4) */
             if (pfx != DP_NP)
@@ -307,7 +322,8 @@ static struct dec_entry dec_group0f(uint8_t opc, uint8_t modrm, unsigned pfx)
             case 3:
                 return dec_mk(X86K_STMXCSR, DI_NONE, DA_MODRM, VMP_FEAT_SSE,
                               MW | X86F_SSE | X86F_SETS_TS_TRAP);
-            case 4: case 6: /* XSAVE XSAVEOPT */
+            case 4:
+            case 6: /* XSAVE XSAVEOPT */
                 return dec_mk(X86K_XSAVE_FAMILY, DI_NONE, DA_MODRM, VMP_FEAT_XSAVE,
                               MW | X86F_X87 | X86F_SSE | X86F_SETS_TS_TRAP);
             case 5: /* XRSTOR */
@@ -347,13 +363,14 @@ static const struct dec_entry *dec_sse_find(unsigned map, unsigned opc, unsigned
 {
     for (unsigned i = 0; i < dec_sse_count; i++) {
         const struct dec_sse *s = &dec_sse_list[i];
-        if (s->map == map && s->opcode == opc && s->pfx == pfx && (s->reg == 0 || s->reg == reg + 1))
+        if (s->map == map && s->opcode == opc && s->pfx == pfx &&
+            (s->reg == 0 || s->reg == reg + 1))
             return &s->e;
     }
     return NULL;
 }
 
-static const uint8_t dec_pfx_byte[4] = { 0, 0x66, 0xf3, 0xf2 };
+static const uint8_t dec_pfx_byte[4] = {0, 0x66, 0xf3, 0xf2};
 
 static int dec_modrm(struct dec_state *st, struct x86_insn *out, int regonly)
 {
@@ -465,7 +482,7 @@ static int dec_imm(struct dec_state *st, struct x86_insn *out, unsigned imm)
 
 int x86_decode(const uint8_t *bytes, size_t avail, int default32, struct x86_insn *out)
 {
-    struct dec_state st = { bytes, avail, 0 };
+    struct dec_state st = {bytes, avail, 0};
     int has66 = 0, has67 = 0, lock = 0, rc;
     uint8_t b;
 
@@ -483,16 +500,36 @@ int x86_decode(const uint8_t *bytes, size_t avail, int default32, struct x86_ins
         if (!(dec_map1[b].attr & DA_PREFIX))
             break;
         switch (b) {
-        case 0x26: out->seg = X86_SEG_ES; break;
-        case 0x2e: out->seg = X86_SEG_CS; break;
-        case 0x36: out->seg = X86_SEG_SS; break;
-        case 0x3e: out->seg = X86_SEG_DS; break;
-        case 0x64: out->seg = X86_SEG_FS; break;
-        case 0x65: out->seg = X86_SEG_GS; break;
-        case 0x66: has66 = 1; break;
-        case 0x67: has67 = 1; break;
-        case 0xf0: lock = 1; break;
-        default: out->rep = b; break; /* F2, F3: the last one counts */
+        case 0x26:
+            out->seg = X86_SEG_ES;
+            break;
+        case 0x2e:
+            out->seg = X86_SEG_CS;
+            break;
+        case 0x36:
+            out->seg = X86_SEG_SS;
+            break;
+        case 0x3e:
+            out->seg = X86_SEG_DS;
+            break;
+        case 0x64:
+            out->seg = X86_SEG_FS;
+            break;
+        case 0x65:
+            out->seg = X86_SEG_GS;
+            break;
+        case 0x66:
+            has66 = 1;
+            break;
+        case 0x67:
+            has67 = 1;
+            break;
+        case 0xf0:
+            lock = 1;
+            break;
+        default: /* F2, F3: the last one counts */
+            out->rep = b;
+            break;
         }
     }
     out->prefix_len = (uint8_t)(st.pos - 1);
@@ -561,8 +598,7 @@ int x86_decode(const uint8_t *bytes, size_t avail, int default32, struct x86_ins
             e = dec_group1(out->opcode, out->modrm, e.imm);
             if (out->opcode == 0x82)
                 e.flags |= X86F_NO64; /* #UD in 64-bit mode */
-        }
-        else {
+        } else {
             e = dec_group0f(out->opcode, out->modrm, pfx);
         }
     }
@@ -596,8 +632,7 @@ int x86_decode(const uint8_t *bytes, size_t avail, int default32, struct x86_ins
             rc = X86_DEC_UD;
     } else if (out->map == X86_MAP_0F) {
         /* MOV CR: CR0 CR2 CR3 CR4 (CR8 needs REX, 64-bit mode only) */
-        if ((out->opcode == 0x20 || out->opcode == 0x22) &&
-            (out->reg == 1 || out->reg > 4))
+        if ((out->opcode == 0x20 || out->opcode == 0x22) && (out->reg == 1 || out->reg > 4))
             rc = X86_DEC_UD;
     }
     if (rc != X86_DEC_OK)
@@ -636,7 +671,7 @@ int x86_decode(const uint8_t *bytes, size_t avail, int default32, struct x86_ins
     out->feature2 = e.feat2;
     if (out->map == X86_MAP_1 && out->opcode == 0x90 && out->rep == 0xf3)
         out->feature = VMP_FEAT_NONE; /* PAUSE: a NOP on older processors */
-    if (out->kind == X86K_UD) /* UD0 UD1 UD2: fully decoded, but #UD */
+    if (out->kind == X86K_UD)         /* UD0 UD1 UD2: fully decoded, but #UD */
         rc = X86_DEC_UD;
 
 out:
@@ -649,32 +684,88 @@ out:
 const char *x86_kind_name(unsigned kind)
 {
     static const char *const names[X86K_COUNT] = {
-        [X86K_INVALID] = "INVALID", [X86K_COPY] = "COPY", [X86K_COPY_MEM] = "COPY_MEM",
-        [X86K_LEA] = "LEA", [X86K_NOP_HINT] = "NOP_HINT", [X86K_INCDEC_REG] = "INCDEC_REG",
-        [X86K_XLAT] = "XLAT", [X86K_MOFFS] = "MOFFS", [X86K_PUSH] = "PUSH", [X86K_POP] = "POP",
-        [X86K_PUSH_SEG] = "PUSH_SEG", [X86K_POP_SEG] = "POP_SEG", [X86K_PUSHA] = "PUSHA",
-        [X86K_POPA] = "POPA", [X86K_PUSHF] = "PUSHF", [X86K_POPF] = "POPF",
-        [X86K_ENTER] = "ENTER", [X86K_LEAVE] = "LEAVE", [X86K_JMP_REL] = "JMP_REL",
-        [X86K_JCC] = "JCC", [X86K_JCXZ] = "JCXZ", [X86K_LOOP] = "LOOP",
-        [X86K_CALL_REL] = "CALL_REL", [X86K_JMP_IND] = "JMP_IND", [X86K_CALL_IND] = "CALL_IND",
-        [X86K_RET] = "RET", [X86K_JMP_FAR] = "JMP_FAR", [X86K_CALL_FAR] = "CALL_FAR",
-        [X86K_RET_FAR] = "RET_FAR", [X86K_IRET] = "IRET", [X86K_INT] = "INT",
-        [X86K_INT3] = "INT3", [X86K_INT1] = "INT1", [X86K_INTO] = "INTO", [X86K_BOUND] = "BOUND",
-        [X86K_SYSENTER] = "SYSENTER", [X86K_SYSEXIT] = "SYSEXIT", [X86K_SYSCALL] = "SYSCALL",
-        [X86K_SYSRET] = "SYSRET", [X86K_HLT] = "HLT", [X86K_UD] = "UD", [X86K_STRING] = "STRING",
-        [X86K_INS] = "INS", [X86K_OUTS] = "OUTS", [X86K_IN] = "IN", [X86K_OUT] = "OUT",
-        [X86K_CLI] = "CLI", [X86K_STI] = "STI", [X86K_CPUID] = "CPUID", [X86K_RDTSC] = "RDTSC",
-        [X86K_RDTSCP] = "RDTSCP", [X86K_RDPMC] = "RDPMC", [X86K_RDMSR] = "RDMSR",
-        [X86K_WRMSR] = "WRMSR", [X86K_MOV_CR] = "MOV_CR", [X86K_MOV_DR] = "MOV_DR",
-        [X86K_CLTS] = "CLTS", [X86K_INVD] = "INVD", [X86K_WBINVD] = "WBINVD",
-        [X86K_INVLPG] = "INVLPG", [X86K_SYS_0F00] = "SYS_0F00", [X86K_SYS_0F01] = "SYS_0F01",
-        [X86K_LAR] = "LAR", [X86K_LSL] = "LSL", [X86K_MOV_FROM_SEG] = "MOV_FROM_SEG",
-        [X86K_MOV_TO_SEG] = "MOV_TO_SEG", [X86K_LOAD_FARPTR] = "LOAD_FARPTR",
-        [X86K_ARPL] = "ARPL", [X86K_BCD] = "BCD", [X86K_SALC] = "SALC",
-        [X86K_SAHF_LAHF] = "SAHF_LAHF", [X86K_FENCE] = "FENCE", [X86K_FXSAVE] = "FXSAVE",
-        [X86K_FXRSTOR] = "FXRSTOR", [X86K_LDMXCSR] = "LDMXCSR", [X86K_STMXCSR] = "STMXCSR",
-        [X86K_XSAVE_FAMILY] = "XSAVE_FAMILY", [X86K_RSM] = "RSM", [X86K_MONITOR] = "MONITOR",
-        [X86K_MWAIT] = "MWAIT", [X86K_RDRAND] = "RDRAND", [X86K_MASKMOV] = "MASKMOV",
+        [X86K_INVALID] = "INVALID",
+        [X86K_COPY] = "COPY",
+        [X86K_COPY_MEM] = "COPY_MEM",
+        [X86K_LEA] = "LEA",
+        [X86K_NOP_HINT] = "NOP_HINT",
+        [X86K_INCDEC_REG] = "INCDEC_REG",
+        [X86K_XLAT] = "XLAT",
+        [X86K_MOFFS] = "MOFFS",
+        [X86K_PUSH] = "PUSH",
+        [X86K_POP] = "POP",
+        [X86K_PUSH_SEG] = "PUSH_SEG",
+        [X86K_POP_SEG] = "POP_SEG",
+        [X86K_PUSHA] = "PUSHA",
+        [X86K_POPA] = "POPA",
+        [X86K_PUSHF] = "PUSHF",
+        [X86K_POPF] = "POPF",
+        [X86K_ENTER] = "ENTER",
+        [X86K_LEAVE] = "LEAVE",
+        [X86K_JMP_REL] = "JMP_REL",
+        [X86K_JCC] = "JCC",
+        [X86K_JCXZ] = "JCXZ",
+        [X86K_LOOP] = "LOOP",
+        [X86K_CALL_REL] = "CALL_REL",
+        [X86K_JMP_IND] = "JMP_IND",
+        [X86K_CALL_IND] = "CALL_IND",
+        [X86K_RET] = "RET",
+        [X86K_JMP_FAR] = "JMP_FAR",
+        [X86K_CALL_FAR] = "CALL_FAR",
+        [X86K_RET_FAR] = "RET_FAR",
+        [X86K_IRET] = "IRET",
+        [X86K_INT] = "INT",
+        [X86K_INT3] = "INT3",
+        [X86K_INT1] = "INT1",
+        [X86K_INTO] = "INTO",
+        [X86K_BOUND] = "BOUND",
+        [X86K_SYSENTER] = "SYSENTER",
+        [X86K_SYSEXIT] = "SYSEXIT",
+        [X86K_SYSCALL] = "SYSCALL",
+        [X86K_SYSRET] = "SYSRET",
+        [X86K_HLT] = "HLT",
+        [X86K_UD] = "UD",
+        [X86K_STRING] = "STRING",
+        [X86K_INS] = "INS",
+        [X86K_OUTS] = "OUTS",
+        [X86K_IN] = "IN",
+        [X86K_OUT] = "OUT",
+        [X86K_CLI] = "CLI",
+        [X86K_STI] = "STI",
+        [X86K_CPUID] = "CPUID",
+        [X86K_RDTSC] = "RDTSC",
+        [X86K_RDTSCP] = "RDTSCP",
+        [X86K_RDPMC] = "RDPMC",
+        [X86K_RDMSR] = "RDMSR",
+        [X86K_WRMSR] = "WRMSR",
+        [X86K_MOV_CR] = "MOV_CR",
+        [X86K_MOV_DR] = "MOV_DR",
+        [X86K_CLTS] = "CLTS",
+        [X86K_INVD] = "INVD",
+        [X86K_WBINVD] = "WBINVD",
+        [X86K_INVLPG] = "INVLPG",
+        [X86K_SYS_0F00] = "SYS_0F00",
+        [X86K_SYS_0F01] = "SYS_0F01",
+        [X86K_LAR] = "LAR",
+        [X86K_LSL] = "LSL",
+        [X86K_MOV_FROM_SEG] = "MOV_FROM_SEG",
+        [X86K_MOV_TO_SEG] = "MOV_TO_SEG",
+        [X86K_LOAD_FARPTR] = "LOAD_FARPTR",
+        [X86K_ARPL] = "ARPL",
+        [X86K_BCD] = "BCD",
+        [X86K_SALC] = "SALC",
+        [X86K_SAHF_LAHF] = "SAHF_LAHF",
+        [X86K_FENCE] = "FENCE",
+        [X86K_FXSAVE] = "FXSAVE",
+        [X86K_FXRSTOR] = "FXRSTOR",
+        [X86K_LDMXCSR] = "LDMXCSR",
+        [X86K_STMXCSR] = "STMXCSR",
+        [X86K_XSAVE_FAMILY] = "XSAVE_FAMILY",
+        [X86K_RSM] = "RSM",
+        [X86K_MONITOR] = "MONITOR",
+        [X86K_MWAIT] = "MWAIT",
+        [X86K_RDRAND] = "RDRAND",
+        [X86K_MASKMOV] = "MASKMOV",
     };
     if (kind >= X86K_COUNT || !names[kind])
         return "?";

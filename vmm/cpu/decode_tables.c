@@ -9,6 +9,9 @@
  */
 #include "decode_tables.h"
 
+/* The tables are aligned by hand. */
+/* clang-format off */
+
 #define NOF VMP_FEAT_NONE
 #define MR X86F_MEM_READ
 #define MW X86F_MEM_WRITE
@@ -510,3 +513,4 @@ const struct dec_sse dec_sse_list[] = {
 };
 
 const unsigned dec_sse_count = sizeof dec_sse_list / sizeof dec_sse_list[0];
+/* clang-format on */

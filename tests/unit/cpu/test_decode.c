@@ -17,18 +17,18 @@
 
 #include "decode.h"
 
-#define NF VMP_FEAT_NONE
+#define NF  VMP_FEAT_NONE
 #define ANY 0xff
 
 struct dcase {
-    const char *hex;    /* instruction bytes */
-    int d32;            /* code segment D bit */
-    int rc;             /* expected status */
-    unsigned len;       /* expected length (ANY: not checked) */
+    const char *hex; /* instruction bytes */
+    int d32;         /* code segment D bit */
+    int rc;          /* expected status */
+    unsigned len;    /* expected length (ANY: not checked) */
     unsigned kind;
     unsigned opsize, addrsize; /* ANY: not checked */
     unsigned feat;
-    uint32_t on, off;   /* flags that must be set / clear */
+    uint32_t on, off; /* flags that must be set / clear */
 };
 
 static size_t hex_bytes(const char *hex, uint8_t *buf, size_t cap)
@@ -48,13 +48,14 @@ static size_t hex_bytes(const char *hex, uint8_t *buf, size_t cap)
     return n;
 }
 
-#define MR X86F_MEM_READ
-#define MW X86F_MEM_WRITE
+#define MR  X86F_MEM_READ
+#define MW  X86F_MEM_WRITE
 #define MRW (X86F_MEM_READ | X86F_MEM_WRITE)
 #define MEM X86F_MEM
-#define OK X86_DEC_OK
-#define UD X86_DEC_UD
+#define OK  X86_DEC_OK
+#define UD  X86_DEC_UD
 
+/* clang-format off */
 static const struct dcase cases[] = {
     /* integer ALU, memory read/write */
     { "01 d8", 1, OK, 2, X86K_COPY, 4, 4, NF, X86F_MODRM | X86F_WRITES_FLAGS, MEM | MRW },
@@ -289,6 +290,7 @@ static const struct dcase cases[] = {
     { "8b 44 24", 1, X86_DEC_NEED_MORE, ANY, 0, ANY, ANY, NF, 0, 0 },
     { "e8 00 00 00", 1, X86_DEC_NEED_MORE, ANY, 0, ANY, ANY, NF, 0, 0 },
 };
+/* clang-format on */
 
 static void test_decode_table_cases(void **state)
 {
@@ -307,7 +309,8 @@ static void test_decode_table_cases(void **state)
             snprintf(why, sizeof why, "len %u, want %u", in.len, c->len);
         else if (rc == X86_DEC_OK || c->kind)
             if (in.kind != c->kind && (rc == X86_DEC_OK || c->kind))
-                snprintf(why, sizeof why, "kind %s, want %s", x86_kind_name(in.kind), x86_kind_name(c->kind));
+                snprintf(why, sizeof why, "kind %s, want %s", x86_kind_name(in.kind),
+                         x86_kind_name(c->kind));
         if (!why[0] && rc == X86_DEC_OK) {
             if (c->opsize != ANY && in.opsize != c->opsize)
                 snprintf(why, sizeof why, "opsize %u, want %u", in.opsize, c->opsize);
@@ -333,8 +336,8 @@ static void test_decode_offsets_sib_disp_imm(void **state)
 {
     (void)state;
     /* lock add dword fs:[eax+ecx*4+0x12345678], 0x11223344 */
-    static const uint8_t b1[] = { 0x64, 0xf0, 0x81, 0x84, 0x88, 0x78, 0x56, 0x34, 0x12,
-                                  0x44, 0x33, 0x22, 0x11 };
+    static const uint8_t b1[] = {0x64, 0xf0, 0x81, 0x84, 0x88, 0x78, 0x56,
+                                 0x34, 0x12, 0x44, 0x33, 0x22, 0x11};
     struct x86_insn in;
     assert_int_equal(x86_decode(b1, sizeof b1, 1, &in), X86_DEC_OK);
     assert_int_equal(in.len, 13);
@@ -359,14 +362,14 @@ static void test_decode_offsets_sib_disp_imm(void **state)
     assert_int_equal(in.rm, 4);
 
     /* mod=00 base=101: [ecx*2 + disp32] */
-    static const uint8_t b2[] = { 0x8b, 0x04, 0x4d, 0xf0, 0xff, 0xff, 0xff };
+    static const uint8_t b2[] = {0x8b, 0x04, 0x4d, 0xf0, 0xff, 0xff, 0xff};
     assert_int_equal(x86_decode(b2, sizeof b2, 1, &in), X86_DEC_OK);
     assert_int_equal(in.len, 7);
     assert_int_equal(in.disp_off, 3);
     assert_int_equal(in.disp, -16);
 
     /* 16-bit: mov ax,[bp+si-2]; [disp16]; [bx+di+0x1234] */
-    static const uint8_t b3[] = { 0x8b, 0x42, 0xfe };
+    static const uint8_t b3[] = {0x8b, 0x42, 0xfe};
     assert_int_equal(x86_decode(b3, sizeof b3, 0, &in), X86_DEC_OK);
     assert_int_equal(in.len, 3);
     assert_int_equal(in.opsize, 2);
@@ -374,34 +377,34 @@ static void test_decode_offsets_sib_disp_imm(void **state)
     assert_int_equal(in.sib_off, 0);
     assert_int_equal(in.disp_size, 1);
     assert_int_equal(in.disp, -2);
-    static const uint8_t b4[] = { 0x8b, 0x06, 0x34, 0x12 };
+    static const uint8_t b4[] = {0x8b, 0x06, 0x34, 0x12};
     assert_int_equal(x86_decode(b4, sizeof b4, 0, &in), X86_DEC_OK);
     assert_int_equal(in.len, 4);
     assert_int_equal(in.disp_size, 2);
     assert_int_equal(in.disp, 0x1234);
-    static const uint8_t b5[] = { 0x8b, 0x81, 0x00, 0x80 };
+    static const uint8_t b5[] = {0x8b, 0x81, 0x00, 0x80};
     assert_int_equal(x86_decode(b5, sizeof b5, 0, &in), X86_DEC_OK);
     assert_int_equal(in.disp, -32768);
     /* in 16-bit code, 0x67 selects 32-bit addressing with SIB */
-    static const uint8_t b6[] = { 0x67, 0x8b, 0x04, 0x24 };
+    static const uint8_t b6[] = {0x67, 0x8b, 0x04, 0x24};
     assert_int_equal(x86_decode(b6, sizeof b6, 0, &in), X86_DEC_OK);
     assert_int_equal(in.len, 4);
     assert_int_equal(in.sib_off, 3);
     assert_int_equal(in.addrsize, 4);
     /* and in 32-bit code 0x67 removes the SIB: [si] */
-    static const uint8_t b7[] = { 0x67, 0x8b, 0x04, 0x24 };
+    static const uint8_t b7[] = {0x67, 0x8b, 0x04, 0x24};
     assert_int_equal(x86_decode(b7, 3, 1, &in), X86_DEC_OK);
     assert_int_equal(in.len, 3);
     assert_int_equal(in.sib_off, 0);
 
     /* far pointer and ENTER immediates */
-    static const uint8_t b8[] = { 0xea, 0x78, 0x56, 0x34, 0x12, 0x10, 0x00 };
+    static const uint8_t b8[] = {0xea, 0x78, 0x56, 0x34, 0x12, 0x10, 0x00};
     assert_int_equal(x86_decode(b8, sizeof b8, 1, &in), X86_DEC_OK);
     assert_int_equal(in.imm_off, 1);
     assert_int_equal(in.imm_size, 6);
     assert_int_equal(in.imm, 0x12345678u);
     assert_int_equal(in.imm2, 0x10);
-    static const uint8_t b9[] = { 0xc8, 0x34, 0x12, 0x03 };
+    static const uint8_t b9[] = {0xc8, 0x34, 0x12, 0x03};
     assert_int_equal(x86_decode(b9, sizeof b9, 1, &in), X86_DEC_OK);
     assert_int_equal(in.imm_size, 2);
     assert_int_equal(in.imm2_size, 1);
@@ -409,7 +412,7 @@ static void test_decode_offsets_sib_disp_imm(void **state)
     assert_int_equal(in.imm2, 3);
 
     /* SSE: mandatory prefix, map, opcode offset */
-    static const uint8_t b10[] = { 0x2e, 0x66, 0x0f, 0x3a, 0x0f, 0x4c, 0x24, 0x08, 0x04 };
+    static const uint8_t b10[] = {0x2e, 0x66, 0x0f, 0x3a, 0x0f, 0x4c, 0x24, 0x08, 0x04};
     assert_int_equal(x86_decode(b10, sizeof b10, 1, &in), X86_DEC_OK);
     assert_int_equal(in.map, X86_MAP_0F3A);
     assert_int_equal(in.opcode, 0x0f);
@@ -424,16 +427,18 @@ static void test_decode_offsets_sib_disp_imm(void **state)
     assert_int_equal(in.seg, X86_SEG_CS);
 
     /* mandatory prefixes vs operand-size prefixes */
-    static const struct { const char *hex; unsigned mandatory, opsize; } mp[] = {
-        { "66 0f 38 f0 03", 0, 2 },      /* MOVBE r16 */
-        { "66 0f bc c1", 0, 2 },         /* BSF r16 */
-        { "f3 0f bd c1", 0xf3, 4 },      /* LZCNT */
-        { "66 f3 0f b8 c1", 0xf3, 2 },   /* POPCNT r16 */
-        { "66 f2 0f 38 f1 c1", 0xf2, 2 }, /* CRC32 r32, r/m16 */
-        { "66 0f 6f c1", 0x66, 4 },      /* MOVDQA */
-        { "f2 66 0f 10 c1", 0xf2, 2 },   /* MOVSD: F2 wins over 66 */
-        { "f3 0f 10 c1", 0xf3, 4 },
-        { "0f 10 c1", 0, 4 },
+    static const struct {
+        const char *hex;
+        unsigned mandatory, opsize;
+    } mp[] = {
+        {"66 0f 38 f0 03", 0, 2},       /* MOVBE r16 */
+        {"66 0f bc c1", 0, 2},          /* BSF r16 */
+        {"f3 0f bd c1", 0xf3, 4},       /* LZCNT */
+        {"66 f3 0f b8 c1", 0xf3, 2},    /* POPCNT r16 */
+        {"66 f2 0f 38 f1 c1", 0xf2, 2}, /* CRC32 r32, r/m16 */
+        {"66 0f 6f c1", 0x66, 4},       /* MOVDQA */
+        {"f2 66 0f 10 c1", 0xf2, 2},    /* MOVSD: F2 wins over 66 */
+        {"f3 0f 10 c1", 0xf3, 4},       {"0f 10 c1", 0, 4},
     };
     for (size_t i = 0; i < sizeof mp / sizeof mp[0]; i++) {
         uint8_t buf[16];
@@ -445,12 +450,12 @@ static void test_decode_offsets_sib_disp_imm(void **state)
     }
 
     /* +r forms report the register */
-    static const uint8_t b11[] = { 0x5f };
+    static const uint8_t b11[] = {0x5f};
     assert_int_equal(x86_decode(b11, 1, 1, &in), X86_DEC_OK);
     assert_int_equal(in.reg, 7);
 
     /* the last of F2/F3 wins */
-    static const uint8_t b12[] = { 0xf2, 0xf3, 0xa4 };
+    static const uint8_t b12[] = {0xf2, 0xf3, 0xa4};
     assert_int_equal(x86_decode(b12, sizeof b12, 1, &in), X86_DEC_OK);
     assert_int_equal(in.rep, 0xf3);
     assert_true(in.flags & X86F_REP);

@@ -24,7 +24,7 @@
 #include "decode.h"
 
 struct line {
-    size_t off;        /* into the byte stream */
+    size_t off; /* into the byte stream */
     uint8_t len;
     char mnem[24];
 };
@@ -32,11 +32,12 @@ struct line {
 static int refused(const char *m)
 {
     static const char *const list[] = {
-        "xbegin", "xabort", "xend", "xtest", "rdpkru", "wrpkru", "rdpid", "clwb",
-        "xsavec", "xsaves", "xrstors", "rdsspd", "incsspd", "wrssd", "wrussd", "setssbsy",
-        "clrssbsy", "rstorssp", "saveprevssp", "extrq", "insertq", "movntss", "movntsd",
-        "clzero", "monitorx", "mwaitx", "gf2p8mulb", "gf2p8affineqb", "gf2p8affineinvqb",
-        "movdiri", "movdir64b", "invpcid", "encls", "enclu", "vmcall", "vmmcall",
+        "xbegin",      "xabort",  "xend",      "xtest",         "rdpkru",           "wrpkru",
+        "rdpid",       "clwb",    "xsavec",    "xsaves",        "xrstors",          "rdsspd",
+        "incsspd",     "wrssd",   "wrussd",    "setssbsy",      "clrssbsy",         "rstorssp",
+        "saveprevssp", "extrq",   "insertq",   "movntss",       "movntsd",          "clzero",
+        "monitorx",    "mwaitx",  "gf2p8mulb", "gf2p8affineqb", "gf2p8affineinvqb", "movdiri",
+        "movdir64b",   "invpcid", "encls",     "enclu",         "vmcall",           "vmmcall",
     };
     for (size_t i = 0; i < sizeof list / sizeof list[0]; i++)
         if (!strcmp(m, list[i]))
@@ -123,7 +124,8 @@ static long check_library(const char *path, unsigned *mismatches, unsigned *skip
             in = in2;
         }
         compared++;
-        int ok = (rc == X86_DEC_OK || (rc == X86_DEC_UD && in.kind == X86K_UD)) && in.len == ln->len;
+        int ok =
+            (rc == X86_DEC_OK || (rc == X86_DEC_UD && in.kind == X86K_UD)) && in.len == ln->len;
         if (!ok) {
             if (*mismatches < 50) {
                 char hx[64] = "";
@@ -144,7 +146,9 @@ static void test_decode_objdump_libraries(void **state)
 {
     (void)state;
     static const char *const libs[] = {
-        "/usr/lib32/libc.so.6", "/usr/lib32/libm.so.6", "/usr/lib32/ld-linux.so.2",
+        "/usr/lib32/libc.so.6",
+        "/usr/lib32/libm.so.6",
+        "/usr/lib32/ld-linux.so.2",
         "/usr/lib32/libgcc_s.so.1",
     };
     if (system("objdump --version >/dev/null 2>&1") != 0) {

@@ -46,28 +46,28 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#define CODE_VA 0x40000000u
-#define PAGE 4096u
-#define SCRATCH_VA 0x01000000u
+#define CODE_VA     0x40000000u
+#define PAGE        4096u
+#define SCRATCH_VA  0x01000000u
 #define SCRATCH_LEN 0x01000000u
-#define REGVAL 0x01800000u
+#define REGVAL      0x01800000u
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE MAP_FIXED
 #endif
 
 struct oracle_req {
-    uint8_t n, hint;       /* bytes given; the decoder's length or 0 */
-    uint8_t ud;            /* the decoder says #UD: hint is what it read */
-    uint8_t d16;           /* run in a 16-bit code segment */
+    uint8_t n, hint; /* bytes given; the decoder's length or 0 */
+    uint8_t ud;      /* the decoder says #UD: hint is what it read */
+    uint8_t d16;     /* run in a 16-bit code segment */
     uint8_t bytes[16];
 };
 struct oracle_res {
-    int8_t sig;            /* SIGILL, SIGTRAP, SIGSEGV...; 0: longer than n;
-                              -1: no 16-bit code segment (modify_ldt refused) */
-    uint8_t len;           /* smallest k that the CPU fetched completely */
+    int8_t sig;  /* SIGILL, SIGTRAP, SIGSEGV...; 0: longer than n;
+                    -1: no 16-bit code segment (modify_ldt refused) */
+    uint8_t len; /* smallest k that the CPU fetched completely */
     uint8_t pad[2];
-    uint32_t addr;         /* si_addr of the final run */
-    uint32_t eip;          /* EIP at the signal, relative to the instruction */
+    uint32_t addr; /* si_addr of the final run */
+    uint32_t eip;  /* EIP at the signal, relative to the instruction */
 };
 
 enum { PH_IDLE, PH_RUN, PH_DONE };
@@ -167,7 +167,7 @@ int main(void)
         mmap((void *)(uintptr_t)SCRATCH_VA, SCRATCH_LEN, PROT_READ | PROT_WRITE,
              MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) == MAP_FAILED)
         return 2;
-    stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack };
+    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
     if (sigaltstack(&ss, NULL) != 0)
         return 2;
     struct sigaction sa;
@@ -177,9 +177,9 @@ int main(void)
     sigfillset(&sa.sa_mask);
     __asm__ volatile("movl %%cs, %0\n\tmovl %%ss, %1\n\tmovl %%ds, %2\n\t"
                      "movl %%es, %3\n\tmovl %%fs, %4\n\tmovl %%gs, %5"
-                     : "=r"(main_seg[0]), "=r"(main_seg[1]), "=r"(main_seg[2]),
-                       "=r"(main_seg[3]), "=r"(main_seg[4]), "=r"(main_seg[5]));
-    static const int sigs[] = { SIGILL, SIGSEGV, SIGTRAP, SIGFPE, SIGBUS };
+                     : "=r"(main_seg[0]), "=r"(main_seg[1]), "=r"(main_seg[2]), "=r"(main_seg[3]),
+                       "=r"(main_seg[4]), "=r"(main_seg[5]));
+    static const int sigs[] = {SIGILL, SIGSEGV, SIGTRAP, SIGFPE, SIGBUS};
     for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         if (sigaction(sigs[i], &sa, NULL) != 0)
             return 2;
@@ -300,7 +300,7 @@ static int known_difference(const struct x86_insn *in, int rc, const uint8_t *b)
             /* VEX (C4 C5) and EVEX (62) */
             return (op == 0xc4 || op == 0xc5 || op == 0x62) && has_modrm && mod == 3;
         case X86_MAP_0F:
-            if ((op == 0x78 || op == 0x79) && (in->rep == 0xf2 || in->rep == 0 ))
+            if ((op == 0x78 || op == 0x79) && (in->rep == 0xf2 || in->rep == 0))
                 return 1; /* SSE4A EXTRQ/INSERTQ */
             if (op == 0x2b && in->rep)
                 return 1; /* SSE4A MOVNTSS/MOVNTSD */
@@ -384,23 +384,34 @@ static void add_enc(const uint8_t *pfx, size_t npfx, const uint8_t *op, size_t n
 static void gen_sweep(int d32, unsigned npf_sets)
 {
     static const uint8_t pfxs[][3] = {
-        { 0 }, { 1, 0x66 }, { 1, 0x67 }, { 1, 0xf3 }, { 1, 0xf2 }, { 1, 0xf0 },
-        { 2, 0x66, 0xf3 }, { 2, 0xf2, 0x66 }, { 2, 0x2e, 0x67 }, { 2, 0xf0, 0x66 },
-        { 2, 0xf3, 0xf2 }, { 2, 0xf2, 0xf3 }, { 1, 0x64 }, { 2, 0xf2, 0xf0 },
+        {0},
+        {1, 0x66},
+        {1, 0x67},
+        {1, 0xf3},
+        {1, 0xf2},
+        {1, 0xf0},
+        {2, 0x66, 0xf3},
+        {2, 0xf2, 0x66},
+        {2, 0x2e, 0x67},
+        {2, 0xf0, 0x66},
+        {2, 0xf3, 0xf2},
+        {2, 0xf2, 0xf3},
+        {1, 0x64},
+        {2, 0xf2, 0xf0},
     };
     gen_d32 = d32;
     if (npf_sets > sizeof pfxs / sizeof pfxs[0])
         npf_sets = sizeof pfxs / sizeof pfxs[0];
     /* ModRM forms, each followed by SIB/displacement/immediate bytes */
     static const uint8_t mem_forms[][3] = {
-        { 0x00, 0x00, 0x00 }, /* [eax] / [bx+si] */
-        { 0x05, 0x10, 0x00 }, /* [disp32] / [di] */
-        { 0x04, 0x25, 0x00 }, /* SIB, base 101 with mod 00: disp32 */
-        { 0x44, 0x24, 0x08 }, /* [esp+disp8] */
-        { 0x80, 0x00, 0x01 }, /* [eax+disp32] / [bx+si+disp16] */
-        { 0x46, 0x08, 0x00 }, /* [esi+disp8] / [bp+disp8] */
-        { 0x06, 0x00, 0x02 }, /* [esi] / [disp16] */
-        { 0x84, 0x8d, 0x00 }, /* SIB with mod 10 */
+        {0x00, 0x00, 0x00}, /* [eax] / [bx+si] */
+        {0x05, 0x10, 0x00}, /* [disp32] / [di] */
+        {0x04, 0x25, 0x00}, /* SIB, base 101 with mod 00: disp32 */
+        {0x44, 0x24, 0x08}, /* [esp+disp8] */
+        {0x80, 0x00, 0x01}, /* [eax+disp32] / [bx+si+disp16] */
+        {0x46, 0x08, 0x00}, /* [esi+disp8] / [bp+disp8] */
+        {0x06, 0x00, 0x02}, /* [esi] / [disp16] */
+        {0x84, 0x8d, 0x00}, /* SIB with mod 10 */
     };
     for (unsigned map = 0; map < 4; map++) {
         for (unsigned opc = 0; opc < 256; opc++) {
@@ -414,8 +425,8 @@ static void gen_sweep(int d32, unsigned npf_sets)
                 op[nop++] = 0x3a;
             op[nop++] = (uint8_t)opc;
             if (map == X86_MAP_1) {
-                static const uint8_t skip[] = { 0x0f, 0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65,
-                                                0x66, 0x67, 0xf0, 0xf2, 0xf3 };
+                static const uint8_t skip[] = {0x0f, 0x26, 0x2e, 0x36, 0x3e, 0x64,
+                                               0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3};
                 if (memchr(skip, (int)opc, sizeof skip))
                     continue;
             }
@@ -425,12 +436,11 @@ static void gen_sweep(int d32, unsigned npf_sets)
             int all_rm = (map == X86_MAP_1 && opc >= 0xd8 && opc <= 0xdf) ||
                          (map == X86_MAP_0F && (opc == 0x01 || opc == 0xae || opc == 0xc7));
             /* where ModRM.reg selects the instruction (SDM 2A table A-6) */
-            static const uint8_t grp1[] = { 0x80, 0x81, 0x82, 0x83, 0x8c, 0x8e, 0x8f, 0xc0,
-                                            0xc1, 0xc6, 0xc7, 0xd0, 0xd1, 0xd2, 0xd3, 0xd8,
-                                            0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde, 0xdf, 0xf6,
-                                            0xf7, 0xfe, 0xff };
-            static const uint8_t grp0f[] = { 0x00, 0x01, 0x0d, 0x18, 0x20, 0x21, 0x22, 0x23,
-                                             0x71, 0x72, 0x73, 0xae, 0xba, 0xc7 };
+            static const uint8_t grp1[] = {0x80, 0x81, 0x82, 0x83, 0x8c, 0x8e, 0x8f, 0xc0, 0xc1,
+                                           0xc6, 0xc7, 0xd0, 0xd1, 0xd2, 0xd3, 0xd8, 0xd9, 0xda,
+                                           0xdb, 0xdc, 0xdd, 0xde, 0xdf, 0xf6, 0xf7, 0xfe, 0xff};
+            static const uint8_t grp0f[] = {0x00, 0x01, 0x0d, 0x18, 0x20, 0x21, 0x22,
+                                            0x23, 0x71, 0x72, 0x73, 0xae, 0xba, 0xc7};
             int group = (map == X86_MAP_1 && memchr(grp1, (int)opc, sizeof grp1)) ||
                         (map == X86_MAP_0F && memchr(grp0f, (int)opc, sizeof grp0f));
             int three = map == X86_MAP_0F38 || map == X86_MAP_0F3A;
@@ -451,14 +461,18 @@ static void gen_sweep(int d32, unsigned npf_sets)
                     for (unsigned f = 0; f < sizeof mem_forms / sizeof mem_forms[0]; f++) {
                         if (!(full && (!three || reg == 0)) && f != 0 && f != 2)
                             continue;
-                        uint8_t tail[6] = { (uint8_t)(mem_forms[f][0] | reg << 3), mem_forms[f][1],
-                                            mem_forms[f][2], 0, 0, 0 };
+                        uint8_t tail[6] = {(uint8_t)(mem_forms[f][0] | reg << 3),
+                                           mem_forms[f][1],
+                                           mem_forms[f][2],
+                                           0,
+                                           0,
+                                           0};
                         add_enc(pf, npf, op, nop, tail, sizeof tail);
                     }
                     for (unsigned rm = 0; rm < 8; rm++) {
                         if (!all_rm && rm != 0 && !(full && rm == 3))
                             continue;
-                        uint8_t tail[4] = { (uint8_t)(0xc0 | reg << 3 | rm), 0x01, 0, 0 };
+                        uint8_t tail[4] = {(uint8_t)(0xc0 | reg << 3 | rm), 0x01, 0, 0};
                         add_enc(pf, npf, op, nop, tail, sizeof tail);
                     }
                 }
@@ -469,26 +483,33 @@ static void gen_sweep(int d32, unsigned npf_sets)
     for (unsigned n = 1; n <= 14; n++) {
         uint8_t pf[14];
         memset(pf, 0x3e, sizeof pf);
-        static const uint8_t op1[] = { 0x90 }, op2[] = { 0x8b }, op3[] = { 0x05 };
-        static const uint8_t t2[] = { 0x84, 0x24, 0x00, 0x00, 0x00, 0x00 };
+        static const uint8_t op1[] = {0x90}, op2[] = {0x8b}, op3[] = {0x05};
+        static const uint8_t t2[] = {0x84, 0x24, 0x00, 0x00, 0x00, 0x00};
         add_enc(pf, n, op1, 1, NULL, 0);
         add_enc(pf, n, op2, 1, t2, sizeof t2);
         add_enc(pf, n, op3, 1, t2 + 2, 4);
     }
-    static const uint8_t int3[] = { 0xcd, 0x03 };
+    static const uint8_t int3[] = {0xcd, 0x03};
     add_enc(NULL, 0, int3, 2, NULL, 0);
 }
 
 static const char *sig_name(int sig)
 {
     switch (sig) {
-    case 0: return "longer-than-15";
-    case SIGILL: return "SIGILL(#UD)";
-    case SIGTRAP: return "SIGTRAP(ran)";
-    case SIGSEGV: return "SIGSEGV";
-    case SIGFPE: return "SIGFPE";
-    case SIGBUS: return "SIGBUS";
-    default: return "other";
+    case 0:
+        return "longer-than-15";
+    case SIGILL:
+        return "SIGILL(#UD)";
+    case SIGTRAP:
+        return "SIGTRAP(ran)";
+    case SIGSEGV:
+        return "SIGSEGV";
+    case SIGFPE:
+        return "SIGFPE";
+    case SIGBUS:
+        return "SIGBUS";
+    default:
+        return "other";
     }
 }
 
@@ -582,7 +603,8 @@ static void test_decode_oracle_sweep(void **state)
         compared++;
         if (rc == X86_DEC_TOO_LONG) {
             if (!hw_long)
-                snprintf(why, sizeof why, "decoder TOO_LONG, cpu %s len %u", sig_name(rs.sig), rs.len);
+                snprintf(why, sizeof why, "decoder TOO_LONG, cpu %s len %u", sig_name(rs.sig),
+                         rs.len);
         } else if (rc == X86_DEC_OK) {
             if (hw_ud)
                 snprintf(why, sizeof why, "decoder OK len %u kind %s, cpu #UD", in->len,
@@ -600,8 +622,7 @@ static void test_decode_oracle_sweep(void **state)
          * elsewhere than the next instruction means a branch, and a page
          * fault on data means a memory access. */
         if (!why[0] && rc == X86_DEC_OK && rs.sig == SIGTRAP && rs.eip != in->len &&
-            !(in->flags & X86F_BRANCH) &&
-            !(rs.eip == 0 && (in->flags & (X86F_REP | X86F_REPNE))))
+            !(in->flags & X86F_BRANCH) && !(rs.eip == 0 && (in->flags & (X86F_REP | X86F_REPNE))))
             snprintf(why, sizeof why, "decoder kind %s without BRANCH, cpu went to +%#x",
                      x86_kind_name(in->kind), rs.eip);
         if (!why[0] && rc == X86_DEC_OK && rs.sig == SIGSEGV && rs.addr != 0 && rs.eip == 0 &&
