@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# vmpack run with the example Debian i386 guest (examples/debian-i386):
+# boots to the shell; uname -m says i686; /proc/cpuinfo shows the CPU
+# profile's CPUID features and no others; a file written to the virtio disk
+# reads back from the disk (page cache dropped) with the sha256 the host
+# computes; floating point, fork, exec and pipes work; the network reaches
+# an HTTP server this test starts on the host's 127.0.0.1 (through slirp,
+# as 10.0.2.2); and `poweroff -f` ends vmpack with status 0.
+# Exits 77 (skipped) when the example guest cannot be built here (no
+# Debian mirror). VMP_BOOT_TIMEOUT: seconds to wait for the guest (600).
+. "$(dirname "$0")/lib.sh"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+
+if ! VMPACK="$VMPACK" "$top/examples/debian-i386/make-image.sh" linux.vmpk > make-image.log 2>&1; then
+    tail -5 make-image.log >&2
+    echo "run_linux: cannot build the example guest: skipped" >&2
+    exit 77
+fi
+ok "example guest built"
+vmpack inspect --json linux.vmpk > inspect.json
+json_get inspect.json '" ".join(j["cpu"]["features"])' > features.txt
+
+python3 - "$VMPACK" linux.vmpk features.txt "${VMP_BOOT_TIMEOUT:-600}" <<'PY'
+import hashlib, http.server, os, re, secrets, select, subprocess, sys, threading, time
+
+vmpack, image, features_path, boot_timeout = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+profile = set(open(features_path).read().split())
+n = 0
+def ok(what):
+    global n
+    n += 1
+    print("ok %d - %s" % (n, what), flush=True)
+
+# Linux's names of CPUID feature bits (arch/x86/include/asm/cpufeatures.h):
+# a flag in this set comes from the CPU; anything else in /proc/cpuinfo is
+# synthesised by the kernel (cpuid, tsc_reliable, nopl, ...).
+CPUID_FLAGS = set("""
+fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 pn clflush dts acpi
+mmx fxsr sse sse2 ss ht tm ia64 pbe
+pni pclmulqdq dtes64 monitor ds_cpl vmx smx est tm2 ssse3 cid sdbg fma cx16 xtpr pdcm pcid
+dca sse4_1 sse4_2 x2apic movbe popcnt tsc_deadline_timer aes xsave avx f16c rdrand hypervisor
+syscall mp nx mmxext fxsr_opt pdpe1gb rdtscp lm 3dnowext 3dnow
+lahf_lm cmp_legacy svm extapic cr8_legacy abm sse4a misalignsse 3dnowprefetch osvw ibs xop
+skinit wdt lwp fma4 tce nodeid_msr tbm topoext perfctr_core perfctr_nb bpext perfctr_llc mwaitx
+fsgsbase tsc_adjust sgx bmi1 hle avx2 fdp_excptn_only smep bmi2 erms invpcid rtm cqm mpx
+rdt_a avx512f avx512dq rdseed adx smap avx512ifma clflushopt clwb intel_pt avx512pf avx512er
+avx512cd sha_ni avx512bw avx512vl xsaveopt xsavec xgetbv1 xsaves
+""".split())
+
+token = "tok-" + secrets.token_hex(8)
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = (token + "\n").encode()
+        self.send_response(200 if self.path == "/token" else 404)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+port = srv.server_address[1]
+threading.Thread(target=srv.serve_forever, daemon=True).start()
+
+t0 = time.monotonic()
+err = open("vmpack-stderr.log", "wb")
+p = subprocess.Popen([vmpack, "run", image], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                     stderr=err)
+out = b""
+log = open("console.log", "wb")
+
+def wait_for(pattern, timeout):
+    """Read the console until the regex shows up after the current point."""
+    global out
+    start = len(out)
+    deadline = time.monotonic() + timeout
+    while True:
+        m = re.search(pattern, out[start:])
+        if m:
+            return m
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        r, _, _ = select.select([p.stdout], [], [], left)
+        if r:
+            chunk = os.read(p.stdout.fileno(), 65536)
+            if not chunk:
+                return None
+            out += chunk
+            log.write(chunk)
+            log.flush()
+
+def send(line):
+    p.stdin.write(line.encode() + b"\n")
+    p.stdin.flush()
+
+def fail(why):
+    p.kill()
+    p.wait()
+    err.flush()
+    tail = out[-2000:].decode(errors="replace")
+    sys.exit("FAIL: %s\n--- console tail ---\n%s\n--- vmpack stderr ---\n%s"
+             % (why, tail, open("vmpack-stderr.log", errors="replace").read()[-1500:]))
+
+def run(cmd, pattern, what, timeout=60):
+    send(cmd)
+    m = wait_for(pattern, timeout)
+    if m is None:
+        fail("%s: %r did not print %r" % (what, cmd, pattern))
+    return m
+
+if wait_for(rb"vmpack-guest: ready", boot_timeout) is None:
+    fail("no 'vmpack-guest: ready' within %d s" % boot_timeout)
+ok("boots to the ready marker in %.1f s" % (time.monotonic() - t0))
+# The shell computes the markers, so the echo of the typed line cannot match.
+run("echo she''ll-$((6*7))", rb"shell-42", "shell")
+ok("the shell answers")
+run("echo una''me-$(uname -m)", rb"uname-i686", "uname -m")
+ok("uname -m is i686")
+
+m = run("echo fl''ags: $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) :e''nd",
+        rb"flags: ([^\r\n]*) :end", "cpuinfo")
+shown = set(m.group(1).decode().split())
+cpu_shown = shown & CPUID_FLAGS
+known_profile = profile & CPUID_FLAGS
+if cpu_shown != known_profile:
+    fail("/proc/cpuinfo CPUID flags %s != profile %s (extra %s, missing %s)"
+         % (sorted(cpu_shown), sorted(known_profile), sorted(cpu_shown - known_profile),
+            sorted(known_profile - cpu_shown)))
+ok("/proc/cpuinfo shows exactly the profile's features: %s" % " ".join(sorted(cpu_shown)))
+
+want = hashlib.sha256("".join("%d\n" % i for i in range(1, 40001)).encode()).hexdigest()
+run("seq 1 40000 > /mnt/seq.txt && sync && echo 3 > /proc/sys/vm/drop_caches && "
+    "echo sh''a-$(sha256sum /mnt/seq.txt | cut -c1-64)", rb"sha-" + want.encode(), "disk", 120)
+run("umount /mnt && mount -t ext4 /dev/vda /mnt && echo sh''a2-$(sha256sum /mnt/seq.txt | cut -c1-64)",
+    rb"sha2-" + want.encode(), "disk remount", 120)
+ok("a file written to /dev/vda reads back with the host's sha256 %s..." % want[:16])
+
+run("awk 'BEGIN { printf \"f\" \"p-%.6f-%.3e\\n\", atan2(0, -1), exp(10) / 3 }'",
+    rb"fp-3\.141593-7\.342e\+03", "floating point")
+run("seq 1 1000 | awk '{ s += $1 } END { print \"su\" \"m-\" s }'", rb"sum-500500", "pipe")
+run("( echo ch''ild-$(( $$ != 0 )) ) & wait; sh -c 'exec echo ex''ec-$((3+4))'",
+    rb"exec-7", "fork and exec")
+ok("floating point, fork, exec and pipes work")
+
+run("wget -q -O - http://10.0.2.2:%d/token; echo :w''get-$?" % port,
+    token.encode() + rb"\r?\n:wget-0", "network", 60)
+ok("the guest fetched the host's 127.0.0.1:%d through slirp" % port)
+
+send("poweroff -f")
+try:
+    status = p.wait(timeout=60)
+except subprocess.TimeoutExpired:
+    fail("poweroff -f did not end vmpack")
+if status != 0:
+    fail("vmpack exited with %d after poweroff -f" % status)
+ok("poweroff -f ends vmpack with status 0")
+PY
+echo "run_linux: passed"
