@@ -561,6 +561,21 @@ int cpu_helper_emulate(struct cpu *cpu, struct cpu_exit *ex)
         next = target;
         break;
     }
+    case X86K_JMP_IND:
+    case X86K_CALL_IND: {
+        /* the 16-bit operand forms (the translator inlines the 32-bit ones) */
+        uint32_t target = 0;
+        if (in.mod == 3)
+            target = r[in.rm];
+        else if (cpu_guest_read(cpu, helper_ea(cpu, &in), &target, in.opsize, ex))
+            return 1;
+        if (in.opsize == 2)
+            target &= 0xFFFF;
+        if (in.kind == X86K_CALL_IND && helper_push(cpu, next, in.opsize, ex))
+            return 1;
+        next = target;
+        break;
+    }
     case X86K_RET: {
         uint32_t v = 0;
         if (cpu_guest_read(cpu, r[VMP_ESP], &v, in.opsize, ex))

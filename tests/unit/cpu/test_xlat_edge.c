@@ -484,6 +484,18 @@ static void test_xlat_kick_stops_indirect_loop(void **st)
     cpu_destroy(cpu);
 }
 
+static void test_xlat_16bit_indirect_jump(void **st)
+{
+    (void)st;
+    /* mov eax, 0xabcd1008; jmp ax (66 ff e0) -> 0x1008: int 0x80 */
+    static const uint8_t code[] = {0xB8, 0x08, 0x10, 0xCD, 0xAB, 0x66, 0xFF, 0xE0, 0xCD, 0x80};
+    struct cpu_exit ex;
+    struct cpu *cpu = run_code(code, sizeof code, FEAT_SSE2_EDX, &ex);
+    assert_int80(cpu, &ex, code, sizeof code);
+    assert_int_equal(cpu_state(cpu)->eip, CODE + 10);
+    cpu_destroy(cpu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -498,6 +510,7 @@ int main(void)
         cmocka_unit_test(test_xlat_hashed_indirect_lookup),
         cmocka_unit_test(test_xlat_small_cache_flushes_and_stays_correct),
         cmocka_unit_test(test_xlat_kick_stops_indirect_loop),
+        cmocka_unit_test(test_xlat_16bit_indirect_jump),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
