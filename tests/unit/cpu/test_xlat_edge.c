@@ -211,6 +211,7 @@ static struct cpu *new_cpu(uint32_t edx1)
 static void load(struct cpu *cpu, const uint8_t *code, size_t n, int prot)
 {
     assert_true(n <= 0x2000);
+    assert_int_equal(cpu_user_protect(cpu, CODE, 0x2000, PROT_READ | PROT_WRITE), 0);
     memcpy(cpu_user_ptr(cpu, CODE), code, n);
     assert_int_equal(cpu_user_protect(cpu, CODE, 0x2000, prot), 0);
     struct vmp_x86_state *s = cpu_state(cpu);
@@ -496,6 +497,38 @@ static void test_xlat_16bit_indirect_jump(void **st)
     cpu_destroy(cpu);
 }
 
+static void test_xlat_scas_cmps_backwards(void **st)
+{
+    (void)st;
+    /* std; mov edi, 0x1003f; mov al, 7; mov ecx, 64; repne scasb; cld; int 0x80 */
+    static const uint8_t scas[] = {0xFD, 0xBF, 0x3F, 0x00, 0x01, 0x00, 0xB0, 0x07, 0xB9, 0x40,
+                                   0x00, 0x00, 0x00, 0xF2, 0xAE, 0xFC, 0xCD, 0x80};
+    /* std; mov esi, 0x1003f; mov edi, 0x1103f; mov ecx, 64; repe cmpsb; cld; int 0x80 */
+    static const uint8_t cmps[] = {0xFD, 0xBE, 0x3F, 0x00, 0x01, 0x00, 0xBF, 0x3F, 0x10, 0x01,
+                                   0x00, 0xB9, 0x40, 0x00, 0x00, 0x00, 0xF3, 0xA6, 0xFC, 0xCD,
+                                   0x80};
+    struct cpu_exit ex;
+    struct cpu *cpu = new_cpu(FEAT_SSE2_EDX);
+    uint8_t *a = cpu_user_ptr(cpu, 0x10000), *b = cpu_user_ptr(cpu, 0x11000);
+    for (int i = 0; i < 64; i++)
+        a[i] = b[i] = (uint8_t)(i + 1);
+    a[3] = 7;
+    b[10] = 0xEE;
+    load(cpu, scas, sizeof scas, PROT_READ | PROT_EXEC);
+    assert_int_equal(cpu_run(cpu, &ex), 0);
+    assert_int80(cpu, &ex, scas, sizeof scas);
+    assert_int_equal(R(cpu, EDI), 0x10005);   /* the 7 at index 6, found from the top */
+    assert_int_equal(R(cpu, ECX), 6);
+    assert_int_equal(cpu_state(cpu)->eflags & 0x440, 0x40); /* ZF, DF clear again */
+    load(cpu, cmps, sizeof cmps, PROT_READ | PROT_EXEC);
+    assert_int_equal(cpu_run(cpu, &ex), 0);
+    assert_int80(cpu, &ex, cmps, sizeof cmps);
+    assert_int_equal(R(cpu, ESI), 0x10009);   /* stopped after the mismatch at 10 */
+    assert_int_equal(R(cpu, ECX), 10);
+    assert_int_equal(cpu_state(cpu)->eflags & 0x41, 0x01); /* 11 < 0xEE: CF, not ZF */
+    cpu_destroy(cpu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -511,6 +544,7 @@ int main(void)
         cmocka_unit_test(test_xlat_small_cache_flushes_and_stays_correct),
         cmocka_unit_test(test_xlat_kick_stops_indirect_loop),
         cmocka_unit_test(test_xlat_16bit_indirect_jump),
+        cmocka_unit_test(test_xlat_scas_cmps_backwards),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
