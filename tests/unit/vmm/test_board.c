@@ -5,7 +5,9 @@
  * non-terminal input and output paths through the I/O loop. The clock is
  * the instruction-count source with a counter the test moves, so no test
  * depends on wall-clock timing except the clock's own. */
+#define _GNU_SOURCE
 #include <fcntl.h>
+#include <termios.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -315,6 +317,71 @@ static void test_board_console_output(void **state)
     rm(f);
 }
 
+static void test_board_console_tty_escape(void **state)
+{
+    struct termios before, during, after;
+    struct console c;
+    struct uart *u;
+    struct dev_irq noirq = {NULL, NULL, 0};
+    int master, slave, err[2];
+    char buf[512];
+    ssize_t n;
+    uint8_t b;
+
+    (void)state;
+    master = posix_openpt(O_RDWR | O_NOCTTY);
+    assert_true(master >= 0);
+    assert_int_equal(grantpt(master), 0);
+    assert_int_equal(unlockpt(master), 0);
+    slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+    assert_true(slave >= 0);
+    assert_int_equal(pipe(err), 0);
+    fcntl(err[0], F_SETFL, O_NONBLOCK);
+    assert_int_equal(tcgetattr(slave, &before), 0);
+    assert_true(before.c_lflag & ICANON);
+
+    console_init(&c, slave, -1, err[1]);
+    assert_int_equal(console_start(&c), 0);
+    assert_int_equal(tcgetattr(slave, &during), 0);
+    assert_false(during.c_lflag & (ICANON | ECHO | ISIG)); /* raw: Ctrl-C goes to the guest */
+    n = read(err[0], buf, sizeof buf - 1);
+    assert_true(n > 0);
+    buf[n] = 0;
+    assert_non_null(strstr(buf, "Ctrl-A x"));               /* the hint at start */
+
+    u = uart_create(&noirq, NULL, NULL);
+    assert_non_null(u);
+    uart_io_ops.write(u, 2, 1, 0x01); /* FCR: FIFO on, as Linux's 8250 driver does */
+    /* a, Ctrl-A Ctrl-A (one Ctrl-A to the guest), Ctrl-C, Ctrl-A h (help) */
+    assert_int_equal(write(master, "a\x01\x01\x03\x01h", 6), 6);
+    assert_int_equal(console_read_input(&c), 0);
+    assert_int_equal(console_pump(&c, u), 3);
+    assert_int_equal(uart_io_ops.read(u, 0, 1), 'a');
+    b = (uint8_t)uart_io_ops.read(u, 0, 1);
+    assert_int_equal(b, 0x01);
+    assert_int_equal(uart_io_ops.read(u, 0, 1), 0x03);
+    n = read(err[0], buf, sizeof buf - 1);
+    assert_true(n > 0);
+    buf[n] = 0;
+    assert_non_null(strstr(buf, "escape keys"));
+    assert_false(c.quit);
+    assert_int_equal(write(master, "\x01x", 2), 2);           /* Ctrl-A x: quit */
+    assert_int_equal(console_read_input(&c), 0);
+    assert_true(c.quit);
+    assert_false(console_want_input(&c));
+
+    console_stop(&c);
+    console_stop(&c); /* twice is harmless */
+    assert_int_equal(tcgetattr(slave, &after), 0);
+    assert_int_equal(after.c_lflag, before.c_lflag);         /* the terminal is restored */
+    assert_int_equal(after.c_iflag, before.c_iflag);
+    uart_destroy(u);
+    close(err[0]);
+    close(err[1]);
+    close(slave);
+    close(master);
+}
+
 static void test_board_vclock_pause_resume(void **state)
 {
     struct vclock c;
@@ -350,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_board_poweroff_and_reset),
         cmocka_unit_test(test_board_console_piped_input),
         cmocka_unit_test(test_board_console_output),
+        cmocka_unit_test(test_board_console_tty_escape),
         cmocka_unit_test(test_board_vclock_pause_resume),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
