@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -28,6 +29,9 @@ struct line {
     uint8_t len;
     char mnem[24];
 };
+
+static double decode_secs;
+static long decode_count;
 
 static int refused(const char *m)
 {
@@ -99,6 +103,21 @@ static long check_library(const char *path, unsigned *mismatches, unsigned *skip
     }
     pclose(p);
 
+    /* throughput: decode every instruction start, as a translator would */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    unsigned sink = 0;
+    for (size_t i = 0; i < nlines; i++) {
+        struct x86_insn in;
+        size_t avail = nbytes - lines[i].off;
+        x86_decode(bytes + lines[i].off, avail < 15 ? avail : 15, 1, &in);
+        sink += in.len;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_true(sink > 0 || nlines == 0);
+    decode_secs += (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    decode_count += (long)nlines;
+
     long compared = 0;
     for (size_t i = 0; i < nlines; i++) {
         const struct line *ln = &lines[i];
@@ -169,8 +188,9 @@ static void test_decode_objdump_libraries(void **state)
         print_message("no 32-bit libraries found (is gcc-multilib installed?)\n");
         skip();
     }
-    print_message("objdump: %ld instructions compared, %u mismatches, %u skipped\n", total,
-                  mismatches, skipped);
+    print_message("objdump: %ld instructions compared, %u mismatches, %u skipped; "
+                  "decoder: %.1f M instructions/s\n",
+                  total, mismatches, skipped, (double)decode_count / decode_secs / 1e6);
     assert_int_equal(mismatches, 0);
 }
 
