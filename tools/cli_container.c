@@ -94,22 +94,75 @@ int cli_load_secret_key(const char *path, struct vmp_secret_key *sk)
     return rc;
 }
 
-void cli_json_str(FILE *f, const char *s)
+/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
+ * surrogates, at most U+10FFFF), or 0 if it is not one. */
+static size_t utf8_len(const unsigned char *s)
 {
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
+    size_t n, i;
+    uint32_t cp;
 
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", f);
-        else if (c == '\t')
-            fputs("\\t", f);
-        else if (c < 0x20 || c == 0x7f)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        n = 2, cp = s[0] & 0x1fu;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        n = 3, cp = s[0] & 0x0fu;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        n = 4, cp = s[0] & 0x07u;
+    else
+        return 0;
+    for (i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3fu);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return n;
+}
+
+int cli_utf8_valid(const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+
+    while (*s) {
+        size_t n = utf8_len(s);
+
+        if (n == 0)
+            return 0;
+        s += n;
+    }
+    return 1;
+}
+
+void cli_json_str(FILE *f, const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+
+    fputc('"', f);
+    while (*s) {
+        size_t n = utf8_len(s);
+
+        if (n == 0) {
+            fputs("\\ufffd", f); /* not UTF-8: JSON must be (RFC 8259 8.1) */
+            s++;
+        } else if (n > 1) {
+            fwrite(s, 1, n, f);
+            s += n;
+        } else {
+            if (*s == '"' || *s == '\\')
+                fprintf(f, "\\%c", *s);
+            else if (*s == '\n')
+                fputs("\\n", f);
+            else if (*s == '\t')
+                fputs("\\t", f);
+            else if (*s < 0x20 || *s == 0x7f)
+                fprintf(f, "\\u%04x", *s);
+            else
+                fputc(*s, f);
+            s++;
+        }
     }
     fputc('"', f);
 }

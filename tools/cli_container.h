@@ -22,7 +22,11 @@ int cli_find_disk(const vmp_reader *r, const char *path, const char *arg, unsign
 int cli_load_public_key(const char *path, struct vmp_public_key *pk);
 int cli_load_secret_key(const char *path, struct vmp_secret_key *sk);
 
-/* Writes s as a JSON string literal, with quotes. */
+/* 1 if s is valid UTF-8 (RFC 3629), else 0. */
+int cli_utf8_valid(const char *s);
+
+/* Writes s as a JSON string literal, with quotes; bytes that are not
+ * UTF-8 become U+FFFD. */
 void cli_json_str(FILE *f, const char *s);
 
 const char *cli_image_kind(unsigned kind);

@@ -4,6 +4,7 @@
  * raw disk images.
  */
 #include "cli.h"
+#include "cli_container.h"
 #include "cli_profile.h"
 
 #include <errno.h>
@@ -192,6 +193,8 @@ int cmd_create(int argc, char **argv)
                          mem_arg);
     if (cmdline != NULL && strlen(cmdline) >= VMP_CMDLINE_MAX)
         return cli_usage("create", "--cmdline is longer than %d bytes", VMP_CMDLINE_MAX - 1);
+    if (cmdline != NULL && !cli_utf8_valid(cmdline))
+        return cli_usage("create", "--cmdline is not valid UTF-8");
 
     cfg = calloc(1, sizeof *cfg);
     if (cfg == NULL)

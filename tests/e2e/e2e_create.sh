@@ -78,6 +78,17 @@ vmpack create -o c2.vmpk --memory 256M --cpu i686 --kernel bzImage --initrd init
 cmp c.vmpk c2.vmpk || fail "create is not deterministic"
 ok "create is deterministic"
 
+# a command line with UTF-8, a control character, quotes and a backslash
+# survives into inspect --json
+cl=$(printf 'caf\xc3\xa9 \x01 "q" \\ end')
+vmpack create -o u.vmpk --memory 16M --cpu i686 --cmdline "$cl"
+vmpack inspect --json u.vmpk > u.json
+python3 - u.json "$cl" <<'PY' || fail "cmdline through inspect --json"
+import json, sys
+sys.exit(json.load(open(sys.argv[1]))["cmdline"] != sys.argv[2])
+PY
+ok "inspect --json escapes the command line correctly"
+
 # a RAM image (kind ram, the library's default RAM chunk size) beside a disk
 make_disk ram.raw $((4 << 20)) mixed
 vmpack create -o r.vmpk --memory 4M --cpu pentium3 --disk mixed.raw --ram-image ram.raw

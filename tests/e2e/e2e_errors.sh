@@ -21,6 +21,7 @@ expect_fail 2 "from 1M to 4G" vmpack create -o x.vmpk --memory 8G --cpu i686
 expect_fail 2 "from 1M to 4G" vmpack create -o x.vmpk --memory 1000 --cpu i686
 expect_fail 2 "bad --chunk-size '3000'" vmpack create -o x.vmpk --memory 64M --cpu i686 --chunk-size 3000
 expect_fail 2 "bad --chunk-size '32M'" vmpack create -o x.vmpk --memory 64M --cpu i686 --chunk-size 32M
+expect_fail 2 "--cmdline is not valid UTF-8" vmpack create -o x.vmpk --memory 64M --cpu i686 --cmdline "$(printf 'a\xffb')"
 expect_fail 2 "expected one container file" vmpack inspect
 expect_fail 2 "expected two container files" vmpack diff good.vmpk
 expect_fail 2 "-o RAW is required" vmpack export-disk good.vmpk 0
