@@ -404,7 +404,8 @@ static void run_usage(void)
             "                [--category C,...] [--exclude-category C,...] [--max-items N]\n"
             "                [--replay HEX] [--chosen NAME|all|none] [--reference native]\n"
             "                [--selftest] [--native PATH] [--max-reports N] [-v]\n"
-            "                [--avoid limit-wrap|fsgs-unaligned-base] [--list]\n"
+            "                [--avoid limit-wrap|fsgs-unaligned-base|far-pointer-loads]\n"
+            "                [--skip-chosen NAME,...] [--list]\n"
             "categories: alu shift muldiv bits atomic flags stack string branch x87 sse seg all\n");
 }
 
@@ -507,6 +508,8 @@ int main(int argc, char **argv)
             replay = val;
         } else if (!strcmp(arg, "--chosen")) {
             chosen = val;
+        } else if (!strcmp(arg, "--skip-chosen")) {
+            ctx.skip_chosen = val;
         } else if (!strcmp(arg, "--reference")) {
             if (strcmp(val, "native")) {
                 run_usage();
@@ -520,8 +523,11 @@ int main(int argc, char **argv)
                 avoid |= DT_AVOID_LIMIT_WRAP;
             else if (!strcmp(val, "fsgs-unaligned-base"))
                 avoid |= DT_AVOID_FSGS_ALIGN;
+            else if (!strcmp(val, "far-pointer-loads"))
+                avoid |= DT_AVOID_FARPTR;
             else {
-                fprintf(stderr, "difftest: --avoid takes limit-wrap or fsgs-unaligned-base\n");
+                fprintf(stderr, "difftest: --avoid takes limit-wrap, fsgs-unaligned-base or "
+                                "far-pointer-loads\n");
                 return 2;
             }
         } else if (!strcmp(arg, "--max-reports")) {
@@ -598,9 +604,10 @@ int main(int argc, char **argv)
     run_features(&ctx);
     ctx.feat.avoid = avoid;
     if (avoid)
-        printf("difftest: AVOIDING known divergences:%s%s (see tests/difftest/FINDINGS.md)\n",
+        printf("difftest: AVOIDING known divergences:%s%s%s (see tests/difftest/FINDINGS.md)\n",
                avoid & DT_AVOID_LIMIT_WRAP ? " limit-wrap" : "",
-               avoid & DT_AVOID_FSGS_ALIGN ? " fsgs-unaligned-base" : "");
+               avoid & DT_AVOID_FSGS_ALIGN ? " fsgs-unaligned-base" : "",
+               avoid & DT_AVOID_FARPTR ? " far-pointer-loads" : "");
 
     if (selftest) {
         int rc = run_selftest(&ctx, seed, cats);

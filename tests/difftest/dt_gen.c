@@ -185,6 +185,10 @@ static void gen_merge_in(struct gen *g, const struct gen_snap *s)
     g->undef |= s->undef;
     if (g->df != s->df)
         g->df = -1;
+    if (!s->fs_ok || s->fs_base != g->fs_base)
+        g->fs_ok = 0;
+    if (!s->gs_ok || s->gs_base != g->gs_base)
+        g->gs_ok = 0;
 }
 
 void gen_begin(struct gen *g, const char *name, unsigned cat)
@@ -267,6 +271,10 @@ void gen_snap(const struct gen *g, struct gen_snap *s)
     s->known = g->known;
     s->undef = g->undef;
     s->df = g->df;
+    s->fs_base = g->fs_base;
+    s->gs_base = g->gs_base;
+    s->fs_ok = g->fs_ok;
+    s->gs_ok = g->gs_ok;
 }
 
 void gen_restore(struct gen *g, const struct gen_snap *s)
@@ -275,6 +283,10 @@ void gen_restore(struct gen *g, const struct gen_snap *s)
     g->known = s->known;
     g->undef = s->undef;
     g->df = s->df;
+    g->fs_base = s->fs_base;
+    g->gs_base = s->gs_base;
+    g->fs_ok = s->fs_ok;
+    g->gs_ok = s->gs_ok;
 }
 
 /* ---- registers and flags --------------------------------------------- */
@@ -508,6 +520,8 @@ void gen_mem(struct gen *g, unsigned size_bytes, unsigned align, unsigned margin
         seg = 5; /* GS */
     else if (k < (seg_heavy ? 80u : 30u))
         seg = gen_below(g, 2) ? 0 : 2; /* ES: or SS: explicitly (base 0) */
+    if ((seg == 4 && !g->fs_ok) || (seg == 5 && !g->gs_ok))
+        seg = 3; /* a base we no longer know */
     addr16 = gen_chance(g, seg_heavy ? 35 : 8);
     if (seg == 4)
         seg_base = g->fs_base;
@@ -666,7 +680,8 @@ static const struct gen_catfn gen_cats[] = {
     {DT_CAT_MULDIV, 3, gen_muldiv}, {DT_CAT_BITS, 5, gen_bits},    {DT_CAT_ATOMIC, 3, gen_atomic},
     {DT_CAT_FLAGS, 3, gen_flagops}, {DT_CAT_STACK, 4, gen_stack},  {DT_CAT_STRING, 3, gen_string},
     {DT_CAT_BRANCH, 3, gen_branch}, {DT_CAT_X87, 5, gen_x87},      {DT_CAT_SSE, 6, gen_sse},
-    {DT_CAT_SEG, 6, gen_alu},       {DT_CAT_SEG, 3, gen_misc_alu},
+    {DT_CAT_SEG, 6, gen_alu},       {DT_CAT_SEG, 3, gen_misc_alu}, {DT_CAT_SEG, 3, gen_segload},
+    {DT_CAT_STACK, 1, gen_segload},
 };
 
 static void gen_seq_once(uint64_t case_seed, const struct dt_init *init, unsigned cats,
@@ -685,8 +700,9 @@ static void gen_seq_once(uint64_t case_seed, const struct dt_init *init, unsigne
     g.known = 0xff;
     g.reserved = 1u << R_ESP;
     g.df = (init->cpu.eflags & F_DF) != 0;
-    g.fs_base = init->cpu.fs_base;
-    g.gs_base = init->cpu.gs_base;
+    g.fs_base = g.tls_base[0] = init->cpu.fs_base;
+    g.gs_base = g.tls_base[1] = init->cpu.gs_base;
+    g.fs_ok = g.gs_ok = 1;
     if (max_items > DT_SEQ_MAX_ITEMS - 8)
         max_items = DT_SEQ_MAX_ITEMS - 8;
     want = 1 + gen_below(&g, max_items ? max_items : 1);

@@ -101,6 +101,7 @@ struct dt_init {
 enum dt_avoid {
     DT_AVOID_LIMIT_WRAP = 1u << 0,  /* accesses whose bytes cross offset 4 GiB (#GP natively) */
     DT_AVOID_FSGS_ALIGN = 1u << 1,  /* aligned SSE operands through FS/GS with a misaligned base */
+    DT_AVOID_FARPTR = 1u << 2,      /* LFS/LGS (far pointer loads) */
 };
 
 struct dt_features {

@@ -188,6 +188,122 @@ void gen_stack(struct gen *g)
     }
 }
 
+/* ---- segment loads ------------------------------------------------------- */
+
+/* FS or GS (sreg 4 or 5) now holds the TLS selector `which` (0: FS's, 1: GS's). */
+static void gen_seg_now(struct gen *g, unsigned sreg, unsigned which)
+{
+    if (sreg == 4) {
+        g->fs_base = g->tls_base[which];
+        g->fs_ok = 1;
+    } else {
+        g->gs_base = g->tls_base[which];
+        g->gs_ok = 1;
+    }
+}
+
+/* Loads of FS and GS with the two TLS selectors (what glibc does after
+ * set_thread_area), and of DS/ES with the flat user selector: through
+ * push/pop, mov from a register or memory, and lfs/lgs. */
+void gen_segload(struct gen *g)
+{
+    unsigned k = gen_below(g, 5), sreg = 4 + gen_below(g, 2), which = gen_below(g, 2), reg;
+    uint16_t sel = (uint16_t)(which ? DT_GS_SEL : DT_FS_SEL);
+    struct gen_rm rm;
+    uint8_t opc[2];
+
+    if (g->body || !gen_stack_room(g, 16, 16))
+        return;
+    switch (k) {
+    case 0: /* push fs/gs; pop fs/gs */
+        if (!(sreg == 4 ? g->fs_ok : g->gs_ok))
+            return;
+        gen_begin(g, "push sreg; pop fs/gs", DT_CAT_SEG);
+        gen_b(g, 0x0f);
+        gen_b(g, sreg == 4 ? 0xa0 : 0xa8);
+        gen_b(g, 0x0f);
+        gen_b(g, gen_chance(g, 50) ? 0xa1 : 0xa9);
+        gen_end(g);
+        {
+            uint8_t popped = g->seq->item[g->seq->n - 1].b[3];
+            uint32_t base = sreg == 4 ? g->fs_base : g->gs_base;
+            if (popped == 0xa1) {
+                g->fs_base = base;
+                g->fs_ok = 1;
+            } else {
+                g->gs_base = base;
+                g->gs_ok = 1;
+            }
+        }
+        break;
+    case 1: /* mov r, sreg (zero-extends on this CPU family) */
+        reg = gen_dst(g);
+        gen_begin(g, "mov r32, sreg", DT_CAT_SEG);
+        if (gen_chance(g, 30))
+            gen_b(g, 0x66);
+        gen_b(g, 0x8c);
+        gen_b(g, (uint8_t)(0xc0 | gen_below(g, 6) << 3 | reg));
+        gen_end(g);
+        gen_clobber(g, 1u << reg);
+        break;
+    case 2: /* mov fs/gs, r */
+        do {
+            reg = gen_dst(g);
+        } while (reg == R_ESP);
+        gen_set(g, reg, ((uint32_t)gen_next(&g->r) & 0xffff0000u) | sel);
+        gen_begin(g, "mov fs/gs, r", DT_CAT_SEG);
+        gen_b(g, 0x8e);
+        gen_b(g, (uint8_t)(0xc0 | sreg << 3 | reg));
+        gen_end(g);
+        gen_seg_now(g, sreg, which);
+        break;
+    case 3: { /* mov word [m], sel; mov sreg, [m] (DS and ES get the flat selector) */
+        unsigned target = gen_below(g, 4); /* 0 ES, 1 DS, 2 FS, 3 GS */
+        static const uint8_t sr[4] = {0, 3, 4, 5};
+        uint16_t v = target < 2 ? (uint16_t)DT_USER_DS : sel;
+        opc[0] = 0xc7;
+        memset(&rm, 0, sizeof rm);
+        rm.is_mem = 1;
+        gen_mem(g, 2, 1, 0, 0, &rm.m);
+        gen_begin(g, "mov m16, sel; mov sreg, m16", DT_CAT_SEG);
+        gen_emit_rm(g, 0, 2, 0, opc, 1, 0, &rm);
+        gen_w(g, v);
+        opc[0] = 0x8e;
+        gen_emit_rm(g, 0, 4, 0, opc, 1, sr[target], &rm);
+        gen_end(g);
+        if (target >= 2)
+            gen_seg_now(g, sr[target], which);
+        break;
+    }
+    default: { /* lfs/lgs r32, m16:32 through an absolute address */
+        uint32_t t = DT_DATA_GLA + 64 + gen_below(g, DT_DATA_BYTES - 128);
+        if (g->f->avoid & DT_AVOID_FARPTR)
+            return;
+        do {
+            reg = gen_dst(g);
+        } while (reg == R_ESP);
+        gen_begin(g, "mov [m], far ptr; lfs/lgs r, [m]", DT_CAT_SEG);
+        gen_b(g, 0xc7);
+        gen_b(g, 0x05);
+        gen_d(g, t);
+        gen_d(g, (uint32_t)gen_next(&g->r));
+        gen_b(g, 0x66);
+        gen_b(g, 0xc7);
+        gen_b(g, 0x05);
+        gen_d(g, t + 4);
+        gen_w(g, sel);
+        gen_b(g, 0x0f);
+        gen_b(g, sreg == 4 ? 0xb4 : 0xb5);
+        gen_b(g, (uint8_t)(0x05 | reg << 3));
+        gen_d(g, t);
+        gen_end(g);
+        gen_clobber(g, 1u << reg);
+        gen_seg_now(g, sreg, which);
+        break;
+    }
+    }
+}
+
 /* ---- strings ----------------------------------------------------------- */
 
 void gen_string(struct gen *g)
@@ -198,9 +314,11 @@ void gen_string(struct gen *g)
     unsigned rep = gen_below(g, 4); /* 0 none, 1 rep/repe, 2 repne, 3 rep */
     int df = gen_chance(g, 30), a16 = gen_chance(g, 12);
     int seg = gen_chance(g, 20) ? (gen_chance(g, 50) ? 4 : 5) : 3;
-    uint32_t src_base = seg == 4 ? g->fs_base : seg == 5 ? g->gs_base : 0, span = (n + 1) * osz;
-    uint32_t src, dst;
+    uint32_t src_base, span = (n + 1) * osz, src, dst;
 
+    if ((seg == 4 && !g->fs_ok) || (seg == 5 && !g->gs_ok))
+        seg = 3; /* a base we no longer know */
+    src_base = seg == 4 ? g->fs_base : seg == 5 ? g->gs_base : 0;
     if (g->reserved & (1u << R_ECX | 1u << R_ESI | 1u << R_EDI | 1u << R_EAX) || g->body)
         return;
     if (rep == 0)

@@ -32,6 +32,8 @@ struct gen_snap {
     uint8_t known;
     uint32_t undef;
     int df;
+    uint32_t fs_base, gs_base;
+    int fs_ok, gs_ok;
 };
 
 struct gen_pending {
@@ -52,7 +54,9 @@ struct gen {
     uint8_t written;        /* registers written since the current body started */
     uint32_t undef;         /* EFLAGS bits now undefined */
     int df;                 /* -1 unknown */
-    uint32_t fs_base, gs_base;
+    uint32_t fs_base, gs_base;  /* now in FS and GS ... */
+    int fs_ok, gs_ok;           /* ... if known (segment loads change them) */
+    uint32_t tls_base[2];       /* bases of DT_FS_SEL and DT_GS_SEL */
     int body;               /* inside a loop or callee body */
     uint8_t avoid;          /* registers setup items must not pick */
     int group_next;         /* the next item starts a group */
@@ -138,6 +142,7 @@ void gen_flagops(struct gen *g);
 
 /* dt_gen_flow.c */
 void gen_stack(struct gen *g);
+void gen_segload(struct gen *g);
 void gen_string(struct gen *g);
 void gen_branch(struct gen *g);
 

@@ -35,11 +35,16 @@
 #define DT_GLA_MIN 0x00001000u
 #define DT_GLA_MAX 0x08000000u
 
-/* Selectors the FS and GS of a test use. The native runner installs LDT
- * entries 0 and 1 (TI=1, RPL=3); the translated side gets the same
- * selectors with flat 4 GiB data descriptors at the given bases. */
-#define DT_FS_SEL 0x0007u
-#define DT_GS_SEL 0x000fu
+/* Selectors the FS and GS of a test use: GDT TLS entries 13 and 14 (an
+ * x86-64 kernel gives a 32-bit process TLS entries 12-14; glibc takes
+ * 12). The native runner installs them with set_thread_area(2), the
+ * translated side with cpu_user_set_tls(), both as flat 4 GiB data
+ * segments at the case's FS and GS bases, so segment loads of these
+ * selectors mean the same on both sides. */
+#define DT_FS_TLS_ENTRY 13u
+#define DT_GS_TLS_ENTRY 14u
+#define DT_FS_SEL (DT_FS_TLS_ENTRY << 3 | 3u)
+#define DT_GS_SEL (DT_GS_TLS_ENTRY << 3 | 3u)
 /* Linux's flat user selectors for a 32-bit process on an x86-64 kernel. */
 #define DT_USER_CS 0x0023u
 #define DT_USER_DS 0x002bu

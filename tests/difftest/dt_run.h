@@ -22,6 +22,7 @@ struct dt_ctx {
     const char *profile;        /* NULL: host */
     struct dt_features feat;
     unsigned decode_rejects;    /* generated instructions the decoder refused */
+    const char *skip_chosen;    /* comma-separated chosen cases not to run (known, open) */
 };
 
 enum dt_outcome { DT_MATCH = 0, DT_MISMATCH = 1, DT_HARNESS_ERROR = -1 };

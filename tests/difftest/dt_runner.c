@@ -6,8 +6,8 @@
  * control pipe is stdin (commands) and stdout (replies).
  *
  * For one case: map the regions at their fixed addresses (MAP_FIXED, in
- * the window below the runner's image), point LDT entries 0 and 1 at the
- * FS and GS bases, then dt_enter loads the registers, EFLAGS and the
+ * the window below the runner's image), point GDT TLS entries 13 and 14
+ * at the FS and GS bases (dt_proto.h), then dt_enter loads the registers, EFLAGS and the
  * FXSAVE image and jumps to the code. Every end is a signal: the INT3
  * that closes a sequence (SIGTRAP), a fault (SIGSEGV, SIGBUS, SIGFPE,
  * SIGILL) or the watchdog timer (SIGALRM). The handler records the
@@ -23,7 +23,7 @@
  * runner's GS back before any C code runs.
  */
 #define _GNU_SOURCE
-#include <asm/ldt.h>
+#include <asm/ldt.h> /* struct user_desc */
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -140,7 +140,7 @@ static void runner_on_signal(int sig, siginfo_t *si, void *ctx_v)
     uc->uc_mcontext.gregs[REG_EFL] &= ~(greg_t)0x40100;
 }
 
-static int runner_set_ldt(unsigned entry, uint32_t base)
+static int runner_set_tls(unsigned entry, uint32_t base)
 {
     struct user_desc d;
     memset(&d, 0, sizeof d);
@@ -151,7 +151,7 @@ static int runner_set_ldt(unsigned entry, uint32_t base)
     d.contents = 0; /* data, expand up */
     d.limit_in_pages = 1;
     d.useable = 1;
-    return (int)syscall(SYS_modify_ldt, 1, &d, sizeof d);
+    return (int)syscall(SYS_set_thread_area, &d);
 }
 
 static void runner_fail(struct dt_result *res, const char *what)
@@ -195,15 +195,15 @@ static void runner_run_case(uint8_t *xchg)
         }
     }
     if (cur_fs_base != c->init.fs_base) {
-        if (runner_set_ldt(0, c->init.fs_base) != 0) {
-            runner_fail(res, "modify_ldt for FS failed");
+        if (runner_set_tls(DT_FS_TLS_ENTRY, c->init.fs_base) != 0) {
+            runner_fail(res, "set_thread_area for FS failed");
             goto out;
         }
         cur_fs_base = c->init.fs_base;
     }
     if (cur_gs_base != c->init.gs_base) {
-        if (runner_set_ldt(1, c->init.gs_base) != 0) {
-            runner_fail(res, "modify_ldt for GS failed");
+        if (runner_set_tls(DT_GS_TLS_ENTRY, c->init.gs_base) != 0) {
+            runner_fail(res, "set_thread_area for GS failed");
             goto out;
         }
         cur_gs_base = c->init.gs_base;

@@ -101,6 +101,12 @@ static void xlat_run_case(uint8_t *xchg, struct dt_region *mapped, uint32_t *nma
     xlat_flat_seg(&st->seg[VMP_ES], DT_USER_DS, 0, 0x3);
     xlat_flat_seg(&st->seg[VMP_FS], DT_FS_SEL, c->init.fs_base, 0x3);
     xlat_flat_seg(&st->seg[VMP_GS], DT_GS_SEL, c->init.gs_base, 0x3);
+    /* the same descriptors as GDT TLS entries, for segment loads */
+    if (cpu_user_set_tls(xlat_cpu, DT_FS_TLS_ENTRY, c->init.fs_base, 0xffffffffu, st->seg[VMP_FS].attr) != 0 ||
+        cpu_user_set_tls(xlat_cpu, DT_GS_TLS_ENTRY, c->init.gs_base, 0xffffffffu, st->seg[VMP_GS].attr) != 0) {
+        xlat_fail(res, "cpu_user_set_tls", cpu_errmsg(xlat_cpu));
+        return;
+    }
     memcpy(st->fxsave, c->init.fx, sizeof st->fxsave);
     cpu_state_changed(xlat_cpu);
 
