@@ -384,7 +384,10 @@ static int dec_modrm(struct dec_state *st, struct x86_insn *out, int regonly)
     out->mod = m >> 6;
     out->reg = (m >> 3) & 7;
     out->rm = m & 7;
-    if (regonly || out->mod == 3)
+    /* MOV CR/DR: mod is ignored and the operand is a register (SDM 2B MOV) */
+    if (regonly)
+        out->mod = 3;
+    if (out->mod == 3)
         return X86_DEC_OK;
 
     unsigned disp = 0;

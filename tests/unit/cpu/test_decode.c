@@ -454,6 +454,20 @@ static void test_decode_offsets_sib_disp_imm(void **state)
     assert_int_equal(x86_decode(b11, 1, 1, &in), X86_DEC_OK);
     assert_int_equal(in.reg, 7);
 
+    /* MOV CR with mod != 3: a register operand all the same */
+    static const uint8_t b13[] = {0x0f, 0x22, 0x18};
+    assert_int_equal(x86_decode(b13, sizeof b13, 1, &in), X86_DEC_OK);
+    assert_int_equal(in.len, 3);
+    assert_int_equal(in.mod, 3);
+    assert_int_equal(in.reg, 3);
+    assert_int_equal(in.rm, 0);
+    assert_false(in.flags & X86F_MEM);
+
+    /* every kind has a name */
+    for (unsigned k = 0; k < X86K_COUNT; k++)
+        assert_string_not_equal(x86_kind_name(k), "?");
+    assert_string_equal(x86_kind_name(X86K_COUNT), "?");
+
     /* the last of F2/F3 wins */
     static const uint8_t b12[] = {0xf2, 0xf3, 0xa4};
     assert_int_equal(x86_decode(b12, sizeof b12, 1, &in), X86_DEC_OK);
