@@ -20,7 +20,11 @@
  * although some CPUs run them: VEX/EVEX/XOP (C4/C5/62/8F with mod = 3),
  * 3DNow! (0F 0F, 0F 0E), SSE4A, RTM, VMX/SVM, RDPID, CLWB, CLZERO, PKU,
  * XSAVEC/XSAVES, CET, WAITPKG. UD0/UD1/UD2 return X86_DEC_UD with the full
- * length and kind X86K_UD filled in.
+ * length and kind X86K_UD filled in. Other details: MOV CR/DR report mod 3
+ * (the CPU ignores mod there); CLFLUSH/CLFLUSHOPT are X86K_COPY_MEM; the
+ * x87 register-form aliases (FSTP1, FXCH4, FFREEP...) decode as valid, as
+ * they run on Intel and AMD CPUs; opsize is 2 for MOV Ev,Sw, SLDT and STR
+ * with a memory operand (they store 16 bits).
  *
  * Sources: SDM 2A/2B/2C (instruction formats, opcode maps in Appendix A),
  * SDM 3A chapter 2.8 and 25 (sensitive and privileged instructions).
