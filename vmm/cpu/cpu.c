@@ -1,14 +1,7 @@
 /*
- * cpu.c - the public face of the translator (cpu.h): creation, the user-mode
- * view and its memory map, and the dispatcher loop that enters translated
- * code, links blocks and turns exits into struct cpu_exit.
- *
- * The user-mode view: 4 GiB of host address space, 4 GiB aligned (so the
- * low half of a host pointer into it is the guest linear address, which
- * the string-instruction rewrite relies on), reserved PROT_NONE with a
- * guard on each side. cpu_user_map() maps pages into it; page[] keeps the
- * guest's protection of every page and whether translated code came from
- * it (then the host copy is read-only until a write invalidates the code).
+ * cpu.c - the public face of the translator (cpu.h): creation, state, and
+ * the dispatcher loop that enters translated code, links blocks and turns
+ * exits into struct cpu_exit. The guest's memory is view.c's.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -84,18 +77,6 @@ int cpu_feat_has(const struct cpu *cpu, unsigned feat)
     return (cpu->feat_words[w] >> VMP_FEAT_BIT(feat)) & 1;
 }
 
-static int cpu_host_prot(uint8_t pp)
-{
-    int prot = 0;
-    if (!(pp & PP_MAPPED))
-        return PROT_NONE;
-    if (pp & (PROT_READ | PROT_EXEC | PROT_WRITE))
-        prot |= PROT_READ; /* x86 pages that can be written or run can be read */
-    if ((pp & PROT_WRITE) && !(pp & PP_CODE))
-        prot |= PROT_WRITE;
-    return prot;
-}
-
 int cpu_create(const struct cpu_config *cfg, struct cpu **out)
 {
     *out = NULL;
@@ -127,21 +108,9 @@ int cpu_create(const struct cpu_config *cfg, struct cpu **out)
     cpu->rt = (struct cpu_rt *)(cpu->rt_mapping + CPU_PAGE_SIZE);
     cpu->rt->exit_fn = (uint64_t)(uintptr_t)xlat_exit;
 
-    /* view: 4 GiB aligned, guards on both sides */
-    cpu->view_mapping_bytes = 2 * CPU_VIEW_BYTES + 2 * CPU_VIEW_GUARD;
-    cpu->view_mapping = mmap(NULL, cpu->view_mapping_bytes, PROT_NONE,
-                             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (cpu->view_mapping == MAP_FAILED) {
-        cpu->view_mapping = NULL;
+    if (view_create(cpu) != 0)
         goto fail;
-    }
-    uintptr_t v = (uintptr_t)cpu->view_mapping + CPU_VIEW_GUARD;
-    v = (v + CPU_VIEW_BYTES - 1) & ~(uintptr_t)(CPU_VIEW_BYTES - 1);
-    cpu->view = (uint8_t *)v;
-    cpu->rt->view = v;
-    cpu->page = calloc(CPU_NPAGES, 1);
-    if (!cpu->page)
-        goto fail;
+    cpu->rt->view = (uint64_t)(uintptr_t)cpu->view;
 
     if (tc_init(cpu, cfg->code_cache_bytes ? cfg->code_cache_bytes : CPU_DEFAULT_CACHE_BYTES,
                 !(cfg->debug_flags & CPU_DEBUG_HASH_LOOKUP)) != 0)
@@ -171,12 +140,10 @@ void cpu_destroy(struct cpu *cpu)
     if (!cpu)
         return;
     tc_fini(cpu);
-    if (cpu->view_mapping)
-        munmap(cpu->view_mapping, cpu->view_mapping_bytes);
+    view_destroy(cpu);
     if (cpu->rt_mapping)
         munmap(cpu->rt_mapping, cpu->rt_mapping_bytes);
     cpu_signal_release(cpu);
-    free(cpu->page);
     free(cpu->altstack);
     free(cpu);
 }
@@ -204,129 +171,6 @@ void cpu_kick(struct cpu *cpu)
 void cpu_get_stats(const struct cpu *cpu, struct cpu_stats *out)
 {
     *out = cpu->stats;
-}
-
-/* --- user-mode memory ------------------------------------------------------ */
-
-static int cpu_range_ok(struct cpu *cpu, uint32_t gla, uint64_t len)
-{
-    if ((gla & (CPU_PAGE_SIZE - 1)) || (len & (CPU_PAGE_SIZE - 1)) || len == 0 ||
-        (uint64_t)gla + len > CPU_VIEW_BYTES) {
-        cpu_set_err(cpu, "range 0x%08x+0x%llx: not page aligned or past 4 GiB", gla,
-                    (unsigned long long)len);
-        return 0;
-    }
-    return 1;
-}
-
-/* Pages losing their contents or protection drop the code translated from them. */
-static void cpu_forget_code(struct cpu *cpu, uint32_t gla, uint64_t len)
-{
-    int had_code = 0;
-    for (uint64_t a = gla; a < (uint64_t)gla + len; a += CPU_PAGE_SIZE) {
-        if (cpu->page[a >> 12] & PP_CODE) {
-            had_code = 1;
-            cpu->page[a >> 12] &= (uint8_t)~PP_CODE;
-        }
-    }
-    if (had_code) {
-        tc_flush(cpu);
-        cpu->stats.smc_invalidations++;
-    }
-}
-
-int cpu_user_map(struct cpu *cpu, uint32_t gla, uint64_t len_bytes, int prot, int fd,
-                 uint64_t offset_bytes)
-{
-    if (cpu->mode != CPU_MODE_USER || !cpu_range_ok(cpu, gla, len_bytes))
-        return -EINVAL;
-    cpu_forget_code(cpu, gla, len_bytes);
-    uint8_t pp = (uint8_t)(PP_MAPPED | (prot & (PROT_READ | PROT_WRITE | PROT_EXEC)));
-    int flags = MAP_FIXED | MAP_PRIVATE | (fd < 0 ? MAP_ANONYMOUS : 0);
-    void *p = mmap(cpu->view + gla, len_bytes, cpu_host_prot(pp), flags, fd < 0 ? -1 : fd,
-                   fd < 0 ? 0 : (off_t)offset_bytes);
-    if (p == MAP_FAILED) {
-        int err = errno;
-        cpu_set_err(cpu, "map 0x%08x+0x%llx: %s", gla, (unsigned long long)len_bytes,
-                    strerror(err));
-        return -err;
-    }
-    memset(cpu->page + (gla >> 12), pp, len_bytes >> 12);
-    return 0;
-}
-
-int cpu_user_unmap(struct cpu *cpu, uint32_t gla, uint64_t len_bytes)
-{
-    if (cpu->mode != CPU_MODE_USER || !cpu_range_ok(cpu, gla, len_bytes))
-        return -EINVAL;
-    cpu_forget_code(cpu, gla, len_bytes);
-    void *p = mmap(cpu->view + gla, len_bytes, PROT_NONE,
-                   MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (p == MAP_FAILED)
-        return -errno;
-    memset(cpu->page + (gla >> 12), 0, len_bytes >> 12);
-    return 0;
-}
-
-int cpu_user_protect(struct cpu *cpu, uint32_t gla, uint64_t len_bytes, int prot)
-{
-    if (cpu->mode != CPU_MODE_USER || !cpu_range_ok(cpu, gla, len_bytes))
-        return -EINVAL;
-    for (uint64_t a = gla; a < (uint64_t)gla + len_bytes; a += CPU_PAGE_SIZE) {
-        uint8_t *pp = &cpu->page[a >> 12];
-        if (!(*pp & PP_MAPPED))
-            return -ENOMEM;
-    }
-    for (uint64_t a = gla; a < (uint64_t)gla + len_bytes; a += CPU_PAGE_SIZE) {
-        uint8_t *pp = &cpu->page[a >> 12];
-        *pp = (uint8_t)((*pp & (PP_MAPPED | PP_CODE)) | (prot & (PROT_READ | PROT_WRITE | PROT_EXEC)));
-        if (mprotect(cpu->view + a, CPU_PAGE_SIZE, cpu_host_prot(*pp)) != 0)
-            return -errno;
-    }
-    return 0;
-}
-
-int cpu_user_set_tls(struct cpu *cpu, unsigned entry, uint32_t base, uint32_t limit,
-                     unsigned flags)
-{
-    if (cpu->mode != CPU_MODE_USER || entry >= sizeof cpu->tls / sizeof cpu->tls[0])
-        return -EINVAL;
-    struct vmp_x86_seg *d = &cpu->tls[entry];
-    d->selector = (uint16_t)(entry << 3 | 3);
-    d->base = base;
-    d->limit = limit;
-    d->attr = (uint16_t)((flags & 0x80) ? flags : 0);
-    return 0;
-}
-
-void *cpu_user_ptr(struct cpu *cpu, uint32_t gla)
-{
-    return cpu->view + gla;
-}
-
-void cpu_mark_code(struct cpu *cpu, uint32_t gla_first, uint32_t gla_end)
-{
-    uint32_t last = (gla_end - 1) >> 12;
-    for (uint32_t pg = gla_first >> 12;; pg = (pg + 1) & (CPU_NPAGES - 1)) {
-        uint8_t *pp = &cpu->page[pg];
-        if ((*pp & PP_MAPPED) && !(*pp & PP_CODE)) {
-            *pp |= PP_CODE;
-            if (*pp & PROT_WRITE)
-                mprotect(cpu->view + ((uint64_t)pg << 12), CPU_PAGE_SIZE, cpu_host_prot(*pp));
-        }
-        if (pg == last)
-            break;
-    }
-}
-
-/* A write to a page with translated code: drop the code, make it writable. */
-static void cpu_smc(struct cpu *cpu, uint32_t gla)
-{
-    uint32_t pg = gla >> 12;
-    cpu->page[pg] &= (uint8_t)~PP_CODE;
-    mprotect(cpu->view + ((uint64_t)pg << 12), CPU_PAGE_SIZE, cpu_host_prot(cpu->page[pg]));
-    tc_flush(cpu);
-    cpu->stats.smc_invalidations++;
 }
 
 /* --- the dispatcher -------------------------------------------------------- */
@@ -426,7 +270,7 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
         }
         cpu->state.eip = eip;
         if (reason == XE_SMC) {
-            cpu_smc(cpu, rt->scratch);
+            view_smc(cpu, rt->scratch);
             cpu->smc_step = 1;
             b = cpu_block_for(cpu, eip);
             continue;

@@ -60,13 +60,8 @@ int cpu_guest_write(struct cpu *cpu, uint32_t gla, const void *src, size_t n, st
     }
     for (size_t i = 0; i < n; i++) {
         uint32_t a = gla + (uint32_t)i;
-        if (cpu->page[a >> 12] & PP_CODE) {
-            cpu->page[a >> 12] &= (uint8_t)~PP_CODE;
-            mprotect(cpu->view + ((uint64_t)(a >> 12) << 12), CPU_PAGE_SIZE,
-                     PROT_READ | PROT_WRITE);
-            tc_flush(cpu);
-            cpu->stats.smc_invalidations++;
-        }
+        if (cpu->page[a >> 12] & PP_CODE)
+            view_smc(cpu, a);
         cpu->view[a] = ((const uint8_t *)src)[i];
     }
     return 0;
@@ -584,6 +579,25 @@ int cpu_helper_emulate(struct cpu *cpu, struct cpu_exit *ex)
         next = v;
         break;
     }
+    case X86K_LOAD_FARPTR: {
+        /* LES LDS (C4 C5), LSS LFS LGS (0F B2 B4 B5): offset, then selector */
+        int sg = in.map == X86_MAP_1 ? (in.opcode == 0xC4 ? VMP_ES : VMP_DS)
+                 : in.opcode == 0xB2 ? VMP_SS : in.opcode == 0xB4 ? VMP_FS : VMP_GS;
+        uint32_t ea = helper_ea(cpu, &in), off = 0;
+        uint16_t sel;
+        if (in.mod == 3) {
+            ex->reason = CPU_EXIT_EXCEPTION;
+            ex->vector = 6;
+            return 1;
+        }
+        if (cpu_guest_read(cpu, ea, &off, in.opsize, ex) ||
+            cpu_guest_read(cpu, ea + in.opsize, &sel, 2, ex))
+            return 1;
+        if (helper_load_seg(cpu, sg, sel, ex))
+            return 1;
+        r[in.reg] = in.opsize == 4 ? off : (r[in.reg] & 0xFFFF0000u) | (off & 0xFFFF);
+        break;
+    }
     case X86K_BOUND: {
         /* SDM 2A BOUND: signed index against [lower, upper]; #BR is a fault */
         uint32_t ea = helper_ea(cpu, &in);
@@ -725,7 +739,7 @@ int cpu_helper_emulate(struct cpu *cpu, struct cpu_exit *ex)
     case X86K_INVD: case X86K_WBINVD: case X86K_INVLPG: case X86K_RDMSR: case X86K_WRMSR:
     case X86K_RDPMC: case X86K_SYS_0F00: case X86K_SYS_0F01: case X86K_SYSEXIT:
     case X86K_SYSRET: case X86K_LAR: case X86K_LSL: case X86K_IRET:
-    case X86K_JMP_FAR: case X86K_CALL_FAR: case X86K_RET_FAR: case X86K_LOAD_FARPTR:
+    case X86K_JMP_FAR: case X86K_CALL_FAR: case X86K_RET_FAR:
         helper_gp0(ex);
         return 1;
     default:

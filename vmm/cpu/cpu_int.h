@@ -4,7 +4,8 @@
  * cache and its block table.
  *
  * Stages and files:
- *   cpu.c         public API (cpu.h), the dispatcher loop, user-mode memory
+ *   cpu.c         public API (cpu.h), the dispatcher loop
+ *   view.c        the user-mode view: guest memory map, code-page protection
  *   xlat.c        translator: decoded guest instructions -> host code
  *   xlat_emit.h   the byte emitter the translator writes with
  *   tcache.c      code cache: allocation, block hash, host pc -> guest EIP
@@ -122,8 +123,15 @@ struct xlat_block *xlat_block_translate(struct cpu *cpu, uint32_t eip, int max_i
 
 /* cpu.c */
 int cpu_feat_has(const struct cpu *cpu, unsigned feat);
-void cpu_mark_code(struct cpu *cpu, uint32_t gla_first, uint32_t gla_end);
 void cpu_set_err(struct cpu *cpu, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* view.c: the user-mode view */
+int view_create(struct cpu *cpu);
+void view_destroy(struct cpu *cpu);
+/* translated code came from [gla_first, gla_end): keep those pages read-only */
+void view_mark_code(struct cpu *cpu, uint32_t gla_first, uint32_t gla_end);
+/* the guest wrote to a code page: drop all code, make the page writable */
+void view_smc(struct cpu *cpu, uint32_t gla);
 
 /* cpu_signal.c */
 int cpu_signal_install(struct cpu *cpu);

@@ -1052,7 +1052,7 @@ struct xlat_block *xlat_block_translate(struct cpu *cpu, uint32_t eip, int max_i
     free(x);
     if (cache_it) {
         tc_insert(cpu, b);
-        cpu_mark_code(cpu, eip, b->gla_end);
+        view_mark_code(cpu, eip, b->gla_end);
     }
     return b;
 }

@@ -1,0 +1,180 @@
+/*
+ * view.c - the guest's linear address space in user mode: the *view*.
+ *
+ * 4 GiB of host address space, 4 GiB aligned (so the low half of a host
+ * pointer into it is the guest linear address, which the string and
+ * MASKMOV rewrites rely on), reserved PROT_NONE with a guard on each side
+ * (an access that starts below 4 GiB may spill past it; a string op going
+ * down from 0 meets the lower guard). The GS base of the vCPU thread points
+ * at it while translated code runs (cpu.c). cpu_user_map() maps pages into
+ * it; page[] keeps the guest's protection of every page and whether
+ * translated code came from it: such a page's host copy is read-only until
+ * a write invalidates the code (view_smc, or cpu_signal.c for C writes).
+ *
+ * System mode will add the per-CPL shadow views over the RAM memfd here,
+ * filled lazily from the guest page tables; the translator only needs
+ * cpu->view and page[].
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "cpu_int.h"
+
+static int view_host_prot(uint8_t pp)
+{
+    int prot = 0;
+    if (!(pp & PP_MAPPED))
+        return PROT_NONE;
+    if (pp & (PROT_READ | PROT_EXEC | PROT_WRITE))
+        prot |= PROT_READ; /* x86 pages that can be written or run can be read */
+    if ((pp & PROT_WRITE) && !(pp & PP_CODE))
+        prot |= PROT_WRITE;
+    return prot;
+}
+
+int view_create(struct cpu *cpu)
+{
+    cpu->view_mapping_bytes = 2 * CPU_VIEW_BYTES + 2 * CPU_VIEW_GUARD;
+    cpu->view_mapping = mmap(NULL, cpu->view_mapping_bytes, PROT_NONE,
+                             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (cpu->view_mapping == MAP_FAILED) {
+        cpu->view_mapping = NULL;
+        return -1;
+    }
+    uintptr_t v = (uintptr_t)cpu->view_mapping + CPU_VIEW_GUARD;
+    v = (v + CPU_VIEW_BYTES - 1) & ~(uintptr_t)(CPU_VIEW_BYTES - 1);
+    cpu->view = (uint8_t *)v;
+    cpu->page = calloc(CPU_NPAGES, 1);
+    return cpu->page ? 0 : -1;
+}
+
+void view_destroy(struct cpu *cpu)
+{
+    if (cpu->view_mapping)
+        munmap(cpu->view_mapping, cpu->view_mapping_bytes);
+    free(cpu->page);
+}
+
+static int view_range_ok(struct cpu *cpu, uint32_t gla, uint64_t len)
+{
+    if ((gla & (CPU_PAGE_SIZE - 1)) || (len & (CPU_PAGE_SIZE - 1)) || len == 0 ||
+        (uint64_t)gla + len > CPU_VIEW_BYTES) {
+        cpu_set_err(cpu, "range 0x%08x+0x%llx: not page aligned or past 4 GiB", gla,
+                    (unsigned long long)len);
+        return 0;
+    }
+    return 1;
+}
+
+/* Pages losing their contents or protection drop the code translated from them. */
+static void view_forget_code(struct cpu *cpu, uint32_t gla, uint64_t len)
+{
+    int had_code = 0;
+    for (uint64_t a = gla; a < (uint64_t)gla + len; a += CPU_PAGE_SIZE) {
+        if (cpu->page[a >> 12] & PP_CODE) {
+            had_code = 1;
+            cpu->page[a >> 12] &= (uint8_t)~PP_CODE;
+        }
+    }
+    if (had_code) {
+        tc_flush(cpu);
+        cpu->stats.smc_invalidations++;
+    }
+}
+
+int cpu_user_map(struct cpu *cpu, uint32_t gla, uint64_t len_bytes, int prot, int fd,
+                 uint64_t offset_bytes)
+{
+    if (cpu->mode != CPU_MODE_USER || !view_range_ok(cpu, gla, len_bytes))
+        return -EINVAL;
+    view_forget_code(cpu, gla, len_bytes);
+    uint8_t pp = (uint8_t)(PP_MAPPED | (prot & (PROT_READ | PROT_WRITE | PROT_EXEC)));
+    int flags = MAP_FIXED | MAP_PRIVATE | (fd < 0 ? MAP_ANONYMOUS : 0);
+    void *p = mmap(cpu->view + gla, len_bytes, view_host_prot(pp), flags, fd < 0 ? -1 : fd,
+                   fd < 0 ? 0 : (off_t)offset_bytes);
+    if (p == MAP_FAILED) {
+        int err = errno;
+        cpu_set_err(cpu, "map 0x%08x+0x%llx: %s", gla, (unsigned long long)len_bytes,
+                    strerror(err));
+        return -err;
+    }
+    memset(cpu->page + (gla >> 12), pp, len_bytes >> 12);
+    return 0;
+}
+
+int cpu_user_unmap(struct cpu *cpu, uint32_t gla, uint64_t len_bytes)
+{
+    if (cpu->mode != CPU_MODE_USER || !view_range_ok(cpu, gla, len_bytes))
+        return -EINVAL;
+    view_forget_code(cpu, gla, len_bytes);
+    void *p = mmap(cpu->view + gla, len_bytes, PROT_NONE,
+                   MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return -errno;
+    memset(cpu->page + (gla >> 12), 0, len_bytes >> 12);
+    return 0;
+}
+
+int cpu_user_protect(struct cpu *cpu, uint32_t gla, uint64_t len_bytes, int prot)
+{
+    if (cpu->mode != CPU_MODE_USER || !view_range_ok(cpu, gla, len_bytes))
+        return -EINVAL;
+    for (uint64_t a = gla; a < (uint64_t)gla + len_bytes; a += CPU_PAGE_SIZE) {
+        uint8_t *pp = &cpu->page[a >> 12];
+        if (!(*pp & PP_MAPPED))
+            return -ENOMEM;
+    }
+    for (uint64_t a = gla; a < (uint64_t)gla + len_bytes; a += CPU_PAGE_SIZE) {
+        uint8_t *pp = &cpu->page[a >> 12];
+        *pp = (uint8_t)((*pp & (PP_MAPPED | PP_CODE)) | (prot & (PROT_READ | PROT_WRITE | PROT_EXEC)));
+        if (mprotect(cpu->view + a, CPU_PAGE_SIZE, view_host_prot(*pp)) != 0)
+            return -errno;
+    }
+    return 0;
+}
+
+int cpu_user_set_tls(struct cpu *cpu, unsigned entry, uint32_t base, uint32_t limit,
+                     unsigned flags)
+{
+    if (cpu->mode != CPU_MODE_USER || entry >= sizeof cpu->tls / sizeof cpu->tls[0])
+        return -EINVAL;
+    struct vmp_x86_seg *d = &cpu->tls[entry];
+    d->selector = (uint16_t)(entry << 3 | 3);
+    d->base = base;
+    d->limit = limit;
+    d->attr = (uint16_t)((flags & 0x80) ? flags : 0);
+    return 0;
+}
+
+void *cpu_user_ptr(struct cpu *cpu, uint32_t gla)
+{
+    return cpu->view + gla;
+}
+
+void view_mark_code(struct cpu *cpu, uint32_t gla_first, uint32_t gla_end)
+{
+    uint32_t last = (gla_end - 1) >> 12;
+    for (uint32_t pg = gla_first >> 12;; pg = (pg + 1) & (CPU_NPAGES - 1)) {
+        uint8_t *pp = &cpu->page[pg];
+        if ((*pp & PP_MAPPED) && !(*pp & PP_CODE)) {
+            *pp |= PP_CODE;
+            if (*pp & PROT_WRITE)
+                mprotect(cpu->view + ((uint64_t)pg << 12), CPU_PAGE_SIZE, view_host_prot(*pp));
+        }
+        if (pg == last)
+            break;
+    }
+}
+
+/* A write to a page with translated code: drop the code, make it writable. */
+void view_smc(struct cpu *cpu, uint32_t gla)
+{
+    uint32_t pg = gla >> 12;
+    cpu->page[pg] &= (uint8_t)~PP_CODE;
+    mprotect(cpu->view + ((uint64_t)pg << 12), CPU_PAGE_SIZE, view_host_prot(cpu->page[pg]));
+    tc_flush(cpu);
+    cpu->stats.smc_invalidations++;
+}
+
