@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -382,6 +383,61 @@ static void test_board_console_tty_escape(void **state)
     close(master);
 }
 
+struct io_loop {
+    struct board *b;
+    _Atomic int rounds;
+};
+
+static void *io_thread(void *arg)
+{
+    struct io_loop *l = arg;
+
+    while (board_io_step(l->b, -1) == 0)
+        l->rounds++;
+    return NULL;
+}
+
+/* The two threads for real, on the host clock: an idle board sleeps; a
+ * PIT programmed by the vCPU wakes the sleeping I/O thread, whose timer
+ * raises IRQ 0 and wakes the vCPU waiting in HLT; a stop ends the loop. */
+static void test_board_io_thread_wakes_halted_vcpu(void **state)
+{
+    struct fx *f = mk();
+    struct io_loop l = {0};
+    struct timespec ts = {0, 100000000};
+    pthread_t t;
+    uint64_t t0, dt;
+    int idle_rounds, i;
+
+    (void)state;
+    vclock_init(&f->clock, 0); /* the host clock, not the fake one */
+    pic_init(f);
+    l.b = f->b;
+    assert_int_equal(pthread_create(&t, NULL, io_thread, &l), 0);
+    nanosleep(&ts, NULL);
+    idle_rounds = l.rounds;
+    assert_true(idle_rounds <= 3); /* nothing scheduled: no busy loop */
+
+    out(f, 0x43, 1, 0x34);         /* mode 2, 1 kHz */
+    out(f, 0x40, 1, 0xA9);
+    out(f, 0x40, 1, 0x04);
+    assert_int_equal(f->io->intr_ack(f->b), 0x30); /* the edge of programming */
+    out(f, 0x20, 1, 0x20);
+    for (i = 0; i < 5; i++) {
+        t0 = vclock_host_ns();
+        assert_int_equal(board_wait_interrupt(f->b), 1);
+        dt = vclock_host_ns() - t0;
+        assert_true(dt < 50000000); /* a 1 ms tick, with slack for a loaded host */
+        assert_int_equal(f->io->intr_ack(f->b), 0x30);
+        out(f, 0x20, 1, 0x20);
+    }
+    assert_true(l.rounds > idle_rounds);
+    board_request_stop(f->b, BOARD_STOP_REQUEST);
+    pthread_join(t, NULL);
+    assert_int_equal(board_stop_reason(f->b), BOARD_STOP_REQUEST);
+    rm(f);
+}
+
 static void test_board_vclock_pause_resume(void **state)
 {
     struct vclock c;
@@ -418,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_board_console_piped_input),
         cmocka_unit_test(test_board_console_output),
         cmocka_unit_test(test_board_console_tty_escape),
+        cmocka_unit_test(test_board_io_thread_wakes_halted_vcpu),
         cmocka_unit_test(test_board_vclock_pause_resume),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
