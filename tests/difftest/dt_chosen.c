@@ -441,6 +441,34 @@ static void c_bad_selector_load(struct asmb *a, struct dt_init *in)
     as_bytes(a, "b8 ff 00 00 00 8e e8 cc");           /* mov gs, 0xff (no such descriptor): #GP */
 }
 
+static void c_fnstenv(struct asmb *a, struct dt_init *in)
+{
+    (void)in;
+    as_bytes(a, "d9 e8 dd 05");                       /* fld1; fld qword [m] (FDP) */
+    as_d(a, DT_DATA_GLA + 0x80);
+    as_bytes(a, "d9 35");                             /* fnstenv [m]: FIP, FCS, FOP, FDP, FDS */
+    as_d(a, DT_DATA_GLA + 0x100);
+    as_bytes(a, "cc");
+}
+
+static void c_fxsave(struct asmb *a, struct dt_init *in)
+{
+    (void)in;
+    as_bytes(a, "d9 e8 0f ae 05");                    /* fld1; fxsave [m] */
+    as_d(a, DT_DATA_GLA + 0x200);
+    as_bytes(a, "cc");
+}
+
+static void c_fxrstor(struct asmb *a, struct dt_init *in)
+{
+    (void)in;
+    as_bytes(a, "0f ae 05");                          /* fxsave [m]; change state; fxrstor [m] */
+    as_d(a, DT_DATA_GLA + 0x200);
+    as_bytes(a, "d9 e8 0f 57 c0 0f ae 0d");
+    as_d(a, DT_DATA_GLA + 0x200);
+    as_bytes(a, "cc");
+}
+
 static void c_sse2_masked(struct asmb *a, struct dt_init *in)
 {
     (void)in;
@@ -483,6 +511,9 @@ static const struct chosen chosen_cases[] = {
     {"load-straddles-unmapped", c_load_straddles_unmapped, 14, 0, CE_SAME},
     {"store-straddles-unmapped", c_store_straddles_unmapped, 14, 0, CE_SAME},
     {"jmp-through-memory", c_jmp_mem, -1, 0, CE_SAME},
+    {"fnstenv-instruction-pointer", c_fnstenv, -1, 0, CE_SAME},
+    {"fxsave-32bit-layout", c_fxsave, -1, 0, CE_SAME},
+    {"fxsave-fxrstor-round-trip", c_fxrstor, -1, 0, CE_SAME},
     {"fs-null-selector-access", c_fs_null_access, 13, 0, CE_SAME},
     {"load-bad-selector", c_bad_selector_load, 13, 0, CE_SAME},
     {"sse2-masked-by-pentium3", c_sse2_masked, -1, 0, CE_XLAT_UD},
