@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* optional, as with libFuzzer */
+int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
 static int replay(const char *path, unsigned *n)
 {
@@ -53,6 +55,8 @@ int main(int argc, char **argv)
 {
     unsigned n = 0;
     int rc = 0;
+    if (LLVMFuzzerInitialize)
+        LLVMFuzzerInitialize(&argc, &argv);
     for (int i = 1; i < argc; i++)
         rc |= replay(argv[i], &n);
     printf("replayed %u inputs\n", n);

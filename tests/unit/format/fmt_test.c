@@ -435,10 +435,21 @@ static int subst(const uint8_t *in, size_t n, const char *oldt, const char *newt
     return 1;
 }
 
+static int tedit_replace_depth(struct tedit *t, const uint8_t old[32], const void *data, size_t len,
+                               int depth);
+
 int tedit_replace_blob(struct tedit *t, const uint8_t old[32], const void *data, size_t len)
 {
+    return tedit_replace_depth(t, old, data, len, 0);
+}
+
+/* depth bounds the fix-ups: new content may name digests that its own
+ * change changes (the fuzzer finds such cycles at once) */
+static int tedit_replace_depth(struct tedit *t, const uint8_t old[32], const void *data, size_t len,
+                               int depth)
+{
     struct tmember *m = tedit_blob(t, old);
-    if (!m)
+    if (!m || depth > 8)
         return -1;
     uint8_t nd[32];
     crypto_hash_sha256(nd, data, len);
@@ -482,7 +493,7 @@ int tedit_replace_blob(struct tedit *t, const uint8_t old[32], const void *data,
             continue;
         uint8_t xd[32];
         if (name_digest(x->name, xd) == 0) {
-            tedit_replace_blob(t, xd, nb, nn);
+            tedit_replace_depth(t, xd, nb, nn, depth + 1);
             free(nb);
         } else {
             free(x->data);
