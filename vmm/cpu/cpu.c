@@ -192,6 +192,31 @@ static void cpu_rt_to_state(struct cpu *cpu)
     cpu->state.eflags = (rt->eflags & EFL_ARITH_DF) | rt->eflags_virt;
 }
 
+/* A caller may give FS/GS a base without a selector (cpu.h): only a null
+ * selector with base 0, as a null load leaves it, counts as unusable. */
+static int cpu_seg_null(const struct vmp_x86_seg *s)
+{
+    return (s->selector & ~3u) == 0 && s->base == 0;
+}
+
+unsigned cpu_null_fsgs(const struct cpu *cpu)
+{
+    return (cpu_seg_null(&cpu->state.seg[VMP_FS]) ? 1u : 0u) |
+           (cpu_seg_null(&cpu->state.seg[VMP_GS]) ? 2u : 0u);
+}
+
+/* Translations assume FS/GS usable or null as they were when translated
+ * (an access through a null one becomes #GP); a change drops them. Segment
+ * loads happen only in C (cpu_helpers.c) or from outside between runs. */
+static void cpu_check_seg_assumptions(struct cpu *cpu)
+{
+    unsigned m = cpu_null_fsgs(cpu);
+    if (m != cpu->null_fsgs) {
+        tc_flush(cpu);
+        cpu->null_fsgs = (uint8_t)m;
+    }
+}
+
 static struct xlat_block *cpu_block_for(struct cpu *cpu, uint32_t eip)
 {
     if (cpu->smc_step) {
@@ -233,6 +258,7 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
     cpu_wrgsbase(rt->view);
     memcpy(rt->guest_fx, cpu->state.fxsave, sizeof rt->guest_fx);
     cpu_state_to_rt(cpu);
+    cpu_check_seg_assumptions(cpu);
 
     uint32_t eip = cpu->state.eip;
     struct xlat_block *b = cpu_block_for(cpu, eip);
@@ -280,6 +306,7 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
             cpu->stats.helper_calls++;
             int r = cpu_helper_emulate(cpu, ex);
             cpu_state_to_rt(cpu);
+            cpu_check_seg_assumptions(cpu);
             if (r < 0) {
                 ex->reason = CPU_EXIT_INTERNAL;
                 break;

@@ -26,8 +26,10 @@
  * User mode as implemented (the .c files of vmm/cpu say how):
  *   - 32-bit code only (CS.D is taken as 1); CPL 3, IOPL 0, flat CS/DS/ES/SS.
  *     FS/GS bases come from cpu_state()->seg[] and from the TLS entries of
- *     cpu_user_set_tls() when the guest loads a selector; other segment
- *     loads only change the selector.
+ *     cpu_user_set_tls() when the guest loads a selector. A segment load
+ *     accepts the null selector (not for SS), a TLS entry's selector, or
+ *     one of the selectors CS/DS/ES/SS hold (flat); others #GP(selector).
+ *     An access through FS/GS holding the null selector with base 0 #GPs.
  *   - CPUID answers from the profile; an instruction whose feature the
  *     profile lacks raises #UD (LZCNT/TZCNT run as BSR/BSF instead).
  *   - Exits: INT n -> CPU_EXIT_INT; SYSENTER -> CPU_EXIT_SYSENTER; INT3,

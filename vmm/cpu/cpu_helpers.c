@@ -249,9 +249,32 @@ static int helper_load_seg(struct cpu *cpu, int sg, uint16_t sel, struct cpu_exi
         s->base = d->base;
         s->limit = d->limit;
         s->attr = d->attr;
-    } else if (sg == VMP_FS || sg == VMP_GS) {
-        s->base = 0;
-        s->limit = 0xFFFFFFFFu;
+    } else if ((sel & ~3u) == 0) {
+        /* null: fine for DS/ES/FS/GS (their use faults later), not for SS */
+        if (sg == VMP_SS) {
+            helper_gp0(ex);
+            return 1;
+        }
+        if (sg == VMP_FS || sg == VMP_GS) {
+            s->base = 0;
+            s->limit = 0;
+        }
+    } else if ((sel | 3u) == (cpu->state.seg[VMP_CS].selector | 3u) ||
+               (sel | 3u) == (cpu->state.seg[VMP_DS].selector | 3u) ||
+               (sel | 3u) == (cpu->state.seg[VMP_SS].selector | 3u) ||
+               (sel | 3u) == (cpu->state.seg[VMP_ES].selector | 3u)) {
+        /* one of the flat user selectors the caller set up */
+        if (sg == VMP_FS || sg == VMP_GS) {
+            s->base = 0;
+            s->limit = 0xFFFFFFFFu;
+        }
+    } else {
+        /* no descriptor we know of: #GP(selector) (SDM 2A MOV) */
+        ex->reason = CPU_EXIT_EXCEPTION;
+        ex->vector = 13;
+        ex->has_error_code = 1;
+        ex->error_code = sel & 0xFFFCu;
+        return 1;
     }
     s->selector = sel;
     return 0;

@@ -91,6 +91,7 @@ struct cpu {
     uint32_t nmaps;
     uint64_t flush_gen;             /* bumped by every flush */
     int smc_step;
+    uint8_t null_fsgs;              /* bit 0 FS, bit 1 GS: null when the cache was filled */
     volatile int pending_flush;     /* C wrote to a code page (cpu_signal.c) */                   /* next block: one insn, uncached, pages not marked */
 
     /* signal handling */
@@ -122,6 +123,8 @@ struct xlat_block *xlat_block_translate(struct cpu *cpu, uint32_t eip, int max_i
                                         int cache_it);
 
 /* cpu.c */
+/* bit 0: FS holds a null selector, bit 1: GS does (accesses through them #GP) */
+unsigned cpu_null_fsgs(const struct cpu *cpu);
 int cpu_feat_has(const struct cpu *cpu, unsigned feat);
 void cpu_set_err(struct cpu *cpu, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -643,6 +643,17 @@ static void x_insn(struct xctx *x)
         return;
     }
 
+    /* an access through a null FS/GS: #GP(0) (SDM 3A 5.4.1) */
+    if ((in->seg == X86_SEG_FS || in->seg == X86_SEG_GS) &&
+        (x->cpu->null_fsgs & (in->seg == X86_SEG_FS ? 1u : 2u)) &&
+        (in->flags & (X86F_MEM | X86F_IMPLICIT_MEM)) && in->kind != X86K_LEA &&
+        in->kind != X86K_NOP_HINT &&
+        !(in->kind == X86K_STRING && (in->opcode & ~1u) != 0xA4 && (in->opcode & ~1u) != 0xA6 &&
+          (in->opcode & ~1u) != 0xAC)) {
+        x_exception(x, 13, x->eip, 1, 0);
+        return;
+    }
+
     switch (in->kind) {
     case X86K_COPY:
     case X86K_SAHF_LAHF:

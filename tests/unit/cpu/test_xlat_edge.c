@@ -529,6 +529,40 @@ static void test_xlat_scas_cmps_backwards(void **st)
     cpu_destroy(cpu);
 }
 
+static void test_xlat_null_fs_access_and_bad_selector_fault(void **st)
+{
+    (void)st;
+    /* xor eax, eax; mov fs, ax; mov eax, fs:[0x10000] */
+    static const uint8_t nullfs[] = {0x31, 0xC0, 0x8E, 0xE0, 0x64, 0xA1, 0x00, 0x00, 0x01, 0x00,
+                                     0xCD, 0x80};
+    /* mov eax, 0xff; mov gs, ax */
+    static const uint8_t badsel[] = {0xB8, 0xFF, 0x00, 0x00, 0x00, 0x8E, 0xE8, 0xCD, 0x80};
+    struct cpu_exit ex;
+    struct cpu *cpu = new_cpu(FEAT_SSE2_EDX);
+    cpu_state(cpu)->seg[VMP_FS].selector = 0x7b;
+    load(cpu, nullfs, sizeof nullfs, PROT_READ | PROT_EXEC);
+    assert_int_equal(cpu_run(cpu, &ex), 0);
+    assert_int_equal(ex.reason, CPU_EXIT_EXCEPTION);
+    assert_int_equal(ex.vector, 13);
+    assert_int_equal(ex.error_code, 0);
+    assert_int_equal(cpu_state(cpu)->eip, CODE + 4);
+    /* a usable FS again: the same code reads through it */
+    cpu_state(cpu)->seg[VMP_FS].selector = 0x7b;
+    cpu_state(cpu)->seg[VMP_FS].base = 0x10;
+    cpu_state(cpu)->eip = CODE + 4;
+    wr32(cpu, 0x10010, 0x5151);
+    assert_int_equal(cpu_run(cpu, &ex), 0);
+    assert_int80(cpu, &ex, nullfs, sizeof nullfs);
+    assert_int_equal(R(cpu, EAX), 0x5151);
+    load(cpu, badsel, sizeof badsel, PROT_READ | PROT_EXEC);
+    assert_int_equal(cpu_run(cpu, &ex), 0);
+    assert_int_equal(ex.reason, CPU_EXIT_EXCEPTION);
+    assert_int_equal(ex.vector, 13);
+    assert_int_equal(ex.error_code, 0xfc);
+    assert_int_equal(cpu_state(cpu)->eip, CODE + 5);
+    cpu_destroy(cpu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -545,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_xlat_kick_stops_indirect_loop),
         cmocka_unit_test(test_xlat_16bit_indirect_jump),
         cmocka_unit_test(test_xlat_scas_cmps_backwards),
+        cmocka_unit_test(test_xlat_null_fs_access_and_bad_selector_fault),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
