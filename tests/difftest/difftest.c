@@ -455,7 +455,7 @@ int main(int argc, char **argv)
     static struct dt_init init;
     static struct dt_seq seq;
     struct dt_ctx ctx;
-    uint64_t seed = 0, count = 1000, i, done = 0, mismatches = 0;
+    uint64_t seed = 0, count = 1000, i, done = 0, mismatches = 0, ends[34] = {0};
     double time_limit = 0;
     unsigned cats = DT_CAT_ALL, exclude = 0, max_items = 20, max_reports = 5, avoid = 0;
     const char *replay = NULL, *chosen = "all", *native = NULL;
@@ -665,6 +665,11 @@ int main(int argc, char **argv)
         run_check_decode(&ctx, &seq);
         rc = run_seq(&ctx, &init, &seq, NULL, 0);
         done++;
+        {
+            const struct dt_result *rn =
+                (const struct dt_result *)(dt_worker_case(&ctx.a) + DT_RESULT_OFF);
+            ends[rn->status == DT_ST_INT3 ? 32 : rn->status == DT_ST_EXC && rn->vector < 32 ? rn->vector : 33]++;
+        }
         if (rc == DT_HARNESS_ERROR) {
             harness_error = 1;
             break;
@@ -676,10 +681,17 @@ int main(int argc, char **argv)
         }
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    if (ctx.verbose)
+    if (ctx.verbose) {
+        unsigned v;
         printf("difftest: %.1f s, %u native and %u translated worker restarts\n",
                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
                ctx.a.restarts, ctx.b.restarts);
+        printf("difftest: native ends: INT3 %" PRIu64, ends[32]);
+        for (v = 0; v < 32; v++)
+            if (ends[v])
+                printf(", vector %u: %" PRIu64, v, ends[v]);
+        printf(", other %" PRIu64 "\n", ends[33]);
+    }
     if (ctx.decode_rejects)
         printf("difftest: the decoder refused %u generated instructions (see above)\n", ctx.decode_rejects);
 

@@ -545,6 +545,12 @@ void gen_mem(struct gen *g, unsigned size_bytes, unsigned align, unsigned margin
             if (hi > seg_base + 0xffff - margin)
                 hi = seg_base + 0xffff - margin;
         }
+        if (g->want_fault) { /* the unmapped page after the region */
+            lo = seg_base == 0 ? DT_LOW_GLA + DT_LOW_BYTES : DT_DATA_GLA + DT_DATA_BYTES;
+            hi = lo + 0x400;
+            if (seg_base && hi > seg_base + 0xffff - margin)
+                hi = seg_base + 0xffff - margin;
+        }
         gen_mop_mem16(g, size_bytes, seg_base, lo, hi, align, m);
         return;
     }
@@ -554,6 +560,10 @@ void gen_mem(struct gen *g, unsigned size_bytes, unsigned align, unsigned margin
     } else {
         lo = DT_DATA_GLA + margin;
         hi = DT_DATA_GLA + DT_DATA_BYTES - margin;
+    }
+    if (g->want_fault) { /* the unmapped page after the data region */
+        lo = DT_DATA_GLA + DT_DATA_BYTES - 8;
+        hi = lo + 0x400;
     }
     target = lo + gen_below(g, hi - lo - size_bytes);
     target &= ~(align - 1);
@@ -681,7 +691,7 @@ static const struct gen_catfn gen_cats[] = {
     {DT_CAT_FLAGS, 3, gen_flagops}, {DT_CAT_STACK, 4, gen_stack},  {DT_CAT_STRING, 3, gen_string},
     {DT_CAT_BRANCH, 3, gen_branch}, {DT_CAT_X87, 5, gen_x87},      {DT_CAT_SSE, 6, gen_sse},
     {DT_CAT_SEG, 6, gen_alu},       {DT_CAT_SEG, 3, gen_misc_alu}, {DT_CAT_SEG, 3, gen_segload},
-    {DT_CAT_STACK, 1, gen_segload},
+    {DT_CAT_STACK, 1, gen_segload}, {DT_CAT_ALU, 1, gen_fault},
 };
 
 static void gen_seq_once(uint64_t case_seed, const struct dt_init *init, unsigned cats,

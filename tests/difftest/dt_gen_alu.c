@@ -767,3 +767,28 @@ void gen_flagops(struct gen *g)
         break;
     }
 }
+
+/* An instruction whose memory operand lies in an unmapped page (or
+ * straddles into one): the case ends in #PF, and the registers, flags and
+ * memory at that point must match (precise exceptions, DESIGN.md). */
+void gen_fault(struct gen *g)
+{
+    if (!gen_chance(g, 30))
+        return;
+    g->want_fault = 1;
+    switch (gen_below(g, 4)) {
+    case 0:
+        gen_alu(g);
+        break;
+    case 1:
+        gen_misc_alu(g);
+        break;
+    case 2:
+        gen_atomic(g);
+        break;
+    default:
+        gen_sse(g);
+        break;
+    }
+    g->want_fault = 0;
+}

@@ -61,6 +61,7 @@ struct gen {
     uint8_t avoid;          /* registers setup items must not pick */
     int group_next;         /* the next item starts a group */
     int want_read;          /* the next non-setup item reads flags */
+    int want_fault;         /* gen_mem: aim at an unmapped page (#PF) */
     int in_setup;
     unsigned npend;
     struct gen_pending pend[DT_SEQ_MAX_ITEMS];
@@ -139,6 +140,7 @@ void gen_muldiv(struct gen *g);
 void gen_bits(struct gen *g);
 void gen_atomic(struct gen *g);
 void gen_flagops(struct gen *g);
+void gen_fault(struct gen *g);
 
 /* dt_gen_flow.c */
 void gen_stack(struct gen *g);
