@@ -88,6 +88,18 @@ static size_t utf8_len(const unsigned char *s, size_t avail)
     return n;
 }
 
+int fmt_utf8_ok(const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_len((const unsigned char *)s + i, n - i);
+        if (!k)
+            return 0;
+        i += k;
+    }
+    return 1;
+}
+
 static int hex4(const char *s, unsigned *v)
 {
     *v = 0;

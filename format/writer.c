@@ -420,10 +420,10 @@ static int cfg_check(const struct vmp_config *c, char *msg)
         return fmt_err(msg, VMP_ERR_INVALID,
                        "config: memory size %llu must be a nonzero multiple of 4096 up to 4 GiB",
                        (unsigned long long)c->mem_bytes);
-    if (memchr(c->cmdline, 0, sizeof c->cmdline) == NULL)
-        return fmt_err(msg, VMP_ERR_INVALID, "config: command line not terminated");
+    if (memchr(c->cmdline, 0, sizeof c->cmdline) == NULL || !fmt_utf8_ok(c->cmdline))
+        return fmt_err(msg, VMP_ERR_INVALID, "config: command line is not terminated UTF-8");
     if (c->cpu.nleaves > VMP_PROFILE_MAX_LEAVES ||
-        memchr(c->cpu.name, 0, sizeof c->cpu.name) == NULL)
+        memchr(c->cpu.name, 0, sizeof c->cpu.name) == NULL || !fmt_utf8_ok(c->cpu.name))
         return fmt_err(msg, VMP_ERR_INVALID, "config: bad CPU profile");
     for (uint32_t i = 1; i < c->cpu.nleaves; i++) {
         const struct vmp_cpuid_leaf *a = &c->cpu.leaves[i - 1], *b = &c->cpu.leaves[i];

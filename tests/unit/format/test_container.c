@@ -453,6 +453,10 @@ static void test_container_writer_refuses_bad_calls(void **state)
     assert_int_equal(vmp_writer_open(w, p), 0);
     c.mem_bytes = 4097;
     assert_int_equal(vmp_writer_set_config(w, &c), VMP_ERR_INVALID);
+    c.mem_bytes = 4096;
+    c.cmdline[3] = (char)0xff; /* not UTF-8: the reader's JSON would refuse it */
+    assert_int_equal(vmp_writer_set_config(w, &c), VMP_ERR_INVALID);
+    assert_non_null(strstr(vmp_writer_errmsg(w), "UTF-8"));
     unsigned id;
     struct vmp_image_desc bad = {"../x", VMP_IMAGE_DISK, 0, 4096, 4096};
     assert_int_equal(vmp_writer_image_begin(w, &bad, &id), VMP_ERR_INVALID);
