@@ -17,6 +17,8 @@
  *   5. vmp_reader_destroy(r) (closes the file). destroy(NULL) does nothing.
  *
  * Errors: 0 or a negative vmp_status; message via vmp_reader_errmsg.
+ * After a failed open, only vmp_reader_errmsg and vmp_reader_destroy are
+ * meaningful.
  * Thread safety: after open returns, vmp_reader_read_chunk,
  * vmp_reader_chunk_info and the const queries may be called from several
  * threads at once (the VMM reads disk chunks from device threads and RAM
@@ -120,10 +122,10 @@ int vmp_reader_stats(const vmp_reader *r, struct vmp_container_stats *st);
 
 /*
  * Verifies every blob of the tar against its digest, every chunk's
- * decompressed size and digest, the section and boot blobs, and, if
- * public_key is not NULL, that a signature by that key over the manifest
- * digest verifies (VMP_ERR_NO_SIGNATURE if there is none by that key,
- * VMP_ERR_SIGNATURE if it does not verify). progress (may be NULL) is
+ * decompressed size and digest, the section and boot blobs, that every
+ * signature present verifies over the manifest digest (VMP_ERR_SIGNATURE
+ * names the one that does not), and, if public_key is not NULL, that one
+ * of them is by that key (VMP_ERR_NO_SIGNATURE otherwise). progress (may be NULL) is
  * called with bytes done and total; returning nonzero aborts
  * (VMP_ERR_CALLBACK).
  */
