@@ -459,10 +459,13 @@ static void test_xlat_small_cache_flushes_and_stays_correct(void **st)
     cpu_destroy(cpu);
 }
 
-static void *kick_after_30ms(void *arg)
+static void *kick_after_progress(void *arg)
 {
-    struct timespec ts = {0, 30 * 1000 * 1000};
-    nanosleep(&ts, NULL);
+    /* wait until the guest has counted to 100000 in memory (at most 10 s) */
+    volatile uint32_t *count = cpu_user_ptr(arg, 0x10000);
+    struct timespec ts = {0, 1000 * 1000};
+    for (int i = 0; i < 10000 && *count < 100000; i++)
+        nanosleep(&ts, NULL);
     cpu_kick(arg);
     return NULL;
 }
@@ -470,18 +473,20 @@ static void *kick_after_30ms(void *arg)
 static void test_xlat_kick_stops_indirect_loop(void **st)
 {
     (void)st;
-    /* 1: add ecx, 1; jmp eax (eax = 1b): only an indirect branch loops */
-    static const uint8_t spin[] = {0xB8, 0x05, 0x10, 0x00, 0x00, 0x83, 0xC1, 0x01, 0xFF, 0xE0};
+    /* mov eax, 1f; 1: add ecx, 1; mov [0x10000], ecx; jmp eax: only an
+     * indirect branch loops */
+    static const uint8_t spin[] = {0xB8, 0x05, 0x10, 0x00, 0x00, 0x83, 0xC1, 0x01, 0x89, 0x0D,
+                                   0x00, 0x00, 0x01, 0x00, 0xFF, 0xE0};
     struct cpu *cpu = new_cpu(FEAT_SSE2_EDX);
     struct cpu_exit ex;
     pthread_t t;
     load(cpu, spin, sizeof spin, PROT_READ | PROT_EXEC);
-    assert_int_equal(pthread_create(&t, NULL, kick_after_30ms, cpu), 0);
+    assert_int_equal(pthread_create(&t, NULL, kick_after_progress, cpu), 0);
     assert_int_equal(cpu_run(cpu, &ex), 0);
     pthread_join(t, NULL);
     assert_int_equal(ex.reason, CPU_EXIT_KICK);
     assert_int_equal(cpu_state(cpu)->eip, CODE + 5);
-    assert_true(R(cpu, ECX) > 1000);
+    assert_true(R(cpu, ECX) >= 100000);
     cpu_destroy(cpu);
 }
 

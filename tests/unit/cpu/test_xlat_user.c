@@ -276,10 +276,11 @@ static const uint8_t code_smc[] = {
 };
 /*
  * 1:  add eax, 1
+ *     mov [0x10000], eax
  *     jmp 1b
  */
 static const uint8_t code_spin[] = {
-    0x83, 0xc0, 0x01, 0xeb, 0xfb,
+    0x83, 0xc0, 0x01, 0xa3, 0x00, 0x00, 0x01, 0x00, 0xeb, 0xf6,
 };
 /*
  *     mov eax, 1
@@ -848,13 +849,18 @@ static void test_xlat_cpuid_returns_profile(void **st)
 
 struct kicker {
     struct cpu *cpu;
+    uint32_t want;
 };
 
 static void *kick_later(void *arg)
 {
     struct kicker *k = arg;
-    struct timespec ts = {0, 30 * 1000 * 1000};
-    nanosleep(&ts, NULL);
+    /* wait until the guest has run (it counts in memory), at most 10 s,
+     * so a loaded machine does not kick before the loop started */
+    volatile uint32_t *count = cpu_user_ptr(k->cpu, 0x10000);
+    struct timespec ts = {0, 1000 * 1000};
+    for (int i = 0; i < 10000 && *count < k->want; i++)
+        nanosleep(&ts, NULL);
     cpu_kick(k->cpu);
     return NULL;
 }
@@ -866,15 +872,15 @@ static void test_xlat_kick_stops_tight_loop(void **st)
     struct cpu_exit ex;
     load(cpu, code_spin, sizeof code_spin, PROT_READ | PROT_EXEC);
     for (int round = 0; round < 2; round++) {
-        struct kicker k = {cpu};
-        pthread_t t;
         uint32_t before = R(cpu, EAX);
+        struct kicker k = {cpu, before + 100000};
+        pthread_t t;
         assert_int_equal(pthread_create(&t, NULL, kick_later, &k), 0);
         assert_int_equal(cpu_run(cpu, &ex), 0);
         pthread_join(t, NULL);
         assert_int_equal(ex.reason, CPU_EXIT_KICK);
         assert_int_equal(cpu_state(cpu)->eip, CODE); /* the loop's block boundary */
-        assert_true(R(cpu, EAX) - before > 1000);
+        assert_true(R(cpu, EAX) - before >= 100000);
     }
     cpu_destroy(cpu);
 }
