@@ -205,15 +205,19 @@ unsigned cpu_null_fsgs(const struct cpu *cpu)
            (cpu_seg_null(&cpu->state.seg[VMP_GS]) ? 2u : 0u);
 }
 
-/* Translations assume FS/GS usable or null as they were when translated
- * (an access through a null one becomes #GP); a change drops them. Segment
- * loads happen only in C (cpu_helpers.c) or from outside between runs. */
+/* Translations assume the FS/GS bases (folded into displacements) and
+ * null-ness (an access through a null one becomes #GP) they were made with;
+ * a change drops them. Segment loads happen only in C (cpu_helpers.c) or
+ * from outside between runs, and both are checked. */
 static void cpu_check_seg_assumptions(struct cpu *cpu)
 {
     unsigned m = cpu_null_fsgs(cpu);
-    if (m != cpu->null_fsgs) {
+    uint32_t fs = cpu->state.seg[VMP_FS].base, gs = cpu->state.seg[VMP_GS].base;
+    if (m != cpu->null_fsgs || fs != cpu->xlat_fs_base || gs != cpu->xlat_gs_base) {
         tc_flush(cpu);
         cpu->null_fsgs = (uint8_t)m;
+        cpu->xlat_fs_base = fs;
+        cpu->xlat_gs_base = gs;
     }
 }
 

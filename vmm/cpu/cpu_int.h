@@ -92,6 +92,7 @@ struct cpu {
     uint64_t flush_gen;             /* bumped by every flush */
     int smc_step;
     uint8_t null_fsgs;              /* bit 0 FS, bit 1 GS: null when the cache was filled */
+    uint32_t xlat_fs_base, xlat_gs_base; /* the bases the cached code has folded in */
     volatile int pending_flush;     /* C wrote to a code page (cpu_signal.c) */                   /* next block: one insn, uncached, pages not marked */
 
     /* signal handling */

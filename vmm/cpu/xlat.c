@@ -205,8 +205,17 @@ static int x_prefixes(const struct xctx *x, uint8_t *out, int drop_f3)
 
 static int x_seg_needs_base(const struct xctx *x)
 {
-    /* user mode: CS/DS/ES/SS are flat; FS/GS bases are read from rt at run time */
+    /* user mode: CS/DS/ES/SS are flat; FS/GS may have a base */
     return x->in.seg == X86_SEG_FS || x->in.seg == X86_SEG_GS;
+}
+
+/* The FS/GS base as the block is translated: it is folded into the
+ * displacement ((ea + disp + base) mod 2^32 is the linear address, and
+ * 0x67 makes the host wrap the same way). cpu.c drops the translations
+ * when a base changes (cpu_check_seg_assumptions). */
+static uint32_t x_seg_base(const struct xctx *x)
+{
+    return x_seg_needs_base(x) ? x->cpu->state.seg[x->in.seg].base : 0;
 }
 
 /* ModRM (+SIB, disp) of the guest's 32-bit memory operand re-encoded with
@@ -281,12 +290,10 @@ static void x_ea_to_r14(struct xctx *x, int32_t extra, int with_base)
         static const uint8_t zx[] = {0x45, 0x0F, 0xB7, 0xF6}; /* movzx r14d, r14w */
         emit_n(e, zx, sizeof zx);
     }
-    if (with_base && x_seg_needs_base(x)) {
-        static const uint8_t ld[] = {0x45, 0x8B, 0x5F};     /* mov r11d, [r15 + base] */
-        emit_n(e, ld, sizeof ld);
-        emit_b(e, (uint8_t)(RT_SEGBASE + 4 * x->in.seg));
-        static const uint8_t add[] = {0x47, 0x8D, 0x34, 0x1E}; /* lea r14d, [r14 + r11] */
+    if (with_base && x_seg_base(x) != 0) {
+        static const uint8_t add[] = {0x45, 0x8D, 0xB6};    /* lea r14d, [r14 + base] */
         emit_n(e, add, sizeof add);
+        emit_u32(e, x_seg_base(x));
     }
 }
 
@@ -302,7 +309,7 @@ static void x_memop(struct xctx *x, const uint8_t *pfx, int npfx, const uint8_t 
                     int ntail)
 {
     struct emit *e = &x->e;
-    int flat = x->in.addrsize == 4 && !x_seg_needs_base(x);
+    int flat = x->in.addrsize == 4;
     int swap = 0;
     if (!flat) {
         if (byte_reg && (reg & 7) >= 4 && !(rex & 0x44)) {
@@ -331,7 +338,7 @@ static void x_memop(struct xctx *x, const uint8_t *pfx, int npfx, const uint8_t 
         if (rex)
             emit_b(e, rex);
         emit_n(e, opc, (size_t)nopc);
-        x_modrm32(x, reg, extra);
+        x_modrm32(x, reg, extra + (int32_t)x_seg_base(x));
     } else {
         emit_b(e, (uint8_t)(0x41 | rex));
         emit_n(e, opc, (size_t)nopc);
@@ -717,32 +724,17 @@ static void x_insn(struct xctx *x)
         }
         break;
     case X86K_MOFFS:
-        if (in->addrsize == 4 && !x_seg_needs_base(x)) {
+        if (in->addrsize == 4) {
+            /* A0-A3 with 0x67 take a 32-bit offset; the FS/GS base folds in */
             uint8_t pfx[16];
             int n = x_prefixes(x, pfx, 0);
+            uint32_t moffs;
+            memcpy(&moffs, x->bytes + in->opc_off + 1, 4);
             emit_b(e, 0x65);
             emit_b(e, 0x67);
             emit_n(e, pfx, (size_t)n);
-            emit_n(e, x->bytes + in->opc_off, (size_t)(in->len - in->opc_off));
-        } else if (in->addrsize == 4) {
-            /* mov r14d, moffs; add the segment base; then A0-A3 as 8A/8B/88/89 [r14d] */
-            static const uint8_t as_modrm[4] = {0x8A, 0x8B, 0x88, 0x89};
-            uint8_t pfx[16];
-            int n = x_prefixes(x, pfx, 0);
-            emit_b(e, 0x41);
-            emit_b(e, 0xBE);
-            emit_n(e, x->bytes + in->opc_off + 1, 4);
-            static const uint8_t ld[] = {0x45, 0x8B, 0x5F};   /* mov r11d, [r15 + base] */
-            emit_n(e, ld, sizeof ld);
-            emit_b(e, (uint8_t)(RT_SEGBASE + 4 * in->seg));
-            static const uint8_t add[] = {0x47, 0x8D, 0x34, 0x1E}; /* lea r14d, [r14 + r11] */
-            emit_n(e, add, sizeof add);
-            emit_b(e, 0x65);
-            emit_b(e, 0x67);
-            emit_n(e, pfx, (size_t)n);
-            emit_b(e, 0x41);
-            emit_b(e, as_modrm[in->opcode & 3]);
-            emit_b(e, 0x06);
+            emit_b(e, in->opcode);
+            emit_u32(e, moffs + x_seg_base(x));
         } else {
             x_exit(x, XE_EMULATE, x->eip, 0);
         }

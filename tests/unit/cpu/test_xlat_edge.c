@@ -568,6 +568,27 @@ static void test_xlat_null_fs_access_and_bad_selector_fault(void **st)
     cpu_destroy(cpu);
 }
 
+static void test_xlat_high_byte_reg_16bit_address_fault_undoes_swap(void **st)
+{
+    (void)st;
+    /* mov esi, 0x8000; mov ebx, 0x99aa1100; addr16 mov bh, [bx+si]; int 0x80 */
+    static const uint8_t code[] = {0xBE, 0x00, 0x80, 0x00, 0x00, 0xBB, 0x00, 0x11, 0xAA, 0x99,
+                                   0x67, 0x8A, 0x38, 0xCD, 0x80};
+    struct cpu_exit ex;
+    struct cpu *cpu = run_code(code, sizeof code, FEAT_SSE2_EDX, &ex);
+    assert_int_equal(ex.reason, CPU_EXIT_EXCEPTION);
+    assert_int_equal(ex.vector, 14);
+    assert_int_equal(ex.fault_gla, 0x9100);
+    assert_int_equal(cpu_state(cpu)->eip, CODE + 10);
+    assert_int_equal(R(cpu, EBX), 0x99aa1100); /* BH and BL as before the access */
+    assert_int_equal(cpu_user_map(cpu, 0x9000, 0x1000, PROT_READ | PROT_WRITE, -1, 0), 0);
+    memcpy(cpu_user_ptr(cpu, 0x9100), "\x5e", 1);
+    assert_int_equal(cpu_run(cpu, &ex), 0);
+    assert_int80(cpu, &ex, code, sizeof code);
+    assert_int_equal(R(cpu, EBX), 0x99aa5e00);
+    cpu_destroy(cpu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -585,6 +606,7 @@ int main(void)
         cmocka_unit_test(test_xlat_16bit_indirect_jump),
         cmocka_unit_test(test_xlat_scas_cmps_backwards),
         cmocka_unit_test(test_xlat_null_fs_access_and_bad_selector_fault),
+        cmocka_unit_test(test_xlat_high_byte_reg_16bit_address_fault_undoes_swap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
