@@ -6,9 +6,9 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config git
       libzstd-dev zstd libarchive-dev libsodium-dev libcmocka-dev libslirp-dev libglib2.0-dev
       gcc-multilib clang libclang-rt-14-dev
-      cpio xz-utils e2fsprogs tar python3)
+      libssl-dev skopeo cpio xz-utils e2fsprogs tar python3)
 # Optional: reference tools that tests and benchmarks compare against.
-optional=(skopeo qemu-user qemu-system-x86)
+optional=(qemu-user qemu-system-x86)
 
 missing=()
 for p in "${pkgs[@]}" ${VMP_WITH_OPTIONAL:+"${optional[@]}"}; do
