@@ -55,6 +55,8 @@ struct xctx {
     int failed;
     struct xlat_stub stubs[XLAT_MAX_STUBS];
     int nstubs;
+    uint32_t thunks[XLAT_MAX_INSNS];    /* inlined get_pc thunks: their code counts as ours */
+    int nthunks;
 };
 
 static void x_fail(struct xctx *x, const char *what)
@@ -628,6 +630,31 @@ static void x_string(struct xctx *x)
         emit_n(e, zdi, 2);
 }
 
+static size_t x_fetchable(struct cpu *cpu, uint32_t gla, size_t max);
+
+/* `call __x86.get_pc_thunk.REG` (PIC code calls one in most functions):
+ * the callee is `mov REG, [esp]; ret`. Its ret is an indirect branch with
+ * as many targets as callers, which the host predicts badly; inline it:
+ * the call's store of the return address (memory stays as on hardware),
+ * then mov REG, return address. Returns 1 if done. */
+static int x_pc_thunk(struct xctx *x, uint32_t target)
+{
+    uint8_t b[4];
+    if (x->nthunks == XLAT_MAX_INSNS || x_fetchable(x->cpu, target, 4) != 4)
+        return 0;
+    memcpy(b, x->cpu->view + target, 4);
+    if (b[0] != 0x8B || (b[1] & 0xC7) != 0x04 || b[2] != 0x24 || b[3] != 0xC3 ||
+        ((b[1] >> 3) & 7) == 4)
+        return 0;
+    static const uint8_t st[] = {0x65, 0x67, 0xC7, 0x44, 0x24, 0xFC}; /* mov gs:[esp-4], imm32 */
+    emit_n(&x->e, st, sizeof st);
+    emit_u32(&x->e, x->next);
+    emit_b(&x->e, (uint8_t)(0xB8 | ((b[1] >> 3) & 7)));             /* mov REG, imm32 */
+    emit_u32(&x->e, x->next);
+    x->thunks[x->nthunks++] = target;
+    return 1;
+}
+
 static int x_feature_ok(const struct xctx *x, unsigned feat)
 {
     return feat == VMP_FEAT_NONE || cpu_feat_has(x->cpu, feat);
@@ -834,6 +861,8 @@ static void x_insn(struct xctx *x)
             x_exit(x, XE_EMULATE, x->eip, 0);
             break;
         }
+        if (x_pc_thunk(x, x_rel_target(x)))
+            break;
         x_push_imm32(x, x->next);
         x_jmp(x, x_rel_target(x));
         x->done = 1;
@@ -1052,10 +1081,12 @@ struct xlat_block *xlat_block_translate(struct cpu *cpu, uint32_t eip, int max_i
     cpu->cc_used += (b->host_len + 15) & ~15u;
     cpu->nblocks++;
     cpu->stats.blocks_translated++;
-    free(x);
     if (cache_it) {
         tc_insert(cpu, b);
         view_mark_code(cpu, eip, b->gla_end);
+        for (int i = 0; i < x->nthunks; i++)
+            view_mark_code(cpu, x->thunks[i], x->thunks[i] + 4);
     }
+    free(x);
     return b;
 }

@@ -589,6 +589,34 @@ static void test_xlat_high_byte_reg_16bit_address_fault_undoes_swap(void **st)
     cpu_destroy(cpu);
 }
 
+static void test_xlat_pc_thunk_call_inlined_and_invalidated(void **st)
+{
+    (void)st;
+    /* call 0x2000; int 0x80; ... 0x2000 (the next page): mov ebx, [esp]; ret */
+    static uint8_t code[0x1004];
+    memset(code, 0x90, sizeof code);
+    memcpy(code, "\xE8\xFB\x0F\x00\x00\xCD\x80", 7);
+    memcpy(code + 0x1000, "\x8B\x1C\x24\xC3", 4);
+    struct cpu_exit ex;
+    struct cpu *cpu = new_cpu(FEAT_SSE2_EDX);
+    load(cpu, code, sizeof code, PROT_READ | PROT_WRITE | PROT_EXEC);
+    assert_int_equal(cpu_run(cpu, &ex), 0);
+    assert_int_equal(ex.reason, CPU_EXIT_INT);
+    assert_int_equal(cpu_state(cpu)->eip, CODE + 7);
+    assert_int_equal(R(cpu, EBX), CODE + 5);
+    assert_int_equal(R(cpu, ESP), STACK_TOP);
+    assert_int_equal(rd32(cpu, STACK_TOP - 4), CODE + 5); /* the call's store happened */
+    /* the thunk now loads ECX: the inlined copy must not survive */
+    memcpy(cpu_user_ptr(cpu, CODE + 0x1001), "\x0c", 1);
+    cpu_state(cpu)->eip = CODE;
+    R(cpu, EBX) = 0;
+    assert_int_equal(cpu_run(cpu, &ex), 0);
+    assert_int_equal(ex.reason, CPU_EXIT_INT);
+    assert_int_equal(R(cpu, ECX), CODE + 5);
+    assert_int_equal(R(cpu, EBX), 0);
+    cpu_destroy(cpu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -607,6 +635,7 @@ int main(void)
         cmocka_unit_test(test_xlat_scas_cmps_backwards),
         cmocka_unit_test(test_xlat_null_fs_access_and_bad_selector_fault),
         cmocka_unit_test(test_xlat_high_byte_reg_16bit_address_fault_undoes_swap),
+        cmocka_unit_test(test_xlat_pc_thunk_call_inlined_and_invalidated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
