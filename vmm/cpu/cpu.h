@@ -105,6 +105,9 @@ struct cpu_exit {
     uint32_t fault_gla;     /* #PF: the faulting linear address (CR2) */
 };
 
+/* 0, -EINVAL (no profile), -ENOSYS (CPU_MODE_SYSTEM: not built yet), or
+ * -ENOMEM (a reservation failed: the view needs 8 GiB of address space,
+ * the indirect-branch table 32 GiB with MAP_NORESERVE, else a hash is used). */
 int cpu_create(const struct cpu_config *cfg, struct cpu **out);
 void cpu_destroy(struct cpu *cpu);  /* NULL does nothing */
 
@@ -115,6 +118,8 @@ struct vmp_x86_state *cpu_state(struct cpu *cpu);
  * CR0/CR3/CR4): drop what depends on it. */
 void cpu_state_changed(struct cpu *cpu);
 
+/* 0 with *exit filled, or -1 with exit->reason CPU_EXIT_INTERNAL and the
+ * reason in cpu_errmsg() (an instruction form the translator cannot do). */
 int cpu_run(struct cpu *cpu, struct cpu_exit *exit);
 void cpu_kick(struct cpu *cpu);     /* async-signal-safe */
 
