@@ -666,6 +666,27 @@ int cpu_helper_emulate(struct cpu *cpu, struct cpu_exit *ex)
         s->eip = next;
         ex->reason = CPU_EXIT_SYSENTER;
         return 1;
+    case X86K_RDRAND: {
+        /* RDRAND/RDSEED r (0F C7 /6, /7): the host's generator; CF=1 on
+         * success, the other arithmetic flags cleared (SDM 2B RDRAND) */
+        uint32_t v = 0;
+        uint8_t ok;
+        if (in.mod != 3) {
+            ex->reason = CPU_EXIT_EXCEPTION;
+            ex->vector = 6;
+            return 1;
+        }
+        if (in.reg == 7)
+            __asm__ volatile("rdseed %0; setc %1" : "=r"(v), "=qm"(ok)::"cc");
+        else
+            __asm__ volatile("rdrand %0; setc %1" : "=r"(v), "=qm"(ok)::"cc");
+        if (in.opsize == 2)
+            r[in.rm] = (r[in.rm] & 0xFFFF0000u) | (v & 0xFFFF);
+        else
+            r[in.rm] = v;
+        s->eflags = (s->eflags & ~0x8D5u) | (ok ? FL_CF : 0);
+        break;
+    }
     case X86K_SYSCALL:
         ex->reason = CPU_EXIT_EXCEPTION;
         ex->vector = 6;

@@ -617,6 +617,32 @@ static void test_xlat_pc_thunk_call_inlined_and_invalidated(void **st)
     cpu_destroy(cpu);
 }
 
+static void test_xlat_rdrand_only_with_the_feature(void **st)
+{
+    (void)st;
+    /* rdrand eax; setc bl; int 0x80 */
+    static const uint8_t code[] = {0x0F, 0xC7, 0xF0, 0x0F, 0x92, 0xC3, 0xCD, 0x80};
+    struct vmp_cpu_profile p;
+    struct cpu_exit ex;
+    make_profile(&p, FEAT_SSE2_EDX);
+    p.leaves[1].ecx |= 1u << 30; /* RDRAND */
+    struct cpu_config cfg = {.mode = CPU_MODE_USER, .profile = &p};
+    struct cpu *cpu = NULL;
+    assert_int_equal(cpu_create(&cfg, &cpu), 0);
+    assert_int_equal(cpu_user_map(cpu, CODE, 0x2000, PROT_READ | PROT_WRITE, -1, 0), 0);
+    assert_int_equal(cpu_user_map(cpu, STACK_TOP - 0x10000, 0x10000, PROT_READ | PROT_WRITE, -1, 0), 0);
+    load(cpu, code, sizeof code, PROT_READ | PROT_EXEC);
+    assert_int_equal(cpu_run(cpu, &ex), 0);
+    assert_int80(cpu, &ex, code, sizeof code);
+    assert_int_equal(R(cpu, EBX) & 0xff, 1); /* CF: a value was delivered */
+    cpu_destroy(cpu);
+    cpu = run_code(code, sizeof code, FEAT_SSE2_EDX, &ex); /* no RDRAND in the profile */
+    assert_int_equal(ex.reason, CPU_EXIT_EXCEPTION);
+    assert_int_equal(ex.vector, 6);
+    assert_int_equal(cpu_state(cpu)->eip, CODE);
+    cpu_destroy(cpu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -636,6 +662,7 @@ int main(void)
         cmocka_unit_test(test_xlat_null_fs_access_and_bad_selector_fault),
         cmocka_unit_test(test_xlat_high_byte_reg_16bit_address_fault_undoes_swap),
         cmocka_unit_test(test_xlat_pc_thunk_call_inlined_and_invalidated),
+        cmocka_unit_test(test_xlat_rdrand_only_with_the_feature),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
