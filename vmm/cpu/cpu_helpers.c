@@ -687,6 +687,12 @@ int cpu_helper_emulate(struct cpu *cpu, struct cpu_exit *ex)
         s->eflags = (s->eflags & ~0x8D5u) | (ok ? FL_CF : 0);
         break;
     }
+    case X86K_LAR:
+    case X86K_LSL:
+        /* user mode has no descriptor tables to show: ZF=0, "not
+         * accessible", destination unchanged (SDM 2A LAR/LSL) */
+        s->eflags &= ~FL_ZF;
+        break;
     case X86K_SYSCALL:
         ex->reason = CPU_EXIT_EXCEPTION;
         ex->vector = 6;
@@ -782,7 +788,7 @@ int cpu_helper_emulate(struct cpu *cpu, struct cpu_exit *ex)
     case X86K_INS: case X86K_OUTS: case X86K_MOV_CR: case X86K_MOV_DR: case X86K_CLTS:
     case X86K_INVD: case X86K_WBINVD: case X86K_INVLPG: case X86K_RDMSR: case X86K_WRMSR:
     case X86K_RDPMC: case X86K_SYS_0F00: case X86K_SYS_0F01: case X86K_SYSEXIT:
-    case X86K_SYSRET: case X86K_LAR: case X86K_LSL: case X86K_IRET:
+    case X86K_SYSRET: case X86K_IRET:
     case X86K_JMP_FAR: case X86K_CALL_FAR: case X86K_RET_FAR:
         helper_gp0(ex);
         return 1;
