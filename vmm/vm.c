@@ -17,26 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "board.h"
-#include "diskback.h"
 #include "loader.h"
+#include "vm_int.h"
 
-struct vmp_vm {
-    vmp_reader *reader;
-    struct vmp_vm_options opts;
-    int ram_fd;
-    uint8_t *ram;
-    uint64_t ram_bytes;
-    struct vclock clock;
-    struct diskback *disks[BOARD_MAX_DISKS];
-    char disk_ids[BOARD_MAX_DISKS][VMP_NAME_MAX];
-    unsigned ndisks;
-    struct board *board;
-    struct cpu *_Atomic cpu;
-    int loaded;
-    uint64_t run_ns;
-    char errmsg[512];
-};
 
 static int vm_fail(struct vmp_vm *vm, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
