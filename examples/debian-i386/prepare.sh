@@ -121,8 +121,21 @@ mv "$cache/initrd.gz.new" "$cache/initrd.gz"
 mkdir -p "$work/disk"
 echo "hello from the vmpack example disk" > "$work/disk/hello.txt"
 echo "$kver" > "$work/disk/kernel-version"
+# Fixed UUID, hash seed and times make the disk byte-for-byte reproducible,
+# so two containers built from it share every chunk.
+uuid=5f1d0c3e-7a52-4b8e-9a0e-766d7061636b
+find "$work/disk" -exec touch -h -d @1700000000 {} +
 rm -f "$cache/disk.img"
-mkfs.ext4 -q -F -L vmpack -E root_owner=0:0 -d "$work/disk" "$cache/disk.img" "${disk_mb}M" >&2
+E2FSPROGS_FAKE_TIME=1700000000 mkfs.ext4 -q -F -L vmpack -U "$uuid" \
+    -E "root_owner=0:0,hash_seed=$uuid" -d "$work/disk" "$cache/disk.img" "${disk_mb}M" >&2
+# mkfs copies each file's ctime, which touch cannot set: pin it afterwards.
+{
+    for f in / /lost+found $(cd "$work/disk" && find . -mindepth 1 | sed 's|^\.||'); do
+        echo "set_inode_field $f ctime @1700000000"
+        echo "set_inode_field $f crtime @1700000000"
+    done
+} > "$work/debugfs.cmd"
+debugfs -w -f "$work/debugfs.cmd" "$cache/disk.img" >/dev/null 2>&1
 
 # 5. The kernel command line for vmpack's machine (spec/machine.md 6).
 cat "$here/cmdline" > "$cache/cmdline"
