@@ -209,6 +209,7 @@ int vmp_vm_load(vmp_vm *vm, vmp_reader *r, const struct vmp_vm_options *opts)
         return rc;
 
     vclock_init(&vm->clock, 0);
+    vclock_pause(&vm->clock); /* guest time starts with vmp_vm_run */
     memset(&bc, 0, sizeof bc);
     bc.ram = vm->ram;
     bc.ram_bytes = vm->ram_bytes;
