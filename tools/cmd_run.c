@@ -96,14 +96,18 @@ int cmd_run(int argc, char **argv)
     vmp_vm_options_init(&vo);
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
-        case 'S': stats = 1; break;
+        case 'S':
+            stats = 1;
+            break;
         case 'F':
             if (parse_hostfwd(optarg, &vo.net_hostfwd_host_port, &vo.net_hostfwd_guest_port))
-                return cli_usage("run", "--hostfwd: expected HOSTPORT:GUESTPORT, got '%s'",
-                                 optarg);
+                return cli_usage("run", "--hostfwd: expected HOSTPORT:GUESTPORT, got '%s'", optarg);
             break;
-        case 'h': help(); return CLI_OK;
-        default: return cli_bad_option("run", c, argv);
+        case 'h':
+            help();
+            return CLI_OK;
+        default:
+            return cli_bad_option("run", c, argv);
         }
     }
     if (argc - optind != 1)
@@ -139,7 +143,9 @@ int cmd_run(int argc, char **argv)
         goto out;
     }
     switch (ex.reason) {
-    case VMP_VM_POWEROFF: ret = CLI_OK; break;
+    case VMP_VM_POWEROFF:
+        ret = CLI_OK;
+        break;
     case VMP_VM_HALTED:
         fprintf(stderr, "vmpack: %s: the guest halted with interrupts off (EIP 0x%08x)\n", path,
                 ex.eip);

@@ -278,8 +278,8 @@ static uint64_t board_clock_ns(void *opaque)
 }
 
 static const struct cpu_io_ops board_io = {
-    board_port_in, board_port_out, board_mmio_read, board_mmio_write, board_intr_ack,
-    board_clock_ns,
+    board_port_in,    board_port_out, board_mmio_read,
+    board_mmio_write, board_intr_ack, board_clock_ns,
 };
 
 const struct cpu_io_ops *board_cpu_io_ops(void)
@@ -346,8 +346,8 @@ int board_io_step(struct board *b, int max_wait_ms)
         nfds += net_n;
     }
     deadline = board_next_deadline(b);
-    host_deadline = deadline == DEV_NO_DEADLINE ? UINT64_MAX
-                                                : vclock_host_deadline(b->cfg.clock, deadline);
+    host_deadline =
+        deadline == DEV_NO_DEADLINE ? UINT64_MAX : vclock_host_deadline(b->cfg.clock, deadline);
     flush_at = console_flush_deadline(&b->con);
     if (flush_at < host_deadline)
         host_deadline = flush_at;
@@ -490,8 +490,8 @@ int board_create(const struct board_config *cfg, struct board **out, char *err, 
     /* spec/machine.md 3.2 */
     for (i = 0; i < cfg->ndisks; i++) {
         irq = pic_irq_line(b->pic, machine_virtio_irq(blk_slots[i]));
-        b->blk[i] = virtio_blk_create(cfg->disks[i], cfg->disk_ids[i] ? cfg->disk_ids[i] : "",
-                                      &irq, &b->ram);
+        b->blk[i] = virtio_blk_create(cfg->disks[i], cfg->disk_ids[i] ? cfg->disk_ids[i] : "", &irq,
+                                      &b->ram);
         if (b->blk[i] == NULL)
             goto nomem;
         if (map_virtio(b, blk_slots[i], virtio_blk_transport(b->blk[i]), err, errlen))

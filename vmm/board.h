@@ -42,25 +42,25 @@
 /* Why the board wants the vCPU to stop; the first reason wins. */
 enum board_stop {
     BOARD_RUNNING = 0,
-    BOARD_STOP_POWEROFF,  /* ACPI S5 (spec/machine.md 4.2) */
-    BOARD_STOP_HALTED,    /* HLT with IF=0 (4.3) */
-    BOARD_STOP_RESET,     /* i8042 reset line or triple fault (4.3) */
-    BOARD_STOP_REQUEST,   /* the host asked (signal, API) */
-    BOARD_STOP_QUIT,      /* the console's escape key */
-    BOARD_STOP_ERROR,     /* an internal error; message in the VM */
+    BOARD_STOP_POWEROFF, /* ACPI S5 (spec/machine.md 4.2) */
+    BOARD_STOP_HALTED,   /* HLT with IF=0 (4.3) */
+    BOARD_STOP_RESET,    /* i8042 reset line or triple fault (4.3) */
+    BOARD_STOP_REQUEST,  /* the host asked (signal, API) */
+    BOARD_STOP_QUIT,     /* the console's escape key */
+    BOARD_STOP_ERROR,    /* an internal error; message in the VM */
 };
 
 struct board_config {
-    uint8_t *ram;           /* guest physical RAM, host mapping of GPA 0 */
+    uint8_t *ram; /* guest physical RAM, host mapping of GPA 0 */
     uint64_t ram_bytes;
     struct vclock *clock;
     int64_t rtc_unix_seconds;
     const struct blk_backend *disks[BOARD_MAX_DISKS]; /* slots 0, 4, 5 */
     const char *disk_ids[BOARD_MAX_DISKS];
     unsigned ndisks;
-    int net;                /* populate virtio-net (slot 1) */
+    int net; /* populate virtio-net (slot 1) */
     uint8_t mac[6];
-    int rng;                /* populate virtio-rng (slot 2) */
+    int rng;                 /* populate virtio-rng (slot 2) */
     const uint8_t *rng_seed; /* NULL: host entropy */
     int console_in_fd, console_out_fd, console_err_fd;
     void (*kick)(void *opaque); /* make the vCPU leave cpu_run; async-signal-safe */
@@ -77,7 +77,7 @@ struct board_stats {
 
 struct board {
     pthread_mutex_t lock;
-    pthread_cond_t intr_cv;  /* signalled when the PIC's INTR rises or a stop is requested */
+    pthread_cond_t intr_cv; /* signalled when the PIC's INTR rises or a stop is requested */
     struct board_config cfg;
     struct dev_ram ram;
     struct dev_clock clock;
@@ -90,15 +90,15 @@ struct board {
     struct virtio_blk *blk[BOARD_MAX_DISKS];
     struct virtio_net *net;
     struct virtio_rng *rng;
-    uint32_t virtio_slots;   /* bit n: slot n populated (for the loader's DSDT) */
+    uint32_t virtio_slots; /* bit n: slot n populated (for the loader's DSDT) */
     uint16_t pm1_en, pm1_cnt;
     struct console con;
-    int wake_fd;             /* eventfd that wakes the I/O thread */
+    int wake_fd;                /* eventfd that wakes the I/O thread */
     uint64_t io_sleep_until_ns; /* guest ns the I/O thread sleeps until */
-    int io_flush_armed;      /* ... and it will flush console output */
-    int io_wake_pending;     /* a wake was sent and not yet seen */
-    _Atomic int stop;        /* enum board_stop */
-    _Atomic int intr;        /* the PIC's INTR output */
+    int io_flush_armed;         /* ... and it will flush console output */
+    int io_wake_pending;        /* a wake was sent and not yet seen */
+    _Atomic int stop;           /* enum board_stop */
+    _Atomic int intr;           /* the PIC's INTR output */
     struct board_stats stats;
     struct pollfd *pfds;
     size_t npfds_cap;

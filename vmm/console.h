@@ -29,18 +29,18 @@
 
 #include "dev/uart.h"
 
-#define CONSOLE_ESCAPE 0x01 /* Ctrl-A */
+#define CONSOLE_ESCAPE    0x01 /* Ctrl-A */
 #define CONSOLE_OUT_BYTES 4096
 
 struct console {
     int in_fd, out_fd, err_fd;
     int is_tty;
-    int raw;               /* raw mode is on: restore at stop */
+    int raw; /* raw mode is on: restore at stop */
     struct termios saved;
-    int eof;               /* in_fd ended or failed */
-    int escape;            /* the last input byte was the escape key */
-    int quit;              /* the user asked to quit (Ctrl-A x) */
-    uint8_t pend[512];     /* read from in_fd, not yet in the UART */
+    int eof;           /* in_fd ended or failed */
+    int escape;        /* the last input byte was the escape key */
+    int quit;          /* the user asked to quit (Ctrl-A x) */
+    uint8_t pend[512]; /* read from in_fd, not yet in the UART */
     size_t pend_off, pend_len;
     uint8_t out[CONSOLE_OUT_BYTES];
     size_t out_len;

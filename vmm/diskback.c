@@ -26,7 +26,7 @@ struct diskback {
     uint64_t *local;
     uint64_t *dirty;
     uint64_t ndirty;
-    uint8_t *cache; /* one decoded container chunk */
+    uint8_t *cache;       /* one decoded container chunk */
     uint64_t cache_chunk; /* UINT64_MAX: empty */
     char errmsg[256];
 };
@@ -209,8 +209,8 @@ static int be_flush(void *opaque)
     return 0;
 }
 
-int diskback_open(vmp_reader *r, unsigned image, const char *dir, struct diskback **out,
-                  char *err, size_t errlen)
+int diskback_open(vmp_reader *r, unsigned image, const char *dir, struct diskback **out, char *err,
+                  size_t errlen)
 {
     struct vmp_image_info info;
     struct diskback *d = NULL;

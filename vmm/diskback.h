@@ -31,8 +31,8 @@
 struct diskback;
 
 /* 0, or a negative vmp_status with a message in err. */
-int diskback_open(vmp_reader *r, unsigned image, const char *dir, struct diskback **out,
-                  char *err, size_t errlen);
+int diskback_open(vmp_reader *r, unsigned image, const char *dir, struct diskback **out, char *err,
+                  size_t errlen);
 void diskback_close(struct diskback *d);
 const struct blk_backend *diskback_backend(struct diskback *d);
 
@@ -43,8 +43,7 @@ uint64_t diskback_dirty_count(const struct diskback *d);
 int diskback_dirty_next(const struct diskback *d, uint64_t from, uint64_t *chunk);
 /* The current bytes of chunk (its size: chunk_bytes, less for the last
  * chunk, in *len). 0 or a negative vmp_status. */
-int diskback_read_chunk(struct diskback *d, uint64_t chunk, void *buf, size_t buflen,
-                        size_t *len);
+int diskback_read_chunk(struct diskback *d, uint64_t chunk, void *buf, size_t buflen, size_t *len);
 /* The last error message (a failed read or write of the guest's request). */
 const char *diskback_errmsg(const struct diskback *d);
 

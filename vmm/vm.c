@@ -20,7 +20,6 @@
 #include "loader.h"
 #include "vm_int.h"
 
-
 static int vm_fail(struct vmp_vm *vm, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static int vm_fail(struct vmp_vm *vm, int status, const char *fmt, ...)
@@ -347,16 +346,26 @@ out_console:
     vm->run_ns += vclock_host_ns() - t0;
     exit_info->eip = cpu_state(cpu)->eip;
     switch (atomic_load(&b->stop)) {
-    case BOARD_STOP_POWEROFF: exit_info->reason = VMP_VM_POWEROFF; break;
-    case BOARD_STOP_HALTED: exit_info->reason = VMP_VM_HALTED; break;
-    case BOARD_STOP_RESET: exit_info->reason = VMP_VM_RESET; break;
-    case BOARD_STOP_QUIT: exit_info->reason = VMP_VM_QUIT; break;
+    case BOARD_STOP_POWEROFF:
+        exit_info->reason = VMP_VM_POWEROFF;
+        break;
+    case BOARD_STOP_HALTED:
+        exit_info->reason = VMP_VM_HALTED;
+        break;
+    case BOARD_STOP_RESET:
+        exit_info->reason = VMP_VM_RESET;
+        break;
+    case BOARD_STOP_QUIT:
+        exit_info->reason = VMP_VM_QUIT;
+        break;
     case BOARD_STOP_ERROR:
         if (rc == 0)
             rc = vm_fail(vm, VMP_ERR_NOMEM, "the board failed (out of memory)");
         exit_info->reason = VMP_VM_STOPPED;
         break;
-    default: exit_info->reason = VMP_VM_STOPPED; break;
+    default:
+        exit_info->reason = VMP_VM_STOPPED;
+        break;
     }
     return rc;
 }

@@ -123,25 +123,25 @@ static void test_board_port_map(void **state)
     struct fx *f = mk();
 
     (void)state;
-    assert_int_equal(in(f, 0x3F8 + 5, 1), 0x60);  /* 16550 LSR: THRE | TEMT */
-    out(f, 0x3F8 + 7, 1, 0x5A);                     /* scratch register */
+    assert_int_equal(in(f, 0x3F8 + 5, 1), 0x60); /* 16550 LSR: THRE | TEMT */
+    out(f, 0x3F8 + 7, 1, 0x5A);                  /* scratch register */
     assert_int_equal(in(f, 0x3F8 + 7, 1), 0x5A);
-    out(f, 0x70, 1, 0x0A);                          /* RTC register A */
+    out(f, 0x70, 1, 0x0A); /* RTC register A */
     assert_int_not_equal(in(f, 0x71, 1), 0xFF);
-    out(f, 0x43, 1, 0x34);                          /* PIT channel 0 mode 2 */
+    out(f, 0x43, 1, 0x34); /* PIT channel 0 mode 2 */
     out(f, 0x40, 1, 0x00);
     out(f, 0x40, 1, 0x10);
-    assert_int_not_equal(in(f, 0x61, 1), 0xFF);     /* port 61 belongs to the PIT */
-    assert_int_equal(in(f, 0x64, 1) & 0x02, 0);     /* i8042: input buffer empty */
+    assert_int_not_equal(in(f, 0x61, 1), 0xFF); /* port 61 belongs to the PIT */
+    assert_int_equal(in(f, 0x64, 1) & 0x02, 0); /* i8042: input buffer empty */
     pic_init(f);
-    assert_int_equal(in(f, 0x21, 1), 0x00);         /* master IMR as written */
+    assert_int_equal(in(f, 0x21, 1), 0x00); /* master IMR as written */
     out(f, 0xA1, 1, 0x5A);
     assert_int_equal(in(f, 0xA1, 1), 0x5A);
-    out(f, 0x80, 1, 0x12);                          /* POST: ignored */
-    assert_int_equal(in(f, 0x604, 2) & 1, 1);       /* PM1_CNT: SCI_EN always 1 */
-    out(f, 0x602, 2, 0x0120);                       /* PM1_EN reads back */
+    out(f, 0x80, 1, 0x12);                    /* POST: ignored */
+    assert_int_equal(in(f, 0x604, 2) & 1, 1); /* PM1_CNT: SCI_EN always 1 */
+    out(f, 0x602, 2, 0x0120);                 /* PM1_EN reads back */
     assert_int_equal(in(f, 0x602, 2), 0x0120);
-    assert_int_equal(in(f, 0x600, 2), 0);           /* PM1_STS reads 0 */
+    assert_int_equal(in(f, 0x600, 2), 0); /* PM1_STS reads 0 */
     assert_int_equal(board_stop_reason(f->b), BOARD_RUNNING);
     rm(f);
 }
@@ -152,7 +152,7 @@ static void test_board_unclaimed_reads_all_ones(void **state)
     uint32_t v = 0;
 
     (void)state;
-    assert_int_equal(in(f, 0x2F8, 1), 0xFF);        /* no COM2 */
+    assert_int_equal(in(f, 0x2F8, 1), 0xFF); /* no COM2 */
     assert_int_equal(in(f, 0x1234, 2), 0xFFFF);
     assert_int_equal(in(f, 0xCF8, 4), 0xFFFFFFFFu); /* no PCI */
     out(f, 0x1234, 1, 0);                           /* ignored */
@@ -172,9 +172,9 @@ static void test_board_virtio_slots(void **state)
 
     (void)state;
     assert_int_equal(f->b->virtio_slots, (1u << MACHINE_SLOT_BLK0) | (1u << MACHINE_SLOT_RNG));
-    assert_int_equal(mmio_rd(f, machine_virtio_gpa(0)), 0x74726976); /* "virt" */
-    assert_int_equal(mmio_rd(f, machine_virtio_gpa(0) + 4), 2);      /* version 2 */
-    assert_int_equal(mmio_rd(f, machine_virtio_gpa(0) + 8), 2);      /* block */
+    assert_int_equal(mmio_rd(f, machine_virtio_gpa(0)), 0x74726976);           /* "virt" */
+    assert_int_equal(mmio_rd(f, machine_virtio_gpa(0) + 4), 2);                /* version 2 */
+    assert_int_equal(mmio_rd(f, machine_virtio_gpa(0) + 8), 2);                /* block */
     assert_int_equal(mmio_rd(f, machine_virtio_gpa(MACHINE_SLOT_RNG) + 8), 4); /* entropy */
     rm(f);
 }
@@ -186,10 +186,10 @@ static void test_board_uart_irq_reaches_cpu(void **state)
     (void)state;
     pic_init(f);
     assert_int_equal(f->io->intr_ack(f->b), -1);
-    out(f, 0x3F8 + 4, 1, 0x08);  /* MCR.OUT2: COM1's IRQ line enabled */
-    out(f, 0x3F8 + 1, 1, 0x02);  /* IER: THR empty */
+    out(f, 0x3F8 + 4, 1, 0x08); /* MCR.OUT2: COM1's IRQ line enabled */
+    out(f, 0x3F8 + 1, 1, 0x02); /* IER: THR empty */
     assert_true(f->b->intr);
-    assert_true(f->kicks > 0);   /* a running vCPU is kicked */
+    assert_true(f->kicks > 0);                       /* a running vCPU is kicked */
     assert_int_equal(board_wait_interrupt(f->b), 1); /* a halted one wakes */
     assert_int_equal(f->io->intr_ack(f->b), 0x30 + MACHINE_IRQ_COM1);
     rm(f);
@@ -202,8 +202,8 @@ static void test_board_pit_irq0_on_the_clock(void **state)
 
     (void)state;
     pic_init(f);
-    out(f, 0x43, 1, 0x34);       /* channel 0, lobyte/hibyte, mode 2 */
-    out(f, 0x40, 1, 0xA9);       /* 1193182 / 1193 = 1000 Hz: 0x04A9 */
+    out(f, 0x43, 1, 0x34); /* channel 0, lobyte/hibyte, mode 2 */
+    out(f, 0x40, 1, 0xA9); /* 1193182 / 1193 = 1000 Hz: 0x04A9 */
     out(f, 0x40, 1, 0x04);
     d = pit_next_deadline_ns(f->b->pit);
     assert_true(d > 900000 && d < 1100000);
@@ -211,9 +211,9 @@ static void test_board_pit_irq0_on_the_clock(void **state)
     assert_int_equal(f->io->intr_ack(f->b), 0x30);
     out(f, 0x20, 1, 0x20);
     board_run_timers(f->b, d - 1);
-    assert_int_equal(f->io->intr_ack(f->b), -1);   /* not yet */
+    assert_int_equal(f->io->intr_ack(f->b), -1); /* not yet */
     atomic_store(&f->ticks, d);
-    assert_int_equal(f->io->clock_ns(f->b), d);    /* the CPU's clock is the board's */
+    assert_int_equal(f->io->clock_ns(f->b), d); /* the CPU's clock is the board's */
     board_run_timers(f->b, d);
     assert_int_equal(f->io->intr_ack(f->b), 0x30); /* IRQ 0 */
     out(f, 0x20, 1, 0x20);                         /* EOI */
@@ -258,7 +258,7 @@ static void test_board_poweroff_and_reset(void **state)
     rm(f);
 
     f = mk();
-    out(f, 0x64, 1, 0xFE);       /* i8042: pulse the reset line */
+    out(f, 0x64, 1, 0xFE); /* i8042: pulse the reset line */
     assert_int_equal(board_stop_reason(f->b), BOARD_STOP_RESET);
     board_request_stop(f->b, BOARD_STOP_POWEROFF); /* the first reason stays */
     assert_int_equal(board_stop_reason(f->b), BOARD_STOP_RESET);
@@ -348,7 +348,7 @@ static void test_board_console_tty_escape(void **state)
     n = read(err[0], buf, sizeof buf - 1);
     assert_true(n > 0);
     buf[n] = 0;
-    assert_non_null(strstr(buf, "Ctrl-A x"));               /* the hint at start */
+    assert_non_null(strstr(buf, "Ctrl-A x")); /* the hint at start */
 
     u = uart_create(&noirq, NULL, NULL);
     assert_non_null(u);
@@ -366,7 +366,7 @@ static void test_board_console_tty_escape(void **state)
     buf[n] = 0;
     assert_non_null(strstr(buf, "escape keys"));
     assert_false(c.quit);
-    assert_int_equal(write(master, "\x01x", 2), 2);           /* Ctrl-A x: quit */
+    assert_int_equal(write(master, "\x01x", 2), 2); /* Ctrl-A x: quit */
     assert_int_equal(console_read_input(&c), 0);
     assert_true(c.quit);
     assert_false(console_want_input(&c));
@@ -374,7 +374,7 @@ static void test_board_console_tty_escape(void **state)
     console_stop(&c);
     console_stop(&c); /* twice is harmless */
     assert_int_equal(tcgetattr(slave, &after), 0);
-    assert_int_equal(after.c_lflag, before.c_lflag);         /* the terminal is restored */
+    assert_int_equal(after.c_lflag, before.c_lflag); /* the terminal is restored */
     assert_int_equal(after.c_iflag, before.c_iflag);
     uart_destroy(u);
     close(err[0]);
@@ -418,7 +418,7 @@ static void test_board_io_thread_wakes_halted_vcpu(void **state)
     idle_rounds = l.rounds;
     assert_true(idle_rounds <= 3); /* nothing scheduled: no busy loop */
 
-    out(f, 0x43, 1, 0x34);         /* mode 2, 1 kHz */
+    out(f, 0x43, 1, 0x34); /* mode 2, 1 kHz */
     out(f, 0x40, 1, 0xA9);
     out(f, 0x40, 1, 0x04);
     assert_int_equal(f->io->intr_ack(f->b), 0x30); /* the edge of programming */
@@ -451,7 +451,7 @@ static void test_board_vclock_pause_resume(void **state)
     vclock_pause(&c);
     b2 = vclock_now(&c);
     nanosleep(&ts, NULL);
-    assert_int_equal(vclock_now(&c), b2);       /* frozen while paused */
+    assert_int_equal(vclock_now(&c), b2); /* frozen while paused */
     assert_int_equal(vclock_host_deadline(&c, b2 + 1), UINT64_MAX);
     vclock_resume(&c);
     c2 = vclock_now(&c);

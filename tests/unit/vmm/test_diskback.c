@@ -15,7 +15,7 @@
 
 #include "diskback.h"
 
-#define CHUNK 4096u
+#define CHUNK      4096u
 #define DISK_BYTES (5 * CHUNK + 1024) /* 6 chunks, the last one short */
 
 static char path[64];
@@ -172,7 +172,7 @@ static void test_diskback_whole_chunk_and_last_chunk(void **state)
     assert_int_equal(fx.be->read(fx.be->opaque, 3 * CHUNK / 512, CHUNK / 512, buf), 0);
     assert_true(buf[0] == 0x3C && buf[CHUNK - 1] == 0x3C);
     assert_int_equal(fx.be->read(fx.be->opaque, 5 * CHUNK / 512, 2, buf), 0);
-    assert_memory_equal(buf, image + 5 * CHUNK, 512);      /* copied on write */
+    assert_memory_equal(buf, image + 5 * CHUNK, 512); /* copied on write */
     assert_memory_equal(buf + 512, tail, 512);
     assert_int_equal(diskback_dirty_count(fx.d), 2);
     assert_int_equal(diskback_dirty_next(fx.d, 0, &c), 1);

@@ -48,9 +48,9 @@ struct vmp_vm_options {
      * else is fed to the guest as is, as fast as its UART takes it. */
     int console_in_fd;
     int console_out_fd;
-    int console_err_fd;   /* the escape-key hint and help; < 0: none */
-    const char *work_dir; /* where the disks' working files go; NULL: /var/tmp */
-    uint16_t net_hostfwd_host_port; /* 0: none; else forward 127.0.0.1:host to */
+    int console_err_fd;              /* the escape-key hint and help; < 0: none */
+    const char *work_dir;            /* where the disks' working files go; NULL: /var/tmp */
+    uint16_t net_hostfwd_host_port;  /* 0: none; else forward 127.0.0.1:host to */
     uint16_t net_hostfwd_guest_port; /* the guest's 10.0.2.15:guest (TCP) */
 };
 
@@ -74,7 +74,7 @@ enum vmp_vm_stop {
 
 struct vmp_vm_exit {
     enum vmp_vm_stop reason;
-    uint32_t eip;        /* the guest's EIP when it stopped */
+    uint32_t eip; /* the guest's EIP when it stopped */
 };
 
 /* 0 with *exit filled, or a negative vmp_status (VMP_ERR_IO, an internal
