@@ -197,6 +197,20 @@ static void board_after_vcpu_access(struct board *b, int net_touched)
     }
 }
 
+/* Console input goes to the UART only while the guest's driver listens
+ * (IER.ERBFI set): Linux's 8250 driver clears the receive FIFO when it
+ * opens the port, so bytes pushed before that (a script's piped commands
+ * arrive before the guest boots) would be lost. Lock held. */
+static void board_console_pump(struct board *b)
+{
+    uint32_t lcr = uart_io_ops.read(b->uart, 3, 1);
+
+    if (!(lcr & 0x80)) /* with DLAB set, offset 1 is the divisor latch */
+        b->uart_rx_listening = (uart_io_ops.read(b->uart, 1, 1) & 0x01) != 0;
+    if (b->uart_rx_listening)
+        console_pump(&b->con, b->uart);
+}
+
 /* ---- the CPU's callbacks ----------------------------------------------------- */
 
 static uint32_t board_port_in(void *opaque, uint16_t port, unsigned size_bytes)
@@ -207,7 +221,7 @@ static uint32_t board_port_in(void *opaque, uint16_t port, unsigned size_bytes)
     pthread_mutex_lock(&b->lock);
     v = dev_bus_pio_read(b->bus, port, size_bytes);
     if (port >= MACHINE_COM1_PORT && port < MACHINE_COM1_PORT + 8)
-        console_pump(&b->con, b->uart); /* the guest may have made room */
+        board_console_pump(b); /* the guest may have made room */
     board_after_vcpu_access(b, 0);
     pthread_mutex_unlock(&b->lock);
     return v;
@@ -219,6 +233,8 @@ static void board_port_out(void *opaque, uint16_t port, unsigned size_bytes, uin
 
     pthread_mutex_lock(&b->lock);
     dev_bus_pio_write(b->bus, port, size_bytes, value);
+    if (port >= MACHINE_COM1_PORT && port < MACHINE_COM1_PORT + 8)
+        board_console_pump(b); /* the driver may have started listening */
     board_after_vcpu_access(b, 0);
     pthread_mutex_unlock(&b->lock);
 }
@@ -321,7 +337,7 @@ int board_io_step(struct board *b, int max_wait_ms)
     board_run_timers(b, now);
     if (b->con.quit)
         board_request_stop(b, BOARD_STOP_QUIT);
-    console_pump(&b->con, b->uart);
+    board_console_pump(b);
     host_now = vclock_host_ns();
     if (console_flush_deadline(&b->con) <= host_now)
         console_flush(&b->con);
@@ -380,7 +396,7 @@ int board_io_step(struct board *b, int max_wait_ms)
         console_read_input(&b->con);
         if (b->con.quit)
             board_request_stop(b, BOARD_STOP_QUIT);
-        console_pump(&b->con, b->uart);
+        board_console_pump(b);
     }
     if (b->net)
         virtio_net_poll_process(b->net, b->pfds + net_first, net_n, rc < 0);

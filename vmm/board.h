@@ -93,6 +93,7 @@ struct board {
     uint32_t virtio_slots; /* bit n: slot n populated (for the loader's DSDT) */
     uint16_t pm1_en, pm1_cnt;
     struct console con;
+    int uart_rx_listening;      /* the guest's driver enabled receive interrupts */
     int wake_fd;                /* eventfd that wakes the I/O thread */
     uint64_t io_sleep_until_ns; /* guest ns the I/O thread sleeps until */
     int io_flush_armed;         /* ... and it will flush console output */
