@@ -559,8 +559,12 @@ static long sys_rt_sigaction(struct xr *xr, uint32_t sig, uint32_t act, uint32_t
         return -EFAULT;
     if (oact && xr_copy_out(xr, oact, &xr->sigact[sig], sz) < 0)
         return -EFAULT;
-    if (act)
+    if (act) {
         xr->sigact[sig] = a;
+        /* Setting SIG_IGN discards a pending instance (signal(7)). */
+        if (a.handler == 1)
+            xr->sigpending &= ~(1ull << (sig - 1));
+    }
     return 0;
 }
 
@@ -807,7 +811,9 @@ static long sys_dispatch(struct xr *xr, uint32_t nr, const uint32_t *a)
     case XR_NR_fadvise64_64:
         return 0;
     case XR_NR_poll:           /* struct pollfd is the same on both */
-        if (!(buf = xr_ptr(xr, a[0], a[1] * 8, XR_P_W)) || a[1] > 65536)
+        if (a[1] > 65536)
+            return -EINVAL;
+        if (!(buf = xr_ptr(xr, a[0], a[1] * 8, XR_P_W)))
             return -EFAULT;
         return sys_ret(poll(buf, a[1], (int)a[2]));
     case XR_NR__newselect:
