@@ -129,4 +129,21 @@ void board_io_wake(struct board *b);
 /* Run the devices' timers that are due at the virtual time now_ns (lock held). */
 void board_run_timers(struct board *b, uint64_t now_ns);
 
+/* ---- saved state (board_state.c) -----------------------------------------
+ * The devices' sections of spec/devices.md ("dev.pic", "dev.pit", "dev.rtc",
+ * "dev.uart0", "dev.i8042", "dev.virtio-<slot>") and the board's own
+ * "dev.acpi-pm" (u32 version 1, u16 PM1_EN, u16 PM1_CNT). Call with the
+ * vCPU stopped (vmp_vm_run returned) and the I/O thread gone.
+ */
+typedef int board_section_sink(void *ctx, const char *name, const void *data, size_t len);
+/* Each section to sink, PIC first. 0, or the first nonzero sink or DEV_E* status. */
+int board_save(struct board *b, board_section_sink *sink, void *ctx);
+
+/* Finds a section: 1 with *data and *len set, 0 if absent. */
+typedef int board_section_find(void *ctx, const char *name, const void **data, size_t *len);
+/* Restores every device of this board from its section (guest RAM must be
+ * restored first: virtio checks its rings), PIC first. A missing or refused
+ * section is an error with a message in err naming it. 0 or DEV_E*. */
+int board_restore(struct board *b, board_section_find *find, void *ctx, char *err, size_t errlen);
+
 #endif

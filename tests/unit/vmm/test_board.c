@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
@@ -444,6 +445,97 @@ static void test_board_io_thread_wakes_halted_vcpu(void **state)
     rm(f);
 }
 
+struct secs {
+    unsigned n;
+    char name[16][24];
+    uint8_t data[16][1024];
+    size_t len[16];
+    const char *drop; /* a section find() pretends is absent */
+};
+
+static int sec_sink(void *ctx, const char *name, const void *data, size_t len)
+{
+    struct secs *s = ctx;
+
+    assert_true(s->n < 16 && len <= sizeof s->data[0]);
+    snprintf(s->name[s->n], sizeof s->name[0], "%s", name);
+    memcpy(s->data[s->n], data, len);
+    s->len[s->n++] = len;
+    return 0;
+}
+
+static int sec_find(void *ctx, const char *name, const void **data, size_t *len)
+{
+    struct secs *s = ctx;
+    unsigned i;
+
+    if (s->drop && strcmp(s->drop, name) == 0)
+        return 0;
+    for (i = 0; i < s->n; i++) {
+        if (strcmp(s->name[i], name) == 0) {
+            *data = s->data[i];
+            *len = s->len[i];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Save a board the guest has programmed, restore into a fresh one: the
+ * guest sees the same registers and a second save gives the same bytes. */
+static void test_board_save_restore(void **state)
+{
+    struct fx *f = mk(), *g;
+    static struct secs a, b2;
+    char err[256];
+    unsigned i;
+
+    (void)state;
+    memset(&a, 0, sizeof a);
+    memset(&b2, 0, sizeof b2);
+    pic_init(f);
+    out(f, 0x21, 1, 0xB8); /* IMR */
+    out(f, 0x43, 1, 0x34); /* PIT mode 2 */
+    out(f, 0x40, 1, 0xA9);
+    out(f, 0x40, 1, 0x04);
+    out(f, 0x3F8 + 7, 1, 0x42); /* UART scratch */
+    out(f, 0x602, 2, 0x0100);   /* PM1_EN */
+    assert_int_equal(board_save(f->b, sec_sink, &a), 0);
+    assert_string_equal(a.name[0], "dev.pic"); /* PIC first */
+    assert_int_equal(a.n, 8); /* pic pit rtc uart0 i8042 acpi-pm virtio-0 virtio-2 */
+    assert_string_equal(a.name[6], "dev.virtio-0");
+    assert_string_equal(a.name[7], "dev.virtio-2");
+
+    g = mk();
+    assert_int_equal(board_restore(g->b, sec_find, &a, err, sizeof err), 0);
+    assert_int_equal(in(g, 0x21, 1), 0xB8);
+    assert_int_equal(in(g, 0x3F8 + 7, 1), 0x42);
+    assert_int_equal(in(g, 0x602, 2), 0x0100);
+    assert_int_equal(pit_next_deadline_ns(g->b->pit), pit_next_deadline_ns(f->b->pit));
+    assert_int_equal(board_save(g->b, sec_sink, &b2), 0);
+    assert_int_equal(b2.n, a.n);
+    for (i = 0; i < a.n; i++) {
+        assert_string_equal(b2.name[i], a.name[i]);
+        assert_int_equal(b2.len[i], a.len[i]);
+        assert_memory_equal(b2.data[i], a.data[i], a.len[i]);
+    }
+
+    a.drop = "dev.uart0"; /* a section the machine needs is missing */
+    assert_int_not_equal(board_restore(g->b, sec_find, &a, err, sizeof err), 0);
+    assert_non_null(strstr(err, "dev.uart0"));
+    a.drop = NULL;
+    for (i = 0; i < a.n && strcmp(a.name[i], "dev.acpi-pm") != 0; i++)
+        ;
+    a.data[i][7] |= 0x20; /* PM1_CNT with SLP_EN: never readable, so corrupt */
+    assert_int_not_equal(board_restore(g->b, sec_find, &a, err, sizeof err), 0);
+    assert_non_null(strstr(err, "dev.acpi-pm"));
+    a.len[i] = 3; /* truncated */
+    assert_int_not_equal(board_restore(g->b, sec_find, &a, err, sizeof err), 0);
+    assert_non_null(strstr(err, "dev.acpi-pm"));
+    rm(f);
+    rm(g);
+}
+
 static void test_board_vclock_pause_resume(void **state)
 {
     struct vclock c;
@@ -481,6 +573,7 @@ int main(void)
         cmocka_unit_test(test_board_console_output),
         cmocka_unit_test(test_board_console_tty_escape),
         cmocka_unit_test(test_board_io_thread_wakes_halted_vcpu),
+        cmocka_unit_test(test_board_save_restore),
         cmocka_unit_test(test_board_vclock_pause_resume),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
