@@ -406,6 +406,7 @@ static void run_usage(void)
             "                [--selftest] [--native PATH] [--max-reports N] [-v]\n"
             "                [--avoid limit-wrap|fsgs-unaligned-base|far-pointer-loads]\n"
             "                [--skip-chosen NAME,...] [--list]\n"
+            "                [--kick-us N] [--code-cache-kb N] [--keep-cache yes]\n"
             "categories: alu shift muldiv bits atomic flags stack string branch x87 sse seg all\n");
 }
 
@@ -455,15 +456,17 @@ int main(int argc, char **argv)
     static struct dt_init init;
     static struct dt_seq seq;
     struct dt_ctx ctx;
-    uint64_t seed = 0, count = 1000, i, done = 0, mismatches = 0, ends[34] = {0};
+    uint64_t seed = 0, count = 1000, i, done = 0, mismatches = 0, ends[34] = {0}, kicks = 0;
     double time_limit = 0;
     unsigned cats = DT_CAT_ALL, exclude = 0, max_items = 20, max_reports = 5, avoid = 0;
     const char *replay = NULL, *chosen = "all", *native = NULL;
     int have_seed = 0, selftest = 0, list = 0, harness_error = 0, chosen_failed = 0, a;
     char self_dir[4096], native_path[4200];
     struct timespec t0, t1;
+    struct dt_xlat_opts xopts;
 
     memset(&ctx, 0, sizeof ctx);
+    memset(&xopts, 0, sizeof xopts);
     ctx.timeout_ms = 1000;
     for (a = 1; a < argc; a++) {
         const char *arg = argv[a], *val = a + 1 < argc ? argv[a + 1] : NULL;
@@ -530,6 +533,12 @@ int main(int argc, char **argv)
                                 "far-pointer-loads\n");
                 return 2;
             }
+        } else if (!strcmp(arg, "--kick-us")) {
+            xopts.kick_us = (unsigned)strtoul(val, NULL, 0);
+        } else if (!strcmp(arg, "--code-cache-kb")) {
+            xopts.code_cache_kb = (unsigned)strtoul(val, NULL, 0);
+        } else if (!strcmp(arg, "--keep-cache")) {
+            xopts.keep_cache = !strcmp(val, "1") || !strcmp(val, "yes");
         } else if (!strcmp(arg, "--max-reports")) {
             max_reports = (unsigned)strtoul(val, NULL, 0);
         } else {
@@ -595,6 +604,7 @@ int main(int argc, char **argv)
     }
     fflush(stdout);
 
+    dt_xlat_configure(&xopts);
     if (dt_worker_start(&ctx.a, DT_W_NATIVE, native) != 0 ||
         dt_worker_start(&ctx.b, ctx.b_is_native ? DT_W_NATIVE : DT_W_XLAT,
                         ctx.b_is_native ? native : ctx.profile) != 0) {
@@ -669,6 +679,7 @@ int main(int argc, char **argv)
             const struct dt_result *rn =
                 (const struct dt_result *)(dt_worker_case(&ctx.a) + DT_RESULT_OFF);
             ends[rn->status == DT_ST_INT3 ? 32 : rn->status == DT_ST_EXC && rn->vector < 32 ? rn->vector : 33]++;
+            kicks += ((const struct dt_result *)(dt_worker_case(&ctx.b) + DT_RESULT_OFF))->kicks;
         }
         if (rc == DT_HARNESS_ERROR) {
             harness_error = 1;
@@ -691,6 +702,7 @@ int main(int argc, char **argv)
             if (ends[v])
                 printf(", vector %u: %" PRIu64, v, ends[v]);
         printf(", other %" PRIu64 "\n", ends[33]);
+        printf("difftest: %" PRIu64 " kick exits re-entered\n", kicks);
     }
     if (ctx.decode_rejects)
         printf("difftest: the decoder refused %u generated instructions (see above)\n", ctx.decode_rejects);

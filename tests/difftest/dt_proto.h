@@ -96,7 +96,8 @@ struct dt_result {
     uint32_t error_code;
     uint32_t cr2;           /* #PF: faulting linear address */
     uint32_t signo;         /* native: the signal that ended the case */
-    uint32_t pad[3];
+    uint32_t kicks;         /* translated: CPU_EXIT_KICK exits re-entered */
+    uint32_t pad[2];
     struct dt_cpu fin;
     char msg[160];
 };

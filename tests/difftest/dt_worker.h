@@ -40,6 +40,16 @@ int dt_worker_go(struct dt_worker *w);
 int dt_worker_wait(struct dt_worker *w, int timeout_ms);
 void dt_worker_stop(struct dt_worker *w);
 
+/* Options of the translated runner, set before dt_worker_start (the
+ * forked child inherits them). */
+struct dt_xlat_opts {
+    unsigned code_cache_kb;     /* 0: 16 MiB; small values force cache flushes */
+    int keep_cache;             /* 1: no cpu_flush between cases (the same code
+                                   address gets new bytes: SMC detection) */
+    unsigned kick_us;           /* >0: cpu_kick every so many microseconds */
+};
+void dt_xlat_configure(const struct dt_xlat_opts *opts);
+
 /* The translated runner's loop, run in the forked child (dt_xlat.c). */
 int dt_xlat_serve(uint8_t *xchg, int cmd_fd, int reply_fd, const char *profile);
 /* 1 if this build has the translated runner. */

@@ -22,18 +22,30 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "cpu.h"
 
 static struct cpu *xlat_cpu;
-static volatile sig_atomic_t xlat_kicked;
+static struct dt_xlat_opts xlat_opts;
 
 static void xlat_on_alarm(int sig)
 {
     (void)sig;
-    xlat_kicked = 1;
     if (xlat_cpu)
         cpu_kick(xlat_cpu);
+}
+
+void dt_xlat_configure(const struct dt_xlat_opts *opts)
+{
+    xlat_opts = *opts;
+}
+
+static uint64_t xlat_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /* A flat 4 GiB segment with its descriptor cache (x86state.h attr layout:
@@ -59,13 +71,15 @@ static void xlat_run_case(uint8_t *xchg, struct dt_region *mapped, uint32_t *nma
     struct vmp_x86_state *st;
     struct cpu_exit ex;
     struct itimerval it;
+    uint64_t deadline_us;
     uint32_t i;
 
     memset(res, 0, sizeof *res);
     for (i = 0; i < *nmapped; i++)
         cpu_user_unmap(xlat_cpu, mapped[i].gla, mapped[i].size_bytes);
     *nmapped = 0;
-    cpu_flush(xlat_cpu);
+    if (!xlat_opts.keep_cache)
+        cpu_flush(xlat_cpu);
     if (c->magic != DT_CASE_MAGIC || c->nregions > DT_MAX_REGIONS) {
         xlat_fail(res, "bad case header", NULL);
         return;
@@ -110,10 +124,18 @@ static void xlat_run_case(uint8_t *xchg, struct dt_region *mapped, uint32_t *nma
     memcpy(st->fxsave, c->init.fx, sizeof st->fxsave);
     cpu_state_changed(xlat_cpu);
 
+    /* the watchdog: a kick at the deadline, or a kick every kick_us
+     * (exits and re-entries at block boundaries, as timer interrupts
+     * cause them) with the deadline checked at each */
+    deadline_us = xlat_now_us() + (uint64_t)c->timeout_ms * 1000u;
     memset(&it, 0, sizeof it);
-    it.it_value.tv_sec = c->timeout_ms / 1000;
-    it.it_value.tv_usec = (c->timeout_ms % 1000) * 1000;
-    xlat_kicked = 0;
+    if (xlat_opts.kick_us) {
+        it.it_value.tv_usec = xlat_opts.kick_us;
+        it.it_interval.tv_usec = xlat_opts.kick_us;
+    } else {
+        it.it_value.tv_sec = c->timeout_ms / 1000;
+        it.it_value.tv_usec = (c->timeout_ms % 1000) * 1000;
+    }
     setitimer(ITIMER_REAL, &it, NULL);
     for (;;) {
         int rc = cpu_run(xlat_cpu, &ex);
@@ -123,10 +145,11 @@ static void xlat_run_case(uint8_t *xchg, struct dt_region *mapped, uint32_t *nma
             break;
         }
         if (ex.reason == CPU_EXIT_KICK) {
-            if (xlat_kicked) {
+            if (xlat_now_us() >= deadline_us) {
                 res->status = DT_ST_TIMEOUT;
                 break;
             }
+            res->kicks++;
             continue;
         }
         if (ex.reason == CPU_EXIT_EXCEPTION && ex.vector == 3) {
@@ -190,7 +213,7 @@ int dt_xlat_serve(uint8_t *xchg, int cmd_fd, int reply_fd, const char *profile)
     memset(&cfg, 0, sizeof cfg);
     cfg.mode = CPU_MODE_USER;
     cfg.profile = &prof;
-    cfg.code_cache_bytes = 16u << 20;
+    cfg.code_cache_bytes = xlat_opts.code_cache_kb ? (size_t)xlat_opts.code_cache_kb << 10 : 16u << 20;
     if (cpu_create(&cfg, &xlat_cpu) != 0) {
         fprintf(stderr, "difftest: cpu_create failed\n");
         return -1;
@@ -219,6 +242,11 @@ int dt_xlat_available(void)
 }
 
 #else /* !DT_HAVE_XLAT */
+
+void dt_xlat_configure(const struct dt_xlat_opts *opts)
+{
+    (void)opts;
+}
 
 int dt_xlat_serve(uint8_t *xchg, int cmd_fd, int reply_fd, const char *profile)
 {
