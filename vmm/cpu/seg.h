@@ -1,0 +1,93 @@
+/*
+ * seg.h - protected-mode segmentation for system mode: descriptor fetch
+ * and parse, segment register loads with the SDM's checks, far JMP/CALL/
+ * RET to code segments, SYSENTER/SYSEXIT, LAR/LSL/VERR/VERW, and the stack
+ * pushes and pops that far transfers and interrupt delivery share.
+ *
+ * Every call that can fail returns 0 or -1 with *f (the guest exception,
+ * selector error codes as in SDM 3A 6.13) and leaves the state unchanged
+ * when it fails.
+ *
+ * Checked: null selectors, table limits (GDT/LDT), descriptor types, DPL/
+ * RPL/CPL rules, present bits, the target offset against the CS limit on
+ * far JMP/CALL. Not checked (Linux runs with flat segments; the shadow
+ * view enforces only the 4 GiB linear space): data and stack segment
+ * limits on ordinary accesses and on the pushes done here, expand-down
+ * segments. Not implemented (they raise #GP(selector)): call gates, task
+ * gates and task switches through JMP/CALL, 16-bit TSSs.
+ */
+#ifndef VMP_CPU_SEG_H
+#define VMP_CPU_SEG_H
+
+#include "sys.h"
+
+/* struct vmp_x86_seg attr bits */
+#define SEG_A_TYPE  0x000fu
+#define SEG_A_S     0x0010u
+#define SEG_A_DPL(a) (((a) >> 5) & 3u)
+#define SEG_A_P     0x0080u
+#define SEG_A_DB    0x0400u
+#define SEG_A_G     0x0800u
+/* type bits for S=1 descriptors */
+#define SEG_T_CODE  0x8u
+#define SEG_T_CONF  0x4u    /* code: conforming */
+#define SEG_T_W     0x2u    /* data: writable; code: readable */
+#define SEG_T_A     0x1u
+
+/* Flat 4 GiB 32-bit segments as SYSENTER/SYSEXIT load them. */
+#define SEG_ATTR_CODE32(dpl) (0xc9bu | ((unsigned)(dpl) << 5))
+#define SEG_ATTR_DATA32(dpl) (0xc93u | ((unsigned)(dpl) << 5))
+
+/* Fill *out from an 8-byte descriptor (SDM 3A 3.4.5). */
+void seg_from_desc(uint64_t raw, uint16_t selector, struct vmp_x86_seg *out);
+
+/* Read the descriptor of selector from the GDT or LDT: -1 with #GP(sel)
+ * for the null selector (#GP(0)) or one beyond the table's limit. */
+int seg_desc_read(struct sys_ctx *c, uint16_t selector, uint64_t *raw, struct sys_fault *f);
+
+/* MOV/POP/LxS to ES, SS, DS, FS, GS (not CS). Real mode: base = sel * 16. */
+int seg_load(struct sys_ctx *c, int sreg, uint16_t selector, struct sys_fault *f);
+
+/* Far JMP / CALL to a code segment; st->eip holds the next instruction
+ * (CALL pushes it). opsize_bytes: 2 or 4. */
+int seg_far_jmp(struct sys_ctx *c, uint16_t selector, uint32_t offset, unsigned opsize_bytes,
+                struct sys_fault *f);
+int seg_far_call(struct sys_ctx *c, uint16_t selector, uint32_t offset, unsigned opsize_bytes,
+                 struct sys_fault *f);
+/* Far RET [imm16], to the same or an outer privilege level. */
+int seg_far_ret(struct sys_ctx *c, unsigned opsize_bytes, uint16_t imm, struct sys_fault *f);
+
+int seg_sysenter(struct sys_ctx *c, struct sys_fault *f);
+int seg_sysexit(struct sys_ctx *c, struct sys_fault *f);
+
+/* LAR/LSL: 1 (ZF=1) with *out set, or 0 (ZF=0). VERR/VERW: 1 or 0. */
+int seg_lar(struct sys_ctx *c, uint16_t selector, uint32_t *out);
+int seg_lsl(struct sys_ctx *c, uint16_t selector, uint32_t *out);
+int seg_verr(struct sys_ctx *c, uint16_t selector);
+int seg_verw(struct sys_ctx *c, uint16_t selector);
+
+/* Stack access through segment *ss at *esp (SP only when ss is 16-bit);
+ * access: MMU_USER or 0. *esp is updated only on success. */
+int seg_push(struct sys_ctx *c, const struct vmp_x86_seg *ss, uint32_t *esp, uint32_t value,
+             unsigned bytes, unsigned access, struct sys_fault *f);
+int seg_pop(struct sys_ctx *c, const struct vmp_x86_seg *ss, uint32_t *esp, uint32_t *value,
+            unsigned bytes, unsigned access, struct sys_fault *f);
+
+/*
+ * Finish a far RET or IRET once EIP and CS are popped (esp_after points
+ * past them): to the same level, load CS:EIP and ESP = esp_after + imm; to
+ * an outer level, also pop ESP and SS (opsize_bytes each), load them, and
+ * null the data segments the outer level may not use. Nothing changes on
+ * failure.
+ */
+int seg_return_frame(struct sys_ctx *c, uint16_t cs_sel, uint32_t eip, uint32_t esp_after,
+                     unsigned opsize_bytes, uint16_t imm, struct sys_fault *f);
+
+/* After a return to an outer level: null ES/DS/FS/GS that the new CPL may
+ * not use (SDM 3A 5.8.6, RET and IRET pseudocode). */
+void seg_null_invalid(struct vmp_x86_state *st);
+
+/* The MMU access kind for the current privilege level. */
+unsigned seg_access(const struct vmp_x86_state *st);
+
+#endif
