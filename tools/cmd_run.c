@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 #include "cli_container.h"
+#include "cli_profile.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -116,6 +117,10 @@ int cmd_run(int argc, char **argv)
     r = cli_open(path);
     if (r == NULL)
         return CLI_FAIL;
+    /* DESIGN.md "CPU feature masking": a host that lacks a feature of the
+     * container's profile is refused, naming the feature */
+    if (cli_profile_check_host(&vmp_reader_config(r)->cpu, path, 1) != 0)
+        goto out;
     if ((rc = vmp_vm_create(&vm)) != 0) {
         cli_error("run", "%s", vmp_strerror(rc));
         goto out;
