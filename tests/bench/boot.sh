@@ -6,12 +6,15 @@
 # answering a command, and to the end after `poweroff -f`; and the host CPU
 # time vmpack used while the booted guest sat idle for 2 s.
 #
-# usage: tests/bench/boot.sh [--vmpack PATH] [--qemu-machine microvm|pc|loader] [--no-qemu]
+# usage: tests/bench/boot.sh [--vmpack PATH] [--qemu-machine loader|microvm|pc] [--no-qemu]
+#   QEMU boots with vmpack's own loader and boot state by default (loader):
+#   the closest to vmpack's machine; microvm stalled in TSC calibration on
+#   the loaded 2-core development host.
 #   PATH defaults to build/vmpack. VMP_BOOT_TIMEOUT: seconds to wait (600).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 vmpack=build/vmpack
-qmachine=microvm
+qmachine=loader
 qemu=1
 while [ $# -gt 0 ]; do
     case $1 in
