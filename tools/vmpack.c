@@ -11,6 +11,10 @@
 #define VMP_VERSION "0.1.0"
 #endif
 
+/* Subcommands of the suspend work, declared here rather than in cli.h. */
+int cmd_check(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+
 const struct cli_cmd cli_cmds[] = {
     {"create", "make a powered-off container from a kernel, disks and a CPU profile", cmd_create},
     {"inspect", "show a container's hardware, CPU, state, chunks and signatures", cmd_inspect},
@@ -21,6 +25,7 @@ const struct cli_cmd cli_cmds[] = {
     {"diff", "show which config fields, sections and chunks differ", cmd_diff},
     {"profile", "list the built-in CPU profiles or print one as JSON", cmd_profile},
     {"run", "boot a powered-off container's guest with COM1 as the console", cmd_run},
+    {"check", "tell whether this host can run or resume a container, and why not", cmd_check},
     {NULL, NULL, NULL},
 };
 

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# vmpack check: a container this host can run passes; one whose CPU profile
+# claims features the host (or the translator) lacks is refused with each
+# feature named; a newer format version and an unknown required section are
+# refused. The refused containers are made by rewriting a good one's config
+# or manifest with Python (vmpack create refuses such profiles itself).
+# usage: e2e_check.sh VMPACK MKFIXTURE
+. "$(dirname "$0")/lib.sh"
+MKFIXTURE=$(realpath "${2:?usage: $0 vmpack mkfixture}")
+
+# rewrite IN OUT KIND: a copy of container IN with its config (KIND cpu:
+# 3DNow! and AVX-512F bits set) or manifest (KIND version: format version 2)
+# changed, and every digest that names them recomputed.
+rewrite() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import hashlib, io, json, sys, tarfile
+src, dst, kind = sys.argv[1:4]
+members = []
+with tarfile.open(src) as t:
+    for m in t.getmembers():
+        members.append((m, t.extractfile(m).read() if m.isfile() else None))
+blobs = {m.name: data for m, data in members if m.isfile()}
+index = json.loads(blobs["index.json"])
+man_name = "blobs/sha256/" + index["manifests"][0]["digest"].split(":")[1]
+man = json.loads(blobs[man_name])
+cfg_name = "blobs/sha256/" + man["config"]["digest"].split(":")[1]
+cfg = json.loads(blobs[cfg_name])
+renames = {}
+def store(old, obj):
+    data = json.dumps(obj, separators=(",", ":")).encode()
+    new = "blobs/sha256/" + hashlib.sha256(data).hexdigest()
+    renames[old] = (new, data)
+    return "sha256:" + hashlib.sha256(data).hexdigest(), len(data)
+if kind == "cpu":
+    for leaf in cfg["vmpack"]["cpu"]["leaves"]:
+        if leaf[0] == 7 and leaf[1] == 0:
+            leaf[3] |= 1 << 16            # EBX bit 16: AVX-512F
+        if leaf[0] == 0x80000001:
+            leaf[5] |= 1 << 31            # EDX bit 31: 3DNow!
+    cfg["vmpack"]["cpu"]["name"] = "with-3dnow"
+    man["config"]["digest"], man["config"]["size"] = store(cfg_name, cfg)
+elif kind == "version":
+    man["annotations"]["org.vmpack.format.version"] = "2"
+else:
+    sys.exit("unknown kind " + kind)
+d, n = store(man_name, man)
+index["manifests"][0]["digest"], index["manifests"][0]["size"] = d, n
+renames["index.json"] = ("index.json", json.dumps(index, separators=(",", ":")).encode())
+with tarfile.open(dst, "w", format=tarfile.USTAR_FORMAT) as t:
+    for m, data in members:
+        if m.name in renames:
+            m.name, data = renames[m.name]
+            m.size = len(data)
+        t.addfile(m, io.BytesIO(data) if data is not None else None)
+PY
+}
+
+make_disk d.raw $((1 << 20)) mixed
+vmpack create -o good.vmpk --memory 32M --cpu i686 --disk d.raw
+vmpack check good.vmpk > out.txt
+grep -q 'OK: this host can run it' out.txt || fail "good container: $(cat out.txt)"
+vmpack check -q good.vmpk > out.txt
+[ ! -s out.txt ] || fail "check -q printed $(cat out.txt)"
+ok "a powered-off i686 container passes (exit 0)"
+
+vmpack create -o host.vmpk --memory 32M --cpu host
+vmpack check host.vmpk | grep -q "profile 'host'" || fail "host profile container"
+ok "a container with this host's own profile passes"
+
+rewrite good.vmpk cpu.vmpk cpu
+vmpack verify cpu.vmpk > /dev/null || fail "the rewritten container does not verify"
+expect_fail 1 "3dnow" vmpack check cpu.vmpk
+grep -qF "feature" err.txt || fail "no features message: $(cat err.txt)"
+grep -qE "cpuid word 2 bit 16|avx512f" err.txt || fail "AVX-512F not named: $(cat err.txt)"
+grep -qF "with-3dnow" err.txt || fail "profile not named: $(cat err.txt)"
+grep -qF "cannot run it" err.txt || fail "no verdict: $(cat err.txt)"
+ok "a profile with 3DNow! and AVX-512F is refused, each feature named"
+
+rewrite good.vmpk v2.vmpk version
+expect_fail 1 "version" vmpack check v2.vmpk
+grep -q "2" err.txt || fail "the found version is not named: $(cat err.txt)"
+ok "format version 2 is refused"
+
+"$MKFIXTURE" fx.vmpk hello
+expect_fail 1 "test-state" vmpack check fx.vmpk
+grep -qF "cannot resume it" err.txt || fail "no verdict: $(cat err.txt)"
+ok "an unknown required section is refused, named"
+
+expect_fail 1 "missing.vmpk" vmpack check missing.vmpk
+expect_fail 2 "expected one container file" vmpack check
+ok "a missing file and a missing argument fail"
+
+echo "e2e_check: $CHECKS checks passed"
