@@ -80,6 +80,10 @@ def fail(why):
 
 t_ready = wait_for(b"vmpack-guest: ready", boot_timeout)
 if t_ready is None:
+    try:
+        p.wait(timeout=5)  # the console closed: let vmpack's status arrive
+    except subprocess.TimeoutExpired:
+        pass
     fail("no ready marker (vmpack exit status %s; None: still running after %d s)" % (p.poll(), boot_timeout))
 send("echo vmpack-echo-$((6*7))")
 t_shell = wait_for(b"vmpack-echo-42", 60)
