@@ -228,7 +228,8 @@ static int run_seq(struct dt_ctx *ctx, const struct dt_init *init, const struct 
     unsigned len = dt_seq_layout(seq, code, sizeof code);
     if (len == 0)
         return DT_MATCH; /* cannot be laid out (a shrink step broke a rel8): not a case */
-    dt_build_case(dt_worker_case(&ctx->a), init, code, len, PROT_READ | PROT_EXEC, PROT_READ | PROT_WRITE);
+    dt_build_case(dt_worker_case(&ctx->a), init, code, len,
+                  PROT_READ | PROT_EXEC | (seq->smc ? PROT_WRITE : 0), PROT_READ | PROT_WRITE);
     return dt_run_built(ctx, dt_seq_undef(seq), dt_seq_undef_any(seq) | dt_seq_undef(seq), diff, difflen);
 }
 
@@ -407,7 +408,7 @@ static void run_usage(void)
             "                [--avoid limit-wrap|fsgs-unaligned-base|far-pointer-loads]\n"
             "                [--skip-chosen NAME,...] [--list]\n"
             "                [--kick-us N] [--code-cache-kb N] [--keep-cache yes]\n"
-            "categories: alu shift muldiv bits atomic flags stack string branch x87 sse seg all\n");
+            "categories: alu shift muldiv bits atomic flags stack string branch x87 sse seg smc all\n");
 }
 
 static int run_selftest(struct dt_ctx *ctx, uint64_t seed, unsigned cats)
@@ -638,7 +639,7 @@ int main(int argc, char **argv)
         }
         code[len++] = 0xcc;
         dt_gen_init(seed, &init);
-        dt_build_case(dt_worker_case(&ctx.a), &init, code, len, PROT_READ | PROT_EXEC,
+        dt_build_case(dt_worker_case(&ctx.a), &init, code, len, PROT_READ | PROT_WRITE | PROT_EXEC,
                       PROT_READ | PROT_WRITE);
         /* flags the generator would have masked are unknown here: compare all */
         rc = dt_run_built(&ctx, 0, 0, diff, sizeof diff);

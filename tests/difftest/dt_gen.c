@@ -393,7 +393,16 @@ uint32_t dt_seq_undef_any(const struct dt_seq *seq)
 int dt_seq_valid(const struct dt_seq *seq)
 {
     int valid = 1;
+    unsigned i, j;
     gen_seq_flow(seq, &valid);
+    /* an SMC store must still hit the immediate it was aimed at */
+    for (i = 0; i < seq->n; i++)
+        for (j = 0; j < seq->item[i].nrel; j++) {
+            const struct dt_reloc *r = &seq->item[i].rel[j];
+            if (r->kind == DT_REL_ABS32_ITEM &&
+                (r->target >= seq->n || seq->item[r->target].imm_at != r->end))
+                valid = 0;
+        }
     return valid;
 }
 
@@ -694,6 +703,61 @@ static const struct gen_catfn gen_cats[] = {
     {DT_CAT_STACK, 1, gen_segload}, {DT_CAT_ALU, 1, gen_fault},
 };
 
+/* Inserts stores that patch the immediates of later ALU instructions (a
+ * value change only: no address depends on them), at group starts. */
+static void gen_smc(struct gen *g)
+{
+    struct dt_seq *seq = g->seq;
+    unsigned n = 1 + gen_below(g, 2), tries = 0, k, j, p, t;
+
+    while (n && tries++ < 16 && seq->n + 1 < DT_SEQ_MAX_ITEMS) {
+        struct dt_item it;
+        j = gen_below(g, seq->n);
+        if (!seq->item[j].imm_at)
+            continue;
+        do { /* a group start at or before j */
+            p = gen_below(g, j + 1);
+        } while (p && !seq->item[p].group);
+        memset(&it, 0, sizeof it);
+        it.name = "mov [later imm], v (SMC)";
+        it.cat = DT_CAT_SMC;
+        it.group = 1;
+        if (seq->item[j].imm_size == 4 && gen_chance(g, 50)) {
+            it.b[it.len++] = 0xc7;
+            it.b[it.len++] = 0x05;
+            it.rel[0].at = it.len;
+            it.len += 4;
+            memcpy(it.b + it.len, &(uint32_t){(uint32_t)gen_next(&g->r)}, 4);
+            it.len += 4;
+        } else {
+            it.b[it.len++] = 0xc6;
+            it.b[it.len++] = 0x05;
+            it.rel[0].at = it.len;
+            it.len += 4;
+            it.b[it.len++] = (uint8_t)gen_next(&g->r);
+        }
+        it.rel[0].kind = DT_REL_ABS32_ITEM;
+        it.rel[0].end = seq->item[j].imm_at;
+        it.rel[0].target = (uint16_t)(j + 1);
+        it.nrel = 1;
+        /* make room at p; everything aimed at p or later moves by one */
+        memmove(&seq->item[p + 1], &seq->item[p], (seq->n - p) * sizeof seq->item[0]);
+        seq->n++;
+        for (k = 0; k < seq->n; k++) {
+            if (k == p)
+                continue;
+            for (t = 0; t < seq->item[k].nrel; t++) {
+                struct dt_reloc *r = &seq->item[k].rel[t];
+                if (r->kind != DT_REL_ABS32_SELF && r->kind != DT_REL_NONE && r->target >= p)
+                    r->target++;
+            }
+        }
+        seq->item[p] = it;
+        seq->smc = 1;
+        n--;
+    }
+}
+
 static void gen_seq_once(uint64_t case_seed, const struct dt_init *init, unsigned cats,
                          const struct dt_features *feat, unsigned max_items, struct dt_seq *seq)
 {
@@ -739,6 +803,8 @@ static void gen_seq_once(uint64_t case_seed, const struct dt_init *init, unsigne
         g.seq->item[g.pend[i].item].rel[g.pend[i].rel].target = (uint16_t)seq->n;
         gen_merge_in(&g, &g.pend[i].snap);
     }
+    if (cats & DT_CAT_SMC)
+        gen_smc(&g);
     seq->undef_flags = dt_seq_undef(seq) | (g.undef & F_ARITH);
 }
 
@@ -790,6 +856,10 @@ unsigned dt_seq_layout(const struct dt_seq *seq, uint8_t *code, unsigned max_byt
                 abs = DT_CODE_GLA + off[i] + r->target;
                 memcpy(code + off[i] + r->at, &abs, 4);
                 break;
+            case DT_REL_ABS32_ITEM:
+                abs = DT_CODE_GLA + off[t] + r->end;
+                memcpy(code + off[i] + r->at, &abs, 4);
+                break;
             default:
                 break;
             }
@@ -809,8 +879,11 @@ void dt_seq_delete(struct dt_seq *seq, unsigned i)
     for (k = 0; k < seq->n; k++)
         for (j = 0; j < seq->item[k].nrel; j++) {
             struct dt_reloc *r = &seq->item[k].rel[j];
-            if ((r->kind == DT_REL_REL8_ITEM || r->kind == DT_REL_REL32_ITEM) && r->target > i)
+            if ((r->kind == DT_REL_REL8_ITEM || r->kind == DT_REL_REL32_ITEM ||
+                 r->kind == DT_REL_ABS32_ITEM) && r->target > i)
                 r->target--;
+            else if (r->kind == DT_REL_ABS32_ITEM && r->target == i)
+                r->target = 0xffff; /* its instruction is gone: dt_seq_valid refuses */
         }
 }
 
@@ -822,6 +895,7 @@ static const struct {
     {"bits", DT_CAT_BITS},   {"atomic", DT_CAT_ATOMIC}, {"flags", DT_CAT_FLAGS},
     {"stack", DT_CAT_STACK}, {"string", DT_CAT_STRING}, {"branch", DT_CAT_BRANCH},
     {"x87", DT_CAT_X87},     {"sse", DT_CAT_SSE},       {"seg", DT_CAT_SEG},
+    {"smc", DT_CAT_SMC},
     {"all", DT_CAT_ALL},
 };
 

@@ -48,7 +48,8 @@ enum dt_cat {
     DT_CAT_X87 = 1u << 9,
     DT_CAT_SSE = 1u << 10,     /* SSE, SSE2 and later, MMX */
     DT_CAT_SEG = 1u << 11,     /* fs:/gs: and 16-bit addressing emphasised */
-    DT_CAT_ALL = (1u << 12) - 1,
+    DT_CAT_SMC = 1u << 12,     /* stores into the immediates of later instructions */
+    DT_CAT_ALL = (1u << 13) - 1,
 };
 
 #define DT_ITEM_MAX_BYTES 120
@@ -60,6 +61,7 @@ enum dt_reloc_kind {
     DT_REL_REL8_ITEM,    /* rel8 to the start of item `target` (or the final INT3) */
     DT_REL_REL32_ITEM,   /* rel32, likewise */
     DT_REL_ABS32_SELF,   /* imm32 = linear address of this item + target */
+    DT_REL_ABS32_ITEM,   /* imm32 = linear address of item `target` + `end` (SMC) */
 };
 
 struct dt_reloc {
@@ -76,7 +78,9 @@ struct dt_item {
     uint8_t freads;      /* 1: reads arithmetic flags (they must be defined) */
     uint16_t cat;
     uint16_t fdef;       /* EFLAGS bits the item writes (defined or not) */
-    uint16_t fundef;     /* of those, the ones it leaves undefined */        /* enum dt_cat it came from */
+    uint16_t fundef;     /* of those, the ones it leaves undefined */
+    uint8_t imm_at;      /* 0, or where an immediate that SMC may patch starts */
+    uint8_t imm_size;        /* enum dt_cat it came from */
     const char *name;    /* mnemonic-ish label for reports */
     struct dt_reloc rel[DT_MAX_RELOCS];
     uint8_t b[DT_ITEM_MAX_BYTES];
@@ -86,6 +90,7 @@ struct dt_seq {
     unsigned n;
     struct dt_item item[DT_SEQ_MAX_ITEMS];
     uint32_t undef_flags;   /* EFLAGS bits undefined at the end */
+    int smc;                /* writes its own code: map the code region writable */
 };
 
 /* The initial state and memory of one case, before layout. */

@@ -57,6 +57,8 @@ void gen_alu(struct gen *g)
         if (osz == 2)
             gen_b(g, 0x66);
         gen_b(g, (uint8_t)(op * 8 + 4 + w));
+        g->it->imm_at = g->it->len;
+        g->it->imm_size = (uint8_t)immsz;
         gen_imm(g, imm, immsz);
         gen_end(g);
         if (writes)
