@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config git
       libzstd-dev zstd libarchive-dev libsodium-dev libcmocka-dev libslirp-dev libglib2.0-dev
       gcc-multilib clang libclang-rt-14-dev
-      libssl-dev skopeo cpio xz-utils e2fsprogs tar python3)
+      libssl-dev skopeo time cpio xz-utils e2fsprogs tar python3)
 # Optional: reference tools that tests and benchmarks compare against.
 optional=(qemu-user qemu-system-x86)
 
