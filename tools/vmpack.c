@@ -26,6 +26,7 @@ const struct cli_cmd cli_cmds[] = {
     {"profile", "list the built-in CPU profiles or print one as JSON", cmd_profile},
     {"run", "boot a powered-off container's guest with COM1 as the console", cmd_run},
     {"check", "tell whether this host can run or resume a container, and why not", cmd_check},
+    {"ps", "list this user's running VMs (name, pid, state, container)", cmd_ps},
     {NULL, NULL, NULL},
 };
 
