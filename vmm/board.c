@@ -104,8 +104,8 @@ void board_request_stop(struct board *b, enum board_stop why)
     if (b->cfg.kick)
         b->cfg.kick(b->cfg.kick_opaque);
     board_io_wake(b);
-    /* a halted vCPU: board_wait_interrupt polls the stop flag with a short
-     * timed wait, since pthread_cond_broadcast is not async-signal-safe */
+    /* a halted vCPU: the I/O thread broadcasts the condition when it sees
+     * the stop (pthread_cond_broadcast is not async-signal-safe) */
 }
 
 enum board_stop board_stop_reason(const struct board *b)
@@ -141,14 +141,11 @@ int board_wait_interrupt(struct board *b)
     while (!(pending = pic_has_interrupt(b->pic)) && atomic_load(&b->stop) == BOARD_RUNNING) {
         struct timespec ts;
 
-        /* the timed wait bounds how long a stop requested from a signal
-         * handler (which cannot signal the condition) takes to be seen */
+        /* A stop requested from a signal handler (which cannot signal the
+         * condition) wakes the I/O thread, which broadcasts; the timeout is
+         * only a backstop, so an idle guest costs no periodic wake-ups. */
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += 50000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
+        ts.tv_sec += 1;
         pthread_cond_timedwait(&b->intr_cv, &b->lock, &ts);
     }
     pthread_mutex_unlock(&b->lock);
@@ -381,8 +378,12 @@ int board_io_step(struct board *b, int max_wait_ms)
     b->io_wake_pending = 0;
     pthread_mutex_unlock(&b->lock);
 
-    if (atomic_load(&b->stop) != BOARD_RUNNING)
+    if (atomic_load(&b->stop) != BOARD_RUNNING) {
+        pthread_mutex_lock(&b->lock);
+        pthread_cond_broadcast(&b->intr_cv);
+        pthread_mutex_unlock(&b->lock);
         return -1;
+    }
     rc = ppoll(b->pfds, nfds, tsp, NULL);
 
     pthread_mutex_lock(&b->lock);
@@ -400,6 +401,8 @@ int board_io_step(struct board *b, int max_wait_ms)
     }
     if (b->net)
         virtio_net_poll_process(b->net, b->pfds + net_first, net_n, rc < 0);
+    if (atomic_load(&b->stop) != BOARD_RUNNING)
+        pthread_cond_broadcast(&b->intr_cv); /* a halted vCPU sees the stop now */
     pthread_mutex_unlock(&b->lock);
     return atomic_load(&b->stop) != BOARD_RUNNING ? -1 : 0;
 nomem:
