@@ -1,6 +1,6 @@
 /*
  * ctl.c - the control socket of a running VM: a Unix stream socket with a
- * one-request-per-connection line protocol (spec/snapshot.md 4).
+ * one-request-per-connection line protocol (spec/snapshot.md 5).
  */
 #define _GNU_SOURCE
 #include "ctl.h"

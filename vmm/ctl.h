@@ -1,5 +1,5 @@
 /*
- * ctl.h - the control socket of a running VM (spec/snapshot.md 4): a Unix
+ * ctl.h - the control socket of a running VM (spec/snapshot.md 5): a Unix
  * stream socket DIR/NAME.sock with a line protocol, a server the board's
  * I/O loop polls (no thread of its own), and a client for the CLI.
  *

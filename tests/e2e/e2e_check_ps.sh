@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# vmpack ps over the control-socket protocol (spec/snapshot.md 4): a live VM
+# vmpack ps over the control-socket protocol (spec/snapshot.md 5): a live VM
 # (here a Python stand-in that answers "status" as vmm/ctl.c does) is
 # listed with its pid, state and container; a socket left by a dead VM is
 # removed and reported; the folder must be private.
