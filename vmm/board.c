@@ -321,11 +321,18 @@ static int board_grow_pfds(struct board *b, size_t n)
     return 0;
 }
 
+void board_set_extra_fd(struct board *b, int fd, void (*fn)(void *ctx), void *ctx)
+{
+    b->extra_fd = fn != NULL ? fd : -1;
+    b->extra_fn = fn;
+    b->extra_ctx = ctx;
+}
+
 int board_io_step(struct board *b, int max_wait_ms)
 {
     uint64_t now, deadline, host_deadline, host_now, flush_at;
     size_t nfds = 1, net_first = 0, net_n = 0;
-    int con_idx = -1, timeout_ms = max_wait_ms, rc;
+    int con_idx = -1, extra_idx = -1, extra_ready = 0, timeout_ms = max_wait_ms, rc;
     struct timespec ts, *tsp = NULL;
     uint64_t wait_ns = UINT64_MAX;
 
@@ -345,6 +352,10 @@ int board_io_step(struct board *b, int max_wait_ms)
     if (console_want_input(&b->con)) {
         con_idx = (int)nfds;
         b->pfds[nfds++] = (struct pollfd){.fd = b->con.in_fd, .events = POLLIN};
+    }
+    if (b->extra_fd >= 0) {
+        extra_idx = (int)nfds;
+        b->pfds[nfds++] = (struct pollfd){.fd = b->extra_fd, .events = POLLIN};
     }
     if (b->net) {
         net_first = nfds;
@@ -399,11 +410,15 @@ int board_io_step(struct board *b, int max_wait_ms)
             board_request_stop(b, BOARD_STOP_QUIT);
         board_console_pump(b);
     }
+    if (rc > 0 && extra_idx >= 0 && (b->pfds[extra_idx].revents & (POLLIN | POLLHUP | POLLERR)))
+        extra_ready = 1;
     if (b->net)
         virtio_net_poll_process(b->net, b->pfds + net_first, net_n, rc < 0);
     if (atomic_load(&b->stop) != BOARD_RUNNING)
         pthread_cond_broadcast(&b->intr_cv); /* a halted vCPU sees the stop now */
     pthread_mutex_unlock(&b->lock);
+    if (extra_ready)
+        b->extra_fn(b->extra_ctx);
     return atomic_load(&b->stop) != BOARD_RUNNING ? -1 : 0;
 nomem:
     pthread_mutex_unlock(&b->lock);
@@ -454,6 +469,7 @@ int board_create(const struct board_config *cfg, struct board **out, char *err, 
     }
     b->cfg = *cfg;
     b->wake_fd = -1;
+    b->extra_fd = -1;
     pthread_mutex_init(&b->lock, NULL);
     {
         pthread_condattr_t ca;

@@ -101,6 +101,9 @@ struct board {
     _Atomic int stop;           /* enum board_stop */
     _Atomic int intr;           /* the PIC's INTR output */
     struct board_stats stats;
+    int extra_fd; /* board_set_extra_fd */
+    void (*extra_fn)(void *ctx);
+    void *extra_ctx;
     struct pollfd *pfds;
     size_t npfds_cap;
 };
@@ -123,6 +126,12 @@ int board_wait_interrupt(struct board *b);
  * most max_wait_ms; -1: no limit). Returns 0, or -1 once a stop was
  * requested. */
 int board_io_step(struct board *b, int max_wait_ms);
+/* One more fd for the I/O loop (e.g. the control socket, vmm/ctl.h): when
+ * it is readable, fn(ctx) runs on the I/O thread without b->lock held (it
+ * may call board_request_stop). fd < 0 removes it. Set it before the I/O
+ * thread starts, or from that thread. */
+void board_set_extra_fd(struct board *b, int fd, void (*fn)(void *ctx), void *ctx);
+
 /* Wake the I/O thread (async-signal-safe). */
 void board_io_wake(struct board *b);
 

@@ -557,6 +557,40 @@ static void test_board_save_restore(void **state)
     rm(g);
 }
 
+static void on_extra(void *ctx)
+{
+    int *fd = ctx;
+    char c;
+
+    assert_int_equal(read(fd[0], &c, 1), 1);
+    assert_int_equal(c, 's');
+    fd[2]++;
+}
+
+/* An extra fd (the control socket's place): its callback runs when it is
+ * readable, and only then. */
+static void test_board_extra_fd(void **state)
+{
+    struct fx *f = mk();
+    int p[3] = {-1, -1, 0};
+
+    (void)state;
+    assert_int_equal(pipe(p), 0);
+    board_set_extra_fd(f->b, p[0], on_extra, p);
+    assert_int_equal(board_io_step(f->b, 0), 0);
+    assert_int_equal(p[2], 0);
+    assert_int_equal(write(p[1], "s", 1), 1);
+    assert_int_equal(board_io_step(f->b, 1000), 0);
+    assert_int_equal(p[2], 1);
+    board_set_extra_fd(f->b, -1, NULL, NULL);
+    assert_int_equal(write(p[1], "s", 1), 1);
+    assert_int_equal(board_io_step(f->b, 0), 0);
+    assert_int_equal(p[2], 1);
+    close(p[0]);
+    close(p[1]);
+    rm(f);
+}
+
 static void test_board_vclock_pause_resume(void **state)
 {
     struct vclock c;
@@ -595,6 +629,7 @@ int main(void)
         cmocka_unit_test(test_board_console_tty_escape),
         cmocka_unit_test(test_board_io_thread_wakes_halted_vcpu),
         cmocka_unit_test(test_board_save_restore),
+        cmocka_unit_test(test_board_extra_fd),
         cmocka_unit_test(test_board_vclock_pause_resume),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
