@@ -29,7 +29,7 @@ static const struct vmp_section_support check_known[] = {
     {"dev.virtio-3", 1},
     {"dev.virtio-4", 1},
     {"dev.virtio-5", 1},
-    {"vm.clock", 1},
+    {"dev.acpi-pm", 1},
 };
 
 static void help(void)
@@ -85,9 +85,8 @@ static size_t check_cpu(const char *path, const struct vmp_cpu_profile *p, int *
 
 int cmd_check(int argc, char **argv)
 {
-    static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     const struct vmp_config *cfg;
     const char *path;
     vmp_reader *r = NULL;
@@ -97,9 +96,14 @@ int cmd_check(int argc, char **argv)
 
     while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
         switch (c) {
-        case 'q': quiet = 1; break;
-        case 'h': help(); return CLI_OK;
-        default: return cli_bad_option("check", c, argv);
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            help();
+            return CLI_OK;
+        default:
+            return cli_bad_option("check", c, argv);
         }
     }
     if (argc - optind != 1)
@@ -136,7 +140,8 @@ int cmd_check(int argc, char **argv)
     if (nmissing != 0 || read_failed)
         bad++;
     if (bad != 0) {
-        cli_error(path, "this host cannot %s it", cfg->power == VMP_POWER_SUSPENDED ? "resume" : "run");
+        cli_error(path, "this host cannot %s it",
+                  cfg->power == VMP_POWER_SUSPENDED ? "resume" : "run");
         vmp_reader_destroy(r);
         return CLI_FAIL;
     }

@@ -75,18 +75,22 @@ static void ps_one(void *ctx, const char *name, const char *status, const char *
 
 int cmd_ps(int argc, char **argv)
 {
-    static const struct option opts[] = {{"quiet", no_argument, NULL, 'q'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     struct ps_ctx ctx = {0, 0};
     char dir[256], err[512];
     int c;
 
     while ((c = getopt_long(argc, argv, ":qh", opts, NULL)) != -1) {
         switch (c) {
-        case 'q': ctx.quiet = 1; break;
-        case 'h': help(); return CLI_OK;
-        default: return cli_bad_option("ps", c, argv);
+        case 'q':
+            ctx.quiet = 1;
+            break;
+        case 'h':
+            help();
+            return CLI_OK;
+        default:
+            return cli_bad_option("ps", c, argv);
         }
     }
     if (argc != optind)

@@ -102,8 +102,8 @@ static int ctl_addr(const char *dir, const char *name, struct sockaddr_un *sa, c
     sa->sun_family = AF_UNIX;
     n = snprintf(sa->sun_path, sizeof sa->sun_path, "%s/%s.sock", dir, name);
     if (n < 0 || (size_t)n >= sizeof sa->sun_path)
-        return ctl_fail(err, errlen, VMP_ERR_LIMIT, "%s/%s.sock: longer than %zu bytes", dir,
-                        name, sizeof sa->sun_path - 1);
+        return ctl_fail(err, errlen, VMP_ERR_LIMIT, "%s/%s.sock: longer than %zu bytes", dir, name,
+                        sizeof sa->sun_path - 1);
     return 0;
 }
 
@@ -127,16 +127,15 @@ static int ctl_probe(const struct sockaddr_un *sa, char *err, size_t errlen)
     if (rc == ECONNREFUSED) {
         /* A socket file with no listener: its VM died without cleaning up. */
         if (unlink(sa->sun_path) != 0 && errno != ENOENT)
-            return ctl_fail(err, errlen, VMP_ERR_IO, "%s: stale, cannot remove: %s",
-                            sa->sun_path, strerror(errno));
+            return ctl_fail(err, errlen, VMP_ERR_IO, "%s: stale, cannot remove: %s", sa->sun_path,
+                            strerror(errno));
         return 0;
     }
     return ctl_fail(err, errlen, VMP_ERR_IO, "%s: connect: %s", sa->sun_path, strerror(rc));
 }
 
-int ctl_server_open(const char *dir, const char *name, const char *container,
-                    ctl_handler *handler, void *ctx, struct ctl_server **out, char *err,
-                    size_t errlen)
+int ctl_server_open(const char *dir, const char *name, const char *container, ctl_handler *handler,
+                    void *ctx, struct ctl_server **out, char *err, size_t errlen)
 {
     struct sockaddr_un sa;
     struct ctl_server *s;
@@ -168,8 +167,8 @@ int ctl_server_open(const char *dir, const char *name, const char *container,
         goto fail;
     }
     if (bind(s->fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        rc = ctl_fail(err, errlen, errno == EADDRINUSE ? VMP_ERR_STATE : VMP_ERR_IO,
-                      "%s: bind: %s", s->path, strerror(errno));
+        rc = ctl_fail(err, errlen, errno == EADDRINUSE ? VMP_ERR_STATE : VMP_ERR_IO, "%s: bind: %s",
+                      s->path, strerror(errno));
         goto fail;
     }
     if (stat(s->path, &sb) == 0) {
@@ -282,8 +281,8 @@ void ctl_conn_close(struct ctl_conn *c)
 /* Reads one line (without the newline) from fd, waiting at most
  * timeout_ms for each read (0: forever). 0, or -1 on EOF, error, timeout
  * or a line too long. */
-static int ctl_read_line(int fd, char *buf, size_t buflen, size_t *have, char *line,
-                         size_t linelen, int timeout_ms)
+static int ctl_read_line(int fd, char *buf, size_t buflen, size_t *have, char *line, size_t linelen,
+                         int timeout_ms)
 {
     struct pollfd pfd = {fd, POLLIN, 0};
     char *nl;
@@ -327,8 +326,7 @@ int ctl_server_handle(struct ctl_server *s)
 
     fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
-            errno == ECONNABORTED)
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED)
             return 0;
         return VMP_ERR_IO;
     }
@@ -349,8 +347,8 @@ int ctl_server_handle(struct ctl_server *s)
     else
         arg = line + strlen(line);
     if (strcmp(line, "status") == 0) {
-        ctl_reply(c, 1, "name=%s pid=%ld state=%s container=%s", s->name, (long)getpid(),
-                  s->state, s->container);
+        ctl_reply(c, 1, "name=%s pid=%ld state=%s container=%s", s->name, (long)getpid(), s->state,
+                  s->container);
         keep = 0;
     } else if (s->handler != NULL) {
         keep = s->handler(s->ctx, c, line, arg);
@@ -396,8 +394,8 @@ int ctl_request(const char *dir, const char *name, const char *line,
                             sa.sun_path);
         if (e == ECONNREFUSED) {
             unlink(sa.sun_path);
-            return ctl_fail(err, errlen, VMP_ERR_STATE,
-                            "VM '%s' is gone (stale socket %s removed)", name, sa.sun_path);
+            return ctl_fail(err, errlen, VMP_ERR_STATE, "VM '%s' is gone (stale socket %s removed)",
+                            name, sa.sun_path);
         }
         return ctl_fail(err, errlen, VMP_ERR_IO, "%s: connect: %s", sa.sun_path, strerror(e));
     }
@@ -432,8 +430,7 @@ int ctl_request(const char *dir, const char *name, const char *line,
             rc = ctl_fail(err, errlen, VMP_ERR_INVALID, "VM '%s': %s", name, in + 6);
             goto out;
         }
-        rc = ctl_fail(err, errlen, VMP_ERR_IO, "VM '%s': unexpected answer line '%.80s'", name,
-                      in);
+        rc = ctl_fail(err, errlen, VMP_ERR_IO, "VM '%s': unexpected answer line '%.80s'", name, in);
         goto out;
     }
 out:
@@ -462,8 +459,8 @@ int ctl_list(const char *dir, ctl_list_fn *fn, void *ctx, char *err, size_t errl
         if (!ctl_name_valid(name))
             continue;
         why[0] = '\0';
-        rc = ctl_request(dir, name, "status", NULL, NULL, CTL_TIMEOUT_MS, reply, sizeof reply,
-                         why, sizeof why);
+        rc = ctl_request(dir, name, "status", NULL, NULL, CTL_TIMEOUT_MS, reply, sizeof reply, why,
+                         sizeof why);
         if (rc == 0)
             fn(ctx, name, reply, NULL);
         else if (rc == VMP_ERR_STATE)

@@ -31,9 +31,9 @@
 
 #include <stddef.h>
 
-#define CTL_LINE_MAX 4096
+#define CTL_LINE_MAX   4096
 #define CTL_TIMEOUT_MS 2000
-#define CTL_PATH_MAX 108 /* sun_path */
+#define CTL_PATH_MAX   108 /* sun_path */
 
 struct ctl_server;
 struct ctl_conn;
@@ -56,9 +56,8 @@ int ctl_name_valid(const char *name);
  */
 typedef int ctl_handler(void *ctx, struct ctl_conn *c, const char *verb, const char *arg);
 
-int ctl_server_open(const char *dir, const char *name, const char *container,
-                    ctl_handler *handler, void *ctx, struct ctl_server **out, char *err,
-                    size_t errlen);
+int ctl_server_open(const char *dir, const char *name, const char *container, ctl_handler *handler,
+                    void *ctx, struct ctl_server **out, char *err, size_t errlen);
 void ctl_server_close(struct ctl_server *s);
 int ctl_server_fd(const struct ctl_server *s);
 /* "running", "paused", "suspending", ...: reported by "status". */

@@ -73,9 +73,10 @@ static int snap_progress(struct snap_ctx *c, uint64_t bytes)
     c->done_bytes += bytes;
     if (c->in->progress != NULL &&
         c->in->progress(c->in->progress_ctx, c->done_bytes, c->total_bytes) != 0)
-        return snap_fail(c->err, c->errlen, VMP_ERR_CALLBACK, "aborted by the progress callback "
-                         "after %llu of %llu bytes", (unsigned long long)c->done_bytes,
-                         (unsigned long long)c->total_bytes);
+        return snap_fail(c->err, c->errlen, VMP_ERR_CALLBACK,
+                         "aborted by the progress callback "
+                         "after %llu of %llu bytes",
+                         (unsigned long long)c->done_bytes, (unsigned long long)c->total_bytes);
     return 0;
 }
 
@@ -106,13 +107,12 @@ static int snap_put(struct snap_ctx *c, unsigned image_id, uint64_t chunk, size_
         c->st->ram_zero += is_ram;
         return 0;
     }
-    if (src_image >= 0 &&
-        vmp_reader_chunk_info(c->in->src, (unsigned)src_image, chunk, &ci) == 0 && !ci.zero &&
-        ci.size_bytes == len) {
+    if (src_image >= 0 && vmp_reader_chunk_info(c->in->src, (unsigned)src_image, chunk, &ci) == 0 &&
+        !ci.zero && ci.size_bytes == len) {
         vmp_sha256(c->buf, len, d);
         if (memcmp(d, ci.udigest, sizeof d) == 0) {
-            rc = vmp_writer_image_copy_chunk(c->w, image_id, chunk, c->in->src,
-                                             (unsigned)src_image, chunk);
+            rc = vmp_writer_image_copy_chunk(c->w, image_id, chunk, c->in->src, (unsigned)src_image,
+                                             chunk);
             if (rc != 0)
                 return snap_werr(c, rc, "copy chunk");
             c->st->chunks_copied++;
@@ -146,8 +146,8 @@ static int snap_disk(struct snap_ctx *c, const struct snapshot_disk *dk)
         return snap_fail(c->err, c->errlen, rc, "disk image %u: %s", dk->src_image,
                          vmp_reader_errmsg(c->in->src));
     if (info.chunk_bytes > c->buflen)
-        return snap_fail(c->err, c->errlen, VMP_ERR_LIMIT, "disk %s: chunk of %u bytes",
-                         info.name, info.chunk_bytes);
+        return snap_fail(c->err, c->errlen, VMP_ERR_LIMIT, "disk %s: chunk of %u bytes", info.name,
+                         info.chunk_bytes);
     memset(&desc, 0, sizeof desc);
     desc.name = info.name;
     desc.kind = info.kind;
@@ -168,9 +168,8 @@ static int snap_disk(struct snap_ctx *c, const struct snapshot_disk *dk)
                 return snap_fail(c->err, c->errlen, VMP_ERR_CALLBACK,
                                  "disk %s: reading dirty chunk %llu failed", info.name,
                                  (unsigned long long)chunk);
-            if (len != (chunk + 1 == info.nchunks
-                            ? info.size_bytes - chunk * info.chunk_bytes
-                            : info.chunk_bytes))
+            if (len != (chunk + 1 == info.nchunks ? info.size_bytes - chunk * info.chunk_bytes
+                                                  : info.chunk_bytes))
                 return snap_fail(c->err, c->errlen, VMP_ERR_INVALID,
                                  "disk %s: dirty chunk %llu has %zu bytes", info.name,
                                  (unsigned long long)chunk, len);
@@ -192,8 +191,7 @@ static int snap_disk(struct snap_ctx *c, const struct snapshot_disk *dk)
             if (ci.zero) {
                 c->st->chunks_zero++;
             } else {
-                rc = vmp_writer_image_copy_chunk(c->w, id, chunk, c->in->src, dk->src_image,
-                                                 chunk);
+                rc = vmp_writer_image_copy_chunk(c->w, id, chunk, c->in->src, dk->src_image, chunk);
                 if (rc != 0)
                     return snap_werr(c, rc, info.name);
                 c->st->chunks_copied++;
@@ -233,8 +231,10 @@ static int snap_ram(struct snap_ctx *c, uint32_t chunk_bytes, int src_ram)
         len = in->ram_bytes - off < chunk_bytes ? (size_t)(in->ram_bytes - off) : chunk_bytes;
         n = pread(in->ram_fd, c->buf, len, (off_t)off);
         if (n != (ssize_t)len)
-            return snap_fail(c->err, c->errlen, VMP_ERR_IO, "ram at 0x%llx: read %zd of %zu "
-                             "bytes: %s", (unsigned long long)off, n, len,
+            return snap_fail(c->err, c->errlen, VMP_ERR_IO,
+                             "ram at 0x%llx: read %zd of %zu "
+                             "bytes: %s",
+                             (unsigned long long)off, n, len,
                              n < 0 ? strerror(errno) : "short read");
         rc = snap_put(c, id, chunk, len, src_ram, 1);
         if (rc != 0)
@@ -307,8 +307,7 @@ int snapshot_save(const struct snapshot_in *in, const char *path, struct snapsho
     chunk_bytes = in->ram_chunk_bytes;
     if (in->src != NULL && vmp_reader_image_find(in->src, SNAP_RAM_IMAGE, &ram_src_id) == 0 &&
         vmp_reader_image_info(in->src, ram_src_id, &info) == 0 && info.kind == VMP_IMAGE_RAM &&
-        info.size_bytes == in->ram_bytes &&
-        (chunk_bytes == 0 || chunk_bytes == info.chunk_bytes)) {
+        info.size_bytes == in->ram_bytes && (chunk_bytes == 0 || chunk_bytes == info.chunk_bytes)) {
         chunk_bytes = info.chunk_bytes;
         src_ram = (int)ram_src_id;
     }
@@ -409,8 +408,7 @@ static int snap_load_ram(vmp_reader *r, struct snapshot_state *st, struct snapsh
         return snap_fail(err, errlen, rc, "ram image: %s", vmp_reader_errmsg(r));
     if (info.kind != VMP_IMAGE_RAM || info.size_bytes != st->ram_bytes)
         return snap_fail(err, errlen, VMP_ERR_FORMAT, "ram image: %llu bytes, config says %llu",
-                         (unsigned long long)info.size_bytes,
-                         (unsigned long long)st->ram_bytes);
+                         (unsigned long long)info.size_bytes, (unsigned long long)st->ram_bytes);
     st->ram_fd = memfd_create("vmpack-ram", MFD_CLOEXEC);
     if (st->ram_fd < 0)
         return snap_fail(err, errlen, VMP_ERR_IO, "memfd_create: %s", strerror(errno));
@@ -446,8 +444,8 @@ static int snap_load_ram(vmp_reader *r, struct snapshot_state *st, struct snapsh
     return rc;
 }
 
-int snapshot_load(vmp_reader *r, struct snapshot_state *st, struct snapshot_stats *stats,
-                  char *err, size_t errlen)
+int snapshot_load(vmp_reader *r, struct snapshot_state *st, struct snapshot_stats *stats, char *err,
+                  size_t errlen)
 {
     const struct vmp_config *cfg;
     struct snapshot_stats local;

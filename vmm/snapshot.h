@@ -62,8 +62,8 @@ struct snapshot_in {
     const struct vmp_x86_state *cpu;
     const struct snapshot_section *sections; /* device sections, any order */
     size_t nsections;
-    int ram_fd;            /* guest RAM, read with pread */
-    uint64_t ram_bytes;    /* config->mem_bytes */
+    int ram_fd;               /* guest RAM, read with pread */
+    uint64_t ram_bytes;       /* config->mem_bytes */
     uint32_t ram_chunk_bytes; /* 0: the source's RAM chunk size, else VMP_RAM_CHUNK_DEFAULT */
     /* The container the VM came from (or its last snapshot): its disks are
      * the base of the disks below, and its RAM image (if any) lets RAM
@@ -80,13 +80,13 @@ struct snapshot_in {
 
 /* Chunks written by a save, or read by a load. */
 struct snapshot_stats {
-    uint64_t chunks_new;     /* compressed and stored anew */
-    uint64_t chunks_copied;  /* copied by digest from src, not recompressed */
-    uint64_t chunks_zero;    /* all zero: not stored */
+    uint64_t chunks_new;                    /* compressed and stored anew */
+    uint64_t chunks_copied;                 /* copied by digest from src, not recompressed */
+    uint64_t chunks_zero;                   /* all zero: not stored */
     uint64_t ram_new, ram_copied, ram_zero; /* the RAM image's part of the above */
-    uint64_t bytes_new;      /* uncompressed bytes of the chunks stored anew */
-    uint64_t file_bytes;     /* the container's size after commit */
-    double seconds;          /* wall time of the call */
+    uint64_t bytes_new;                     /* uncompressed bytes of the chunks stored anew */
+    uint64_t file_bytes;                    /* the container's size after commit */
+    double seconds;                         /* wall time of the call */
 };
 
 int snapshot_save(const struct snapshot_in *in, const char *path, struct snapshot_stats *stats,
@@ -96,14 +96,14 @@ struct snapshot_state {
     struct vmp_x86_state cpu;
     struct snapshot_section *sections; /* every section but the CPU's; data malloc'd */
     size_t nsections;
-    int ram_fd;                        /* memfd of ram_bytes, or -1 */
+    int ram_fd; /* memfd of ram_bytes, or -1 */
     uint64_t ram_bytes;
 };
 
 /* VMP_ERR_STATE if the container is not suspended; the reader's and the
  * codec's refusals otherwise. stats may be NULL. */
-int snapshot_load(vmp_reader *r, struct snapshot_state *st, struct snapshot_stats *stats,
-                  char *err, size_t errlen);
+int snapshot_load(vmp_reader *r, struct snapshot_state *st, struct snapshot_stats *stats, char *err,
+                  size_t errlen);
 void snapshot_state_free(struct snapshot_state *st);
 
 /* The section of st with this id, or NULL. */

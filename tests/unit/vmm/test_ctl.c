@@ -213,9 +213,9 @@ static void test_ctl_status_and_verbs(void **state)
     assert_int_equal(o.quit, 1);
 
     /* A multi-line request is refused by the client itself. */
-    assert_int_equal(ctl_request(f->dir, "vm1", "status\nquit", NULL, NULL, 100, NULL, 0, err,
-                                 sizeof err),
-                     VMP_ERR_INVALID);
+    assert_int_equal(
+        ctl_request(f->dir, "vm1", "status\nquit", NULL, NULL, 100, NULL, 0, err, sizeof err),
+        VMP_ERR_INVALID);
     ctl_server_close(s);
 }
 
@@ -230,8 +230,7 @@ static void test_ctl_kept_connection(void **state)
     char err[256] = "";
     int i;
 
-    assert_int_equal(ctl_server_open(f->dir, "vm1", "a", owner_handle, &o, &s, err, sizeof err),
-                     0);
+    assert_int_equal(ctl_server_open(f->dir, "vm1", "a", owner_handle, &o, &s, err, sizeof err), 0);
     memset(&q, 0, sizeof q);
     q.dir = f->dir;
     q.name = "vm1";
@@ -297,14 +296,14 @@ static void test_ctl_stale_socket(void **state)
 
     snprintf(p, sizeof p, "%s/stale.sock", f->dir);
     make_stale(f);
-    assert_int_equal(ctl_request(f->dir, "stale", "status", NULL, NULL, 100, NULL, 0, err,
-                                 sizeof err),
-                     VMP_ERR_STATE);
+    assert_int_equal(
+        ctl_request(f->dir, "stale", "status", NULL, NULL, 100, NULL, 0, err, sizeof err),
+        VMP_ERR_STATE);
     assert_non_null(strstr(err, "stale"));
     assert_int_equal(access(p, F_OK), -1);
-    assert_int_equal(ctl_request(f->dir, "stale", "status", NULL, NULL, 100, NULL, 0, err,
-                                 sizeof err),
-                     VMP_ERR_NOT_FOUND);
+    assert_int_equal(
+        ctl_request(f->dir, "stale", "status", NULL, NULL, 100, NULL, 0, err, sizeof err),
+        VMP_ERR_NOT_FOUND);
     /* A new VM takes over a stale name. */
     make_stale(f);
     assert_int_equal(ctl_server_open(f->dir, "stale", "a", NULL, NULL, &s, err, sizeof err), 0);
@@ -355,8 +354,7 @@ static void test_ctl_list(void **state)
     char err[256] = "", path[256];
     int i;
 
-    assert_int_equal(ctl_server_open(f->dir, "vm1", "/c.vmpk", NULL, NULL, &s, err, sizeof err),
-                     0);
+    assert_int_equal(ctl_server_open(f->dir, "vm1", "/c.vmpk", NULL, NULL, &s, err, sizeof err), 0);
     ctl_server_set_state(s, "paused");
     make_stale(f);
     l.dir = f->dir;

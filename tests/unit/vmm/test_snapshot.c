@@ -23,9 +23,9 @@
 
 #include "snapshot.h"
 
-#define CHUNK (64u << 10)
+#define CHUNK       (64u << 10)
 #define DISK_CHUNKS 4
-#define RAM_BYTES (1u << 20)
+#define RAM_BYTES   (1u << 20)
 
 struct fake_disk {
     uint8_t data[DISK_CHUNKS][CHUNK];
@@ -152,10 +152,10 @@ static int setup(void **state)
     f->cpu.cr0 = 0x80050033;
     f->cpu.cr3 = 0x00123000;
 
-    f->secs[0] = (struct snapshot_section){"dev.pic", 1, VMP_SECTION_REQUIRED, sec_pic,
-                                           sizeof sec_pic};
-    f->secs[1] = (struct snapshot_section){"dev.uart0", 1, VMP_SECTION_REQUIRED, sec_uart,
-                                           sizeof sec_uart};
+    f->secs[0] =
+        (struct snapshot_section){"dev.pic", 1, VMP_SECTION_REQUIRED, sec_pic, sizeof sec_pic};
+    f->secs[1] =
+        (struct snapshot_section){"dev.uart0", 1, VMP_SECTION_REQUIRED, sec_uart, sizeof sec_uart};
     *state = f;
     return 0;
 }
@@ -208,8 +208,7 @@ static unsigned count_files(const char *dir)
 }
 
 /* The input of a snapshot of the VM that came from `src`. */
-static void make_in(struct fx *f, vmp_reader *src, struct snapshot_disk *dk,
-                    struct snapshot_in *in)
+static void make_in(struct fx *f, vmp_reader *src, struct snapshot_disk *dk, struct snapshot_in *in)
 {
     unsigned img;
 

@@ -23,7 +23,7 @@
 #include "snapshot.h"
 
 #define RAM_BYTES (64u << 20)
-#define CHANGED 10
+#define CHANGED   10
 
 static vmp_reader *open_r(const char *path)
 {
