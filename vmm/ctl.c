@@ -336,8 +336,8 @@ int ctl_server_handle(struct ctl_server *s)
         return VMP_ERR_NOMEM;
     }
     c->fd = fd;
-    if (ctl_read_line(fd, buf, sizeof buf, &have, line, sizeof line, CTL_TIMEOUT_MS) != 0) {
-        ctl_reply(c, 0, "expected one request line within %d ms", CTL_TIMEOUT_MS);
+    if (ctl_read_line(fd, buf, sizeof buf, &have, line, sizeof line, CTL_REQUEST_MS) != 0) {
+        ctl_reply(c, 0, "expected one request line within %d ms", CTL_REQUEST_MS);
         ctl_conn_close(c);
         return 0;
     }

@@ -16,7 +16,8 @@
  *      refuses a name a live VM holds, removes a stale socket;
  *   3. poll ctl_server_fd(s) for POLLIN; call ctl_server_handle(s) when it
  *      is readable: it accepts one client, reads its request (waiting at
- *      most CTL_TIMEOUT_MS) and answers or calls the handler;
+ *      most CTL_REQUEST_MS, so a silent client stalls the owner's loop
+ *      no longer) and answers or calls the handler;
  *      ctl_server_set_state(s, "running") whenever the state changes;
  *   4. ctl_server_close(s): removes the socket file. NULL does nothing.
  * Lifecycle, client: ctl_request(dir, name, line, on_line, ctx, reply, err).
@@ -32,8 +33,9 @@
 #include <stddef.h>
 
 #define CTL_LINE_MAX   4096
-#define CTL_TIMEOUT_MS 2000
-#define CTL_PATH_MAX   108 /* sun_path */
+#define CTL_TIMEOUT_MS 2000 /* a client's wait for each answer line (status) */
+#define CTL_REQUEST_MS 500  /* the server's wait for the request line */
+#define CTL_PATH_MAX   108  /* sun_path */
 
 struct ctl_server;
 struct ctl_conn;
