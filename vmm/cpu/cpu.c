@@ -82,8 +82,11 @@ int cpu_create(const struct cpu_config *cfg, struct cpu **out)
     *out = NULL;
     if (!cfg || !cfg->profile)
         return -EINVAL;
-    if (cfg->mode != CPU_MODE_USER)
-        return -ENOSYS; /* system mode is the next step */
+    if (cfg->mode != CPU_MODE_USER && cfg->mode != CPU_MODE_SYSTEM)
+        return -EINVAL;
+    if (cfg->mode == CPU_MODE_SYSTEM && (cfg->ram_fd < 0 || !cfg->io || !cfg->io->port_in ||
+                                         !cfg->io->port_out || cfg->ram_bytes == 0))
+        return -EINVAL;
     struct cpu *cpu = calloc(1, sizeof *cpu);
     if (!cpu)
         return -ENOMEM;
@@ -111,6 +114,8 @@ int cpu_create(const struct cpu_config *cfg, struct cpu **out)
     if (view_create(cpu) != 0)
         goto fail;
     cpu->rt->view = (uint64_t)(uintptr_t)cpu->view;
+    if (cfg->mode == CPU_MODE_SYSTEM && cpu_sys_init(cpu, cfg) != 0)
+        goto fail;
 
     if (tc_init(cpu, cfg->code_cache_bytes ? cfg->code_cache_bytes : CPU_DEFAULT_CACHE_BYTES,
                 !(cfg->debug_flags & CPU_DEBUG_HASH_LOOKUP)) != 0)
@@ -120,10 +125,12 @@ int cpu_create(const struct cpu_config *cfg, struct cpu **out)
         goto fail;
 
     /* a flat 32-bit user-mode CPU: CS D=1, IF=1, FPU and MXCSR at reset values */
-    cpu->state.eflags = 0x202;
-    cpu->state.seg[VMP_CS].attr = 0xCFB;
-    for (int s = 0; s < VMP_NSEG; s++)
-        cpu->state.seg[s].limit = 0xFFFFFFFFu;
+    if (cfg->mode == CPU_MODE_USER) {
+        cpu->state.eflags = 0x202;
+        cpu->state.seg[VMP_CS].attr = 0xCFB;
+        for (int s = 0; s < VMP_NSEG; s++)
+            cpu->state.seg[s].limit = 0xFFFFFFFFu;
+    }
     cpu->state.fxsave[0] = 0x7F; /* FCW 0x037F (SDM 1 8.1.5) */
     cpu->state.fxsave[1] = 0x03;
     cpu->state.fxsave[24] = 0x80; /* MXCSR 0x1F80 */
@@ -140,6 +147,7 @@ void cpu_destroy(struct cpu *cpu)
     if (!cpu)
         return;
     tc_fini(cpu);
+    cpu_sys_fini(cpu);
     view_destroy(cpu);
     if (cpu->rt_mapping)
         munmap(cpu->rt_mapping, cpu->rt_mapping_bytes);
@@ -180,7 +188,10 @@ static void cpu_state_to_rt(struct cpu *cpu)
     struct cpu_rt *rt = cpu->rt;
     memcpy(rt->gpr, cpu->state.gpr, sizeof rt->gpr);
     rt->eflags = (cpu->state.eflags & EFL_ARITH_DF) | 0x202;
-    rt->eflags_virt = (cpu->state.eflags & EFL_VIRT_KEEP) | 0x202;
+    if (cpu->mode == CPU_MODE_SYSTEM) /* the guest's IF and IOPL, not the host's */
+        rt->eflags_virt = (cpu->state.eflags & (EFL_VIRT_KEEP | 0x3200u)) | 0x2u;
+    else
+        rt->eflags_virt = (cpu->state.eflags & EFL_VIRT_KEEP) | 0x202;
     for (int s = 0; s < VMP_NSEG; s++)
         rt->seg_base[s] = cpu->state.seg[s].base;
 }
@@ -264,6 +275,13 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
     cpu_state_to_rt(cpu);
     cpu_check_seg_assumptions(cpu);
 
+    int sys = cpu->mode == CPU_MODE_SYSTEM;
+    if (sys && cpu_sys_poll_intr(cpu) < 0) {
+        ex->reason = CPU_EXIT_SHUTDOWN;
+        goto out;
+    }
+    if (sys)
+        cpu_state_to_rt(cpu);
     uint32_t eip = cpu->state.eip;
     struct xlat_block *b = cpu_block_for(cpu, eip);
     for (;;) {
@@ -315,8 +333,45 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
                 ex->reason = CPU_EXIT_INTERNAL;
                 break;
             }
-            if (r > 0)
+            if (r > 0 && sys && ex->reason == CPU_EXIT_EXCEPTION) {
+                r = cpu_sys_deliver(cpu, ex, 0);
+                memset(ex, 0, sizeof *ex);
+                if (r < 0) {
+                    ex->reason = CPU_EXIT_SHUTDOWN;
+                    break;
+                }
+            } else if (r > 0) {
                 break;
+            }
+            if (sys && cpu_sys_poll_intr(cpu) < 0) {
+                ex->reason = CPU_EXIT_SHUTDOWN;
+                break;
+            }
+            cpu_state_to_rt(cpu);
+            eip = cpu->state.eip;
+            b = cpu_block_for(cpu, eip);
+            continue;
+        }
+        if (sys && reason == XE_PAGEFAULT) {
+            /* paging off: outside RAM is MMIO (not emulated yet) */
+            cpu_set_err(cpu, "access to 0x%08x outside RAM at eip 0x%08x: MMIO is not "
+                        "emulated yet", rt->scratch, eip);
+            ex->reason = CPU_EXIT_INTERNAL;
+            break;
+        }
+        if (sys && (reason == XE_EXCEPTION || reason == XE_INT)) {
+            struct cpu_exit ev = {0};
+            int soft = reason == XE_INT || rt->arg == 3 || rt->arg == 4;
+            if (reason == XE_INT)
+                ev.vector = (uint8_t)rt->arg;
+            else
+                cpu_fill_exception(&ev, rt->arg, rt->scratch);
+            cpu_rt_to_state(cpu);
+            if (cpu_sys_deliver(cpu, &ev, soft) < 0) {
+                ex->reason = CPU_EXIT_SHUTDOWN;
+                break;
+            }
+            cpu_state_to_rt(cpu);
             eip = cpu->state.eip;
             b = cpu_block_for(cpu, eip);
             continue;
@@ -349,6 +404,7 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
         break;
     }
     cpu_rt_to_state(cpu);
+out:
     memcpy(cpu->state.fxsave, rt->guest_fx, sizeof rt->guest_fx);
     cpu_signal_thread_leave(cpu);
     if (ex->reason == CPU_EXIT_INTERNAL)

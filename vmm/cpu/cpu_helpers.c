@@ -323,6 +323,11 @@ static uint32_t helper_ea(const struct cpu *cpu, const struct x86_insn *in)
     return cpu->state.seg[seg].base + ea;
 }
 
+uint32_t cpu_helper_ea(const struct cpu *cpu, const struct x86_insn *in)
+{
+    return helper_ea(cpu, in);
+}
+
 static uint8_t helper_get_reg8(const uint32_t *r, unsigned reg)
 {
     return reg < 4 ? (uint8_t)r[reg] : (uint8_t)(r[reg - 4] >> 8);
@@ -452,6 +457,11 @@ int cpu_helper_emulate(struct cpu *cpu, struct cpu_exit *ex)
     }
     uint32_t next = s->eip + in.len;
     uint32_t *r = s->gpr;
+    if (cpu->mode == CPU_MODE_SYSTEM) {
+        int rc = cpu_sys_emulate(cpu, &in, next, ex);
+        if (rc != 2)
+            return rc;
+    }
     switch (in.kind) {
     case X86K_CPUID: {
         uint32_t out[4];

@@ -22,6 +22,7 @@
 
 #include "cpu.h"
 #include "cpu_rt.h"
+#include "decode.h"
 
 #define CPU_PAGE_SIZE 4096u
 #define CPU_NPAGES (1u << 20)           /* 4 GiB / 4 KiB */
@@ -103,6 +104,12 @@ struct cpu {
     /* user mode: the GDT entries set_thread_area installs (cpu_user_set_tls) */
     struct vmp_x86_seg tls[16];
 
+    /* system mode (cpu_sys.c): guest RAM, mapped apart from the view too */
+    uint8_t *ram;
+    uint64_t ram_bytes;
+    const struct cpu_io_ops *io;
+    void *io_opaque;
+
     struct cpu_stats stats;
     char errmsg[256];
 };
@@ -153,5 +160,21 @@ int cpu_helper_emulate(struct cpu *cpu, struct cpu_exit *exit);
 int cpu_guest_read(struct cpu *cpu, uint32_t gla, void *dst, size_t n, struct cpu_exit *exit);
 int cpu_guest_write(struct cpu *cpu, uint32_t gla, const void *src, size_t n,
                     struct cpu_exit *exit);
+
+/* cpu_helpers.c: the linear address of a ModRM memory operand */
+uint32_t cpu_helper_ea(const struct cpu *cpu, const struct x86_insn *in);
+
+/* cpu_sys.c: CPU_MODE_SYSTEM */
+int cpu_sys_init(struct cpu *cpu, const struct cpu_config *cfg);
+void cpu_sys_fini(struct cpu *cpu);
+/* The system form of an instruction cpu_helper_emulate decoded: as
+ * cpu_helper_emulate, or 2 when the user-mode form applies. */
+int cpu_sys_emulate(struct cpu *cpu, const struct x86_insn *in, uint32_t next,
+                    struct cpu_exit *ex);
+/* Deliver the exception in *ev through the guest IDT (soft: INT n, INT3,
+ * INTO with the gate DPL check): 0, or -1 for a triple fault. */
+int cpu_sys_deliver(struct cpu *cpu, const struct cpu_exit *ev, int soft);
+/* Take an external interrupt if IF=1 and no shadow: 0, or -1 (triple fault). */
+int cpu_sys_poll_intr(struct cpu *cpu);
 
 #endif

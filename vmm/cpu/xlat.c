@@ -795,7 +795,8 @@ static void x_insn(struct xctx *x)
             x_exit(x, XE_EMULATE, x->eip, 0);
         break;
     case X86K_POPF:
-        if (in->opsize == 4)
+        /* system mode: IF and IOPL follow CPL and IOPL (cpu_sys.c) */
+        if (in->opsize == 4 && x->cpu->mode == CPU_MODE_USER)
             x_popf(x);
         else
             x_exit(x, XE_EMULATE, x->eip, 0);

@@ -1,0 +1,215 @@
+/*
+ * sys_basic.S - a tiny system-mode guest: started in flat 32-bit protected
+ * mode with paging off at 0x100000 (the Linux 32-bit boot protocol's entry
+ * state). It loads its own GDT, IDT and TSS and reports over the serial
+ * port (0x3F8) one letter per check:
+ *   U  #UD from ud2 reached the handler with the faulting EIP
+ *   G  #GP(0x18) from loading SS with the DPL 3 code selector
+ *   R  IRET to ring 3 switched to user code
+ *   S  INT 0x80 from ring 3 came in on the TSS's ring 0 stack
+ *   P  CLI at ring 3 raised #GP(0) (IOPL 0)
+ *   I  an external interrupt (vector 0x20) woke the HLT
+ * Then it writes 0 to port 0xF4 (test done) and stops with CLI; HLT.
+ * On any unexpected event it writes 'X' and exits with code 1.
+ */
+    .code32
+    .text
+    .globl _start
+_start:
+    lgdt gdt_desc
+    ljmp $0x08, $1f
+1:  mov $0x10, %ax
+    mov %ax, %ds
+    mov %ax, %es
+    mov %ax, %ss
+    mov %ax, %fs
+    mov %ax, %gs
+    mov $stack0_top, %esp
+    /* IDT: every vector -> bad; then the ones we expect */
+    mov $0, %ecx
+2:  mov $bad, %eax
+    call set_gate
+    inc %ecx
+    cmp $256, %ecx
+    jne 2b
+    mov $6, %ecx
+    mov $h_ud, %eax
+    call set_gate
+    mov $13, %ecx
+    mov $h_gp, %eax
+    call set_gate
+    mov $0x20, %ecx
+    mov $h_irq, %eax
+    call set_gate
+    mov $0x80, %ecx
+    mov $h_sys, %eax
+    call set_gate
+    orw $0x6000, idt + 0x80 * 8 + 4     /* DPL 3 for int 0x80 */
+    lidt idt_desc
+    /* TSS descriptor base */
+    mov $tss, %eax
+    mov %ax, gdt + 0x28 + 2
+    shr $16, %eax
+    mov %al, gdt + 0x28 + 4
+    mov %ah, gdt + 0x28 + 7
+    movl $stack0_top, tss + 4
+    movl $0x10, tss + 8
+    mov $0x28, %ax
+    ltr %ax
+
+    /* U */
+    movl $0, phase
+ud_here:
+    ud2
+    /* G */
+    movl $1, phase
+    mov $0x18, %ax
+gp_here:
+    mov %ax, %ss
+    /* R: iret to ring 3 */
+    movl $2, phase
+    pushl $0x23
+    pushl $stack3_top
+    pushl $0x002
+    pushl $0x1b
+    pushl $user
+    iret
+
+user:
+    mov $'R', %al
+    mov $0x3f8, %dx
+    /* ring 3 may not do port I/O either: use int 0x80 to print */
+    int $0x80
+    cli                     /* #GP(0): h_gp prints P and returns to ring 0 */
+    jmp bad
+
+back0:
+    /* I: sti; hlt; the harness raises vector 0x20 */
+    movl $4, phase
+    sti
+    hlt
+    cli
+    cmpl $5, phase
+    jne bad
+    mov $0, %al
+    out %al, $0xf4
+    cli
+    hlt
+
+set_gate:   /* ecx = vector, eax = handler; 32-bit interrupt gate, DPL 0 */
+    lea idt(,%ecx,8), %edx
+    mov %ax, (%edx)
+    movw $0x08, 2(%edx)
+    movw $0x8e00, 4(%edx)
+    shr $16, %eax
+    mov %ax, 6(%edx)
+    ret
+
+putc:       /* al */
+    push %edx
+    mov $0x3f8, %dx
+    out %al, %dx
+    pop %edx
+    ret
+
+h_ud:
+    cmpl $0, phase
+    jne bad
+    cmpl $ud_here, (%esp)
+    jne bad
+    mov $'U', %al
+    call putc
+    addl $2, (%esp)
+    iret
+
+h_gp:
+    mov $0x10, %cx              /* from ring 3 DS came back null */
+    mov %cx, %ds
+    mov %cx, %es
+    cmpl $1, phase
+    je 1f
+    cmpl $3, phase
+    je 3f
+    jmp bad
+1:  cmpl $0x18, (%esp)          /* error code */
+    jne bad
+    cmpl $gp_here, 4(%esp)
+    jne bad
+    mov $'G', %al
+    call putc
+    add $4, %esp
+    addl $2, (%esp)             /* skip mov %ax,%ss (8e d0) */
+    iret
+3:  cmpl $0, (%esp)
+    jne bad
+    cmpl $0x1b, 8(%esp)         /* CS of the ring 3 code */
+    jne bad
+    mov $'P', %al
+    call putc
+    mov $stack0_top, %esp
+    jmp back0
+
+h_sys:
+    mov $0x10, %cx
+    mov %cx, %ds
+    mov %cx, %es
+    cmpl $2, phase
+    jne bad
+    cmpl $0x1b, 4(%esp)
+    jne bad
+    cmpl $0x23, 16(%esp)
+    jne bad
+    mov %esp, %ebx
+    cmp $stack0_top - 20, %ebx
+    jne bad
+    call putc                   /* R from user's al */
+    mov $'S', %al
+    call putc
+    movl $3, phase
+    iret
+
+h_irq:
+    cmpl $4, phase
+    jne bad
+    mov $'I', %al
+    call putc
+    movl $5, phase
+    iret
+
+bad:
+    mov $'X', %al
+    mov $0x3f8, %dx
+    out %al, %dx
+    mov $1, %al
+    out %al, $0xf4
+    cli
+    hlt
+
+    .data
+    .align 8
+gdt:
+    .quad 0
+    .quad 0x00cf9a000000ffff    /* 0x08 code 0 */
+    .quad 0x00cf92000000ffff    /* 0x10 data 0 */
+    .quad 0x00cffa000000ffff    /* 0x18 code 3 */
+    .quad 0x00cff2000000ffff    /* 0x20 data 3 */
+    .quad 0x0000890000000067    /* 0x28 TSS, base patched */
+gdt_end:
+gdt_desc:
+    .word gdt_end - gdt - 1
+    .long gdt
+idt_desc:
+    .word 256 * 8 - 1
+    .long idt
+phase:
+    .long 0
+    .bss
+    .align 8
+idt:
+    .space 256 * 8
+tss:
+    .space 104
+    .space 4096
+stack0_top:
+    .space 4096
+stack3_top:

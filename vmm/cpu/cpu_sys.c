@@ -1,0 +1,551 @@
+/*
+ * cpu_sys.c - CPU_MODE_SYSTEM in the dispatcher: guest RAM in the view,
+ * the system forms of the sensitive instructions (called from
+ * cpu_helper_emulate), event delivery through the guest IDT (intr.c) and
+ * external interrupts from the board.
+ *
+ * This first step runs a guest with paging off (linear = physical; the RAM
+ * memfd is mapped once into the view at 0, MAP_SHARED) at any CPL, with
+ * flat 32-bit segments: the translator still takes CS as 32-bit and ES/DS/
+ * SS bases as 0 (FS/GS bases are folded in, as in user mode). Setting
+ * CR0.PG, an access outside RAM (MMIO), INS/OUTS and task switches stop
+ * the CPU with CPU_EXIT_INTERNAL and a message that names them. I/O
+ * permission: CPL <= IOPL, no TSS I/O bitmap. The TSC runs at 1 GHz of the
+ * board's virtual clock.
+ */
+#include <string.h>
+#include <sys/mman.h>
+
+#include "cpu_int.h"
+#include "decode.h"
+#include "intr.h"
+#include "mmu.h"
+#include "seg.h"
+
+#define CR4_ALLOWED (0x1u /*VME*/ | 0x4u /*TSD*/ | 0x8u /*DE*/ | SYS_CR4_PSE | SYS_CR4_PGE | \
+                     0x200u /*OSFXSR*/ | 0x400u /*OSXMMEXCPT*/)
+
+int cpu_sys_init(struct cpu *cpu, const struct cpu_config *cfg)
+{
+    if (cfg->ram_fd < 0 || cfg->ram_bytes == 0 || (cfg->ram_bytes & (CPU_PAGE_SIZE - 1)) ||
+        cfg->ram_bytes > 0xC0000000ull || !cfg->io)
+        return -1;
+    cpu->ram_bytes = cfg->ram_bytes;
+    cpu->io = cfg->io;
+    cpu->io_opaque = cfg->io_opaque;
+    cpu->ram = mmap(NULL, cfg->ram_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, cfg->ram_fd, 0);
+    if (cpu->ram == MAP_FAILED) {
+        cpu->ram = NULL;
+        return -1;
+    }
+    if (mmap(cpu->view, cfg->ram_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+             cfg->ram_fd, 0) == MAP_FAILED)
+        return -1;
+    memset(cpu->page, PP_MAPPED | PROT_READ | PROT_WRITE | PROT_EXEC,
+           cfg->ram_bytes / CPU_PAGE_SIZE);
+    /* flat protected mode at CPL 0, as the Linux 32-bit boot protocol starts */
+    struct vmp_x86_state *s = &cpu->state;
+    s->eflags = 0x2;
+    s->cr0 = SYS_CR0_PE | 0x10u; /* ET */
+    s->seg[VMP_CS] = (struct vmp_x86_seg){0x10, SEG_ATTR_CODE32(0), 0, 0xffffffffu};
+    for (int i = 0; i < VMP_NSEG; i++)
+        if (i != VMP_CS)
+            s->seg[i] = (struct vmp_x86_seg){0x18, SEG_ATTR_DATA32(0), 0, 0xffffffffu};
+    s->tr.attr = 0x8b;
+    return 0;
+}
+
+void cpu_sys_fini(struct cpu *cpu)
+{
+    if (cpu->ram)
+        munmap(cpu->ram, cpu->ram_bytes);
+}
+
+static struct sys_ctx cpu_sys_ctx(struct cpu *cpu)
+{
+    return (struct sys_ctx){&cpu->state, cpu->ram, cpu->ram_bytes};
+}
+
+static int cpu_sys_raise(struct cpu_exit *ex, const struct sys_fault *f)
+{
+    ex->reason = CPU_EXIT_EXCEPTION;
+    ex->vector = f->vector;
+    ex->has_error_code = f->has_error;
+    ex->error_code = f->has_error ? f->error : 0;
+    ex->fault_gla = f->cr2;
+    return 1;
+}
+
+static int cpu_sys_gp0(struct cpu_exit *ex)
+{
+    struct sys_fault f;
+    sys_fail(&f, SYS_GP, 1, 0);
+    return cpu_sys_raise(ex, &f);
+}
+
+static int cpu_sys_ud(struct cpu_exit *ex)
+{
+    struct sys_fault f;
+    sys_fail(&f, SYS_UD, 0, 0);
+    return cpu_sys_raise(ex, &f);
+}
+
+int cpu_sys_deliver(struct cpu *cpu, const struct cpu_exit *ev, int soft)
+{
+    struct sys_ctx c = cpu_sys_ctx(cpu);
+    enum intr_kind kind = soft ? INTR_SOFT : INTR_EXCEPTION;
+    cpu->state.halted = 0;
+    return intr_raise(&c, ev->vector, ev->has_error_code, ev->error_code, ev->fault_gla, kind);
+}
+
+int cpu_sys_poll_intr(struct cpu *cpu)
+{
+    struct vmp_x86_state *s = &cpu->state;
+    if (s->intr_shadow) {
+        s->intr_shadow = 0;
+        return 0;
+    }
+    if (!(s->eflags & SYS_FL_IF) || !cpu->io->intr_ack)
+        return 0;
+    int vector = cpu->io->intr_ack(cpu->io_opaque);
+    if (vector < 0)
+        return 0;
+    struct sys_ctx c = cpu_sys_ctx(cpu);
+    s->halted = 0;
+    return intr_raise(&c, (uint8_t)vector, 0, 0, 0, INTR_EXTERNAL);
+}
+
+static int cpu_sys_io_allowed(const struct vmp_x86_state *s)
+{
+    return sys_cpl(s) <= ((s->eflags & SYS_FL_IOPL) >> 12);
+}
+
+static int cpu_sys_rw(struct cpu *cpu, uint32_t gla, void *buf, unsigned len, int write,
+                      struct cpu_exit *ex)
+{
+    struct sys_ctx c = cpu_sys_ctx(cpu);
+    struct sys_fault f;
+    unsigned access = seg_access(&cpu->state);
+    int rc = write ? mmu_write(&c, gla, buf, len, access, &f)
+                   : mmu_read(&c, gla, buf, len, access, &f);
+    return rc < 0 ? cpu_sys_raise(ex, &f) : 0;
+}
+
+static int cpu_sys_mov_cr(struct cpu *cpu, const struct x86_insn *in, struct cpu_exit *ex)
+{
+    struct vmp_x86_state *s = &cpu->state;
+    uint32_t *r = s->gpr;
+    uint32_t *cr[5] = {&s->cr0, NULL, &s->cr2, &s->cr3, &s->cr4};
+    if (in->reg > 4 || in->reg == 1)
+        return cpu_sys_ud(ex);
+    if (in->opcode == 0x20) {
+        r[in->rm] = *cr[in->reg];
+        return 0;
+    }
+    uint32_t v = r[in->rm];
+    switch (in->reg) {
+    case 0:
+        if ((v & SYS_CR0_PG) && !(v & SYS_CR0_PE))
+            return cpu_sys_gp0(ex);
+        if (v & SYS_CR0_PG) {
+            cpu_set_err(cpu, "CR0.PG: paging is not implemented yet (eip 0x%08x)", s->eip);
+            return -1;
+        }
+        if (!(v & SYS_CR0_PE)) {
+            cpu_set_err(cpu, "CR0.PE=0: real mode is not implemented (eip 0x%08x)", s->eip);
+            return -1;
+        }
+        s->cr0 = v | 0x10u;
+        tc_flush(cpu); /* blocks depend on TS/EM/MP */
+        return 0;
+    case 4:
+        if (v & ~CR4_ALLOWED)
+            return cpu_sys_gp0(ex); /* SDM 2A MOV CR: reserved CR4 bit */
+        s->cr4 = v;
+        return 0;
+    default:
+        *cr[in->reg] = v;
+        return 0;
+    }
+}
+
+static int cpu_sys_msr(struct cpu *cpu, int write, struct cpu_exit *ex)
+{
+    struct vmp_x86_state *s = &cpu->state;
+    uint32_t *r = s->gpr;
+    uint64_t v = ((uint64_t)r[VMP_EDX] << 32) | r[VMP_EAX];
+    uint64_t tsc = cpu->io->clock_ns ? cpu->io->clock_ns(cpu->io_opaque) : 0;
+    uint64_t *p64 = NULL;
+    uint32_t *p32 = NULL;
+    switch (r[VMP_ECX]) {
+    case 0x10: /* IA32_TIME_STAMP_COUNTER */
+        if (write)
+            s->msr.tsc_adjust = v - tsc;
+        else
+            v = tsc + s->msr.tsc_adjust;
+        break;
+    case 0x174: p32 = &s->msr.sysenter_cs; break;
+    case 0x175: p32 = &s->msr.sysenter_esp; break;
+    case 0x176: p32 = &s->msr.sysenter_eip; break;
+    case 0x1b: p64 = &s->msr.apic_base; break;
+    case 0x1a0: p64 = &s->msr.misc_enable; break;
+    case 0x277: p64 = &s->msr.pat; break;
+    default:
+        return cpu_sys_gp0(ex); /* SDM 2B RDMSR: an unimplemented MSR is #GP(0) */
+    }
+    if (p32) {
+        if (write)
+            *p32 = (uint32_t)v;
+        v = *p32;
+    } else if (p64) {
+        if (write)
+            *p64 = v;
+        v = *p64;
+    }
+    if (!write) {
+        r[VMP_EAX] = (uint32_t)v;
+        r[VMP_EDX] = (uint32_t)(v >> 32);
+    }
+    return 0;
+}
+
+static int cpu_sys_0f01(struct cpu *cpu, const struct x86_insn *in, uint32_t ea,
+                        struct cpu_exit *ex)
+{
+    struct vmp_x86_state *s = &cpu->state;
+    unsigned cpl = sys_cpl(s);
+    uint8_t buf[6];
+    if (in->mod == 3 && in->reg != 4 && in->reg != 6)
+        return cpu_sys_ud(ex);
+    switch (in->reg) {
+    case 0:
+    case 1: {
+        const struct vmp_x86_dtr *d = in->reg == 0 ? &s->gdtr : &s->idtr;
+        memcpy(buf, &d->limit, 2);
+        memcpy(buf + 2, &d->base, 4);
+        return cpu_sys_rw(cpu, ea, buf, 6, 1, ex);
+    }
+    case 2:
+    case 3: {
+        if (cpl != 0)
+            return cpu_sys_gp0(ex);
+        if (cpu_sys_rw(cpu, ea, buf, 6, 0, ex))
+            return 1;
+        struct vmp_x86_dtr *d = in->reg == 2 ? &s->gdtr : &s->idtr;
+        memcpy(&d->limit, buf, 2);
+        memcpy(&d->base, buf + 2, 4);
+        if (in->opsize == 2)
+            d->base &= 0xffffffu;
+        return 0;
+    }
+    case 4: { /* SMSW */
+        uint16_t v = (uint16_t)s->cr0;
+        if (in->mod == 3) {
+            s->gpr[in->rm] = in->opsize == 4 ? s->cr0 : (s->gpr[in->rm] & 0xffff0000u) | v;
+            return 0;
+        }
+        return cpu_sys_rw(cpu, ea, &v, 2, 1, ex);
+    }
+    case 6: { /* LMSW: can set PE, not clear it; MP EM TS */
+        uint16_t v = 0;
+        if (cpl != 0)
+            return cpu_sys_gp0(ex);
+        if (in->mod == 3)
+            v = (uint16_t)s->gpr[in->rm];
+        else if (cpu_sys_rw(cpu, ea, &v, 2, 0, ex))
+            return 1;
+        s->cr0 = (s->cr0 & ~0xeu) | (v & 0xfu) | SYS_CR0_PE;
+        tc_flush(cpu);
+        return 0;
+    }
+    case 7: /* INVLPG: nothing cached by linear address with paging off */
+        return cpl != 0 ? cpu_sys_gp0(ex) : 0;
+    default:
+        return cpu_sys_ud(ex);
+    }
+}
+
+static int cpu_sys_0f00(struct cpu *cpu, const struct x86_insn *in, uint32_t ea,
+                        struct cpu_exit *ex)
+{
+    struct vmp_x86_state *s = &cpu->state;
+    struct sys_ctx c = cpu_sys_ctx(cpu);
+    struct sys_fault f;
+    uint16_t sel = 0;
+    if (in->reg <= 1) { /* SLDT, STR */
+        sel = in->reg == 0 ? s->ldtr.selector : s->tr.selector;
+        if (in->mod == 3) {
+            s->gpr[in->rm] = in->opsize == 4 ? sel : (s->gpr[in->rm] & 0xffff0000u) | sel;
+            return 0;
+        }
+        return cpu_sys_rw(cpu, ea, &sel, 2, 1, ex);
+    }
+    if (in->reg > 5)
+        return cpu_sys_ud(ex);
+    if (in->mod == 3)
+        sel = (uint16_t)s->gpr[in->rm];
+    else if (cpu_sys_rw(cpu, ea, &sel, 2, 0, ex))
+        return 1;
+    if (in->reg == 4 || in->reg == 5) {
+        int ok = in->reg == 4 ? seg_verr(&c, sel) : seg_verw(&c, sel);
+        s->eflags = ok ? s->eflags | 0x40u : s->eflags & ~0x40u;
+        return 0;
+    }
+    if (sys_cpl(s) != 0)
+        return cpu_sys_gp0(ex);
+    uint64_t raw;
+    struct vmp_x86_seg d;
+    if (in->reg == 2 && (sel & 0xfffcu) == 0) { /* LLDT null: no LDT */
+        s->ldtr = (struct vmp_x86_seg){sel, 0, 0, 0};
+        return 0;
+    }
+    if ((sel & 4) || seg_desc_read(&c, sel, &raw, &f) < 0) {
+        if (sel & 4)
+            sys_fail(&f, SYS_GP, 1, sel & 0xfffcu);
+        return cpu_sys_raise(ex, &f);
+    }
+    seg_from_desc(raw, sel, &d);
+    unsigned want = in->reg == 2 ? 0x2u : 0x9u; /* LDT, available 32-bit TSS */
+    if ((d.attr & (SEG_A_S | SEG_A_TYPE)) != want) {
+        sys_fail(&f, SYS_GP, 1, sel & 0xfffcu);
+        return cpu_sys_raise(ex, &f);
+    }
+    if (!(d.attr & SEG_A_P)) {
+        sys_fail(&f, SYS_NP, 1, sel & 0xfffcu);
+        return cpu_sys_raise(ex, &f);
+    }
+    if (in->reg == 2) {
+        s->ldtr = d;
+        return 0;
+    }
+    /* LTR marks the TSS busy (SDM 2A LTR) */
+    uint8_t type_byte = (uint8_t)(raw >> 40) | 0x2u;
+    if (mmu_write(&c, s->gdtr.base + (sel & 0xfff8u) + 5, &type_byte, 1, 0, &f) < 0)
+        return cpu_sys_raise(ex, &f);
+    d.attr |= 0x2u;
+    s->tr = d;
+    return 0;
+}
+
+static int cpu_sys_port(struct cpu *cpu, const struct x86_insn *in, struct cpu_exit *ex)
+{
+    struct vmp_x86_state *s = &cpu->state;
+    uint32_t *r = s->gpr;
+    unsigned size = (in->flags & X86F_BYTE_OP) ? 1 : in->opsize;
+    uint16_t port = (in->opcode & 0x08) ? (uint16_t)r[VMP_EDX] : (uint16_t)in->imm;
+    if (!cpu_sys_io_allowed(s))
+        return cpu_sys_gp0(ex);
+    if (in->kind == X86K_OUT) {
+        uint32_t mask = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
+        cpu->io->port_out(cpu->io_opaque, port, size, r[VMP_EAX] & mask);
+        return 0;
+    }
+    uint32_t v = cpu->io->port_in(cpu->io_opaque, port, size);
+    if (size == 4)
+        r[VMP_EAX] = v;
+    else if (size == 2)
+        r[VMP_EAX] = (r[VMP_EAX] & 0xffff0000u) | (v & 0xffffu);
+    else
+        r[VMP_EAX] = (r[VMP_EAX] & 0xffffff00u) | (v & 0xffu);
+    return 0;
+}
+
+int cpu_sys_emulate(struct cpu *cpu, const struct x86_insn *in, uint32_t next,
+                    struct cpu_exit *ex)
+{
+    struct vmp_x86_state *s = &cpu->state;
+    uint32_t *r = s->gpr;
+    struct sys_ctx c = cpu_sys_ctx(cpu);
+    struct sys_fault f;
+    unsigned cpl = sys_cpl(s);
+    uint32_t ea = (in->flags & X86F_MEM) ? cpu_helper_ea(cpu, in) : 0;
+    int rc = 0;
+
+    switch (in->kind) {
+    case X86K_HLT:
+        if (cpl != 0)
+            return cpu_sys_gp0(ex);
+        s->eip = next;
+        if (s->eflags & SYS_FL_IF)
+            s->halted = 1;
+        ex->reason = CPU_EXIT_HLT;
+        return 1;
+    case X86K_CLI:
+    case X86K_STI:
+        if (!cpu_sys_io_allowed(s))
+            return cpu_sys_gp0(ex);
+        if (in->kind == X86K_STI && !(s->eflags & SYS_FL_IF))
+            s->intr_shadow = 1; /* SDM 2B STI: one instruction before interrupts */
+        s->eflags = in->kind == X86K_STI ? s->eflags | SYS_FL_IF : s->eflags & ~SYS_FL_IF;
+        break;
+    case X86K_IN:
+    case X86K_OUT:
+        rc = cpu_sys_port(cpu, in, ex);
+        break;
+    case X86K_PUSHF:
+        return 2; /* the user-mode form pushes s->eflags, IF and IOPL included */
+    case X86K_POPF: {
+        uint32_t v = 0, iopl = (s->eflags & SYS_FL_IOPL) >> 12;
+        if (cpu_sys_rw(cpu, r[VMP_ESP], &v, in->opsize, 0, ex))
+            return 1;
+        /* SDM 2B POPF: IOPL at CPL 0 only, IF when CPL <= IOPL; VM, RF stay */
+        uint32_t mask = 0x244dd5u | SYS_FL_TF | SYS_FL_NT;
+        if (cpl == 0)
+            mask |= SYS_FL_IOPL;
+        if (cpl <= iopl)
+            mask |= SYS_FL_IF;
+        if (in->opsize == 2)
+            mask &= 0xffffu;
+        s->eflags = (s->eflags & ~mask) | (v & mask) | 0x2u;
+        r[VMP_ESP] += in->opsize;
+        break;
+    }
+    case X86K_MOV_CR:
+        if (cpl != 0)
+            return cpu_sys_gp0(ex);
+        rc = cpu_sys_mov_cr(cpu, in, ex);
+        break;
+    case X86K_MOV_DR:
+        if (cpl != 0)
+            return cpu_sys_gp0(ex);
+        if (in->opcode == 0x21)
+            r[in->rm] = s->dr[in->reg];
+        else
+            s->dr[in->reg] = in->reg == 4 || in->reg == 5 ? 0 : r[in->rm];
+        break;
+    case X86K_CLTS:
+        if (cpl != 0)
+            return cpu_sys_gp0(ex);
+        s->cr0 &= ~SYS_CR0_TS;
+        tc_flush(cpu);
+        break;
+    case X86K_INVD:
+    case X86K_WBINVD:
+    case X86K_INVLPG:
+        if (cpl != 0)
+            return cpu_sys_gp0(ex);
+        break;
+    case X86K_RDMSR:
+    case X86K_WRMSR:
+        if (cpl != 0)
+            return cpu_sys_gp0(ex);
+        rc = cpu_sys_msr(cpu, in->kind == X86K_WRMSR, ex);
+        break;
+    case X86K_RDTSC: {
+        if ((s->cr4 & 0x4u) && cpl != 0)
+            return cpu_sys_gp0(ex); /* CR4.TSD */
+        uint64_t t = (cpu->io->clock_ns ? cpu->io->clock_ns(cpu->io_opaque) : 0) +
+                     s->msr.tsc_adjust;
+        r[VMP_EAX] = (uint32_t)t;
+        r[VMP_EDX] = (uint32_t)(t >> 32);
+        break;
+    }
+    case X86K_SYS_0F01:
+        rc = cpu_sys_0f01(cpu, in, ea, ex);
+        break;
+    case X86K_SYS_0F00:
+        rc = cpu_sys_0f00(cpu, in, ea, ex);
+        break;
+    case X86K_LAR:
+    case X86K_LSL: {
+        uint16_t sel = 0;
+        uint32_t v = 0;
+        if (in->mod == 3)
+            sel = (uint16_t)r[in->rm];
+        else if (cpu_sys_rw(cpu, ea, &sel, 2, 0, ex))
+            return 1;
+        int ok = in->kind == X86K_LAR ? seg_lar(&c, sel, &v) : seg_lsl(&c, sel, &v);
+        if (ok)
+            r[in->reg] = in->opsize == 4 ? v : (r[in->reg] & 0xffff0000u) | (v & 0xffffu);
+        s->eflags = ok ? s->eflags | 0x40u : s->eflags & ~0x40u;
+        break;
+    }
+    case X86K_MOV_TO_SEG:
+    case X86K_POP_SEG: {
+        uint16_t sel = 0;
+        int sreg = in->kind == X86K_POP_SEG
+                       ? (in->map == X86_MAP_1 ? (in->opcode >> 3) & 3 : (in->opcode == 0xa1 ? VMP_FS : VMP_GS))
+                       : in->reg;
+        if (sreg >= VMP_NSEG || sreg == VMP_CS)
+            return cpu_sys_ud(ex);
+        if (in->kind == X86K_POP_SEG) {
+            if (cpu_sys_rw(cpu, r[VMP_ESP], &sel, 2, 0, ex))
+                return 1;
+        } else if (in->mod == 3) {
+            sel = (uint16_t)r[in->rm];
+        } else if (cpu_sys_rw(cpu, ea, &sel, 2, 0, ex)) {
+            return 1;
+        }
+        if (seg_load(&c, sreg, sel, &f) < 0)
+            return cpu_sys_raise(ex, &f);
+        if (in->kind == X86K_POP_SEG)
+            r[VMP_ESP] += in->opsize;
+        if (sreg == VMP_SS)
+            s->intr_shadow = 1; /* SDM 2A MOV: interrupts wait one instruction */
+        break;
+    }
+    case X86K_LOAD_FARPTR: {
+        uint32_t off = 0;
+        uint16_t sel = 0;
+        int sreg = in->map == X86_MAP_1 ? (in->opcode == 0xc4 ? VMP_ES : VMP_DS)
+                                : (in->opcode == 0xb2 ? VMP_SS : in->opcode == 0xb4 ? VMP_FS : VMP_GS);
+        if (cpu_sys_rw(cpu, ea, &off, in->opsize, 0, ex) ||
+            cpu_sys_rw(cpu, ea + in->opsize, &sel, 2, 0, ex))
+            return 1;
+        if (seg_load(&c, sreg, sel, &f) < 0)
+            return cpu_sys_raise(ex, &f);
+        r[in->reg] = in->opsize == 4 ? off : (r[in->reg] & 0xffff0000u) | (off & 0xffffu);
+        break;
+    }
+    case X86K_JMP_FAR:
+    case X86K_CALL_FAR: {
+        uint32_t off = in->imm;
+        uint16_t sel = (uint16_t)in->imm2;
+        if (in->flags & X86F_MODRM) {
+            off = 0;
+            if (in->mod == 3)
+                return cpu_sys_ud(ex);
+            if (cpu_sys_rw(cpu, ea, &off, in->opsize, 0, ex) ||
+                cpu_sys_rw(cpu, ea + in->opsize, &sel, 2, 0, ex))
+                return 1;
+        }
+        s->eip = next;
+        int r2 = in->kind == X86K_JMP_FAR ? seg_far_jmp(&c, sel, off, in->opsize, &f)
+                                          : seg_far_call(&c, sel, off, in->opsize, &f);
+        if (r2 < 0) {
+            s->eip = next - in->len;
+            return cpu_sys_raise(ex, &f);
+        }
+        return 0;
+    }
+    case X86K_RET_FAR:
+        s->eip = next;
+        if (seg_far_ret(&c, in->opsize, in->opcode == 0xca ? (uint16_t)in->imm : 0, &f) < 0) {
+            s->eip = next - in->len;
+            return cpu_sys_raise(ex, &f);
+        }
+        return 0;
+    case X86K_IRET:
+        if (intr_iret(&c, in->opsize, &f) < 0)
+            return cpu_sys_raise(ex, &f);
+        return 0;
+    case X86K_SYSENTER:
+    case X86K_SYSEXIT:
+        if ((in->kind == X86K_SYSENTER ? seg_sysenter(&c, &f) : seg_sysexit(&c, &f)) < 0)
+            return cpu_sys_raise(ex, &f);
+        return 0;
+    case X86K_SYSCALL:
+    case X86K_SYSRET:
+        return cpu_sys_ud(ex); /* the profiles have no SYSCALL */
+    case X86K_INS:
+    case X86K_OUTS:
+        cpu_set_err(cpu, "INS/OUTS at eip 0x%08x: not implemented in system mode", s->eip);
+        return -1;
+    default:
+        return 2;
+    }
+    if (rc)
+        return rc;
+    s->eip = next;
+    return 0;
+}
