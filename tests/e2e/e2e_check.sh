@@ -5,8 +5,8 @@
 # refused. The refused containers are made by rewriting a good one's config
 # or manifest with Python (vmpack create refuses such profiles itself).
 # usage: e2e_check.sh VMPACK MKFIXTURE
+MKFIXTURE=$(realpath "${2:?usage: $0 vmpack mkfixture}") # before lib.sh changes folder
 . "$(dirname "$0")/lib.sh"
-MKFIXTURE=$(realpath "${2:?usage: $0 vmpack mkfixture}")
 
 # rewrite IN OUT KIND: a copy of container IN with its config (KIND cpu:
 # 3DNow! and AVX-512F bits set) or manifest (KIND version: format version 2)
