@@ -64,9 +64,11 @@ void sb_printf(struct strbuf *b, const char *fmt, ...) __attribute__((format(pri
 void sb_json_str(struct strbuf *b, const char *s); /* quoted, escaped */
 void sb_digest(struct strbuf *b, const uint8_t d[VMP_DIGEST_BYTES]); /* quoted "sha256:..." */
 
-/* 1 if s is valid UTF-8 (RFC 3629): what the reader's JSON accepts in a
- * string; the writer escapes control characters itself. */
-int fmt_utf8_ok(const char *s);
+/* The byte offset of the first sequence in s that is not UTF-8 (RFC 3629:
+ * no overlong forms, surrogates or code points above U+10FFFF), or
+ * SIZE_MAX if all of s is: what the reader's JSON accepts in a string.
+ * The writer escapes control characters itself. */
+size_t fmt_utf8_bad(const char *s);
 
 /* 1 if s is 1..VMP_NAME_MAX-1 bytes of [A-Za-z0-9._/-] (spec/container.md 4.1). */
 int fmt_name_ok(const char *s);

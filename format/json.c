@@ -88,16 +88,16 @@ static size_t utf8_len(const unsigned char *s, size_t avail)
     return n;
 }
 
-int fmt_utf8_ok(const char *s)
+size_t fmt_utf8_bad(const char *s)
 {
     size_t n = strlen(s);
     for (size_t i = 0; i < n;) {
         size_t k = utf8_len((const unsigned char *)s + i, n - i);
         if (!k)
-            return 0;
+            return i;
         i += k;
     }
-    return 1;
+    return SIZE_MAX;
 }
 
 static int hex4(const char *s, unsigned *v)

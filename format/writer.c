@@ -414,17 +414,30 @@ int vmp_writer_set_level(vmp_writer *w, int level)
 
 static int cfg_check(const struct vmp_config *c, char *msg)
 {
+    size_t bad;
     if (c->power != VMP_POWER_OFF && c->power != VMP_POWER_SUSPENDED)
         return fmt_err(msg, VMP_ERR_INVALID, "config: power state %u", c->power);
     if (c->mem_bytes == 0 || c->mem_bytes % 4096 || c->mem_bytes > VMP_MEM_MAX_BYTES)
         return fmt_err(msg, VMP_ERR_INVALID,
                        "config: memory size %llu must be a nonzero multiple of 4096 up to 4 GiB",
                        (unsigned long long)c->mem_bytes);
-    if (memchr(c->cmdline, 0, sizeof c->cmdline) == NULL || !fmt_utf8_ok(c->cmdline))
-        return fmt_err(msg, VMP_ERR_INVALID, "config: command line is not terminated UTF-8");
-    if (c->cpu.nleaves > VMP_PROFILE_MAX_LEAVES ||
-        memchr(c->cpu.name, 0, sizeof c->cpu.name) == NULL || !fmt_utf8_ok(c->cpu.name))
-        return fmt_err(msg, VMP_ERR_INVALID, "config: bad CPU profile");
+    /* Every string of the config must be one the reader's JSON accepts
+     * (spec/container.md 3.1), or the container would not open. */
+    if (memchr(c->cmdline, 0, sizeof c->cmdline) == NULL)
+        return fmt_err(msg, VMP_ERR_INVALID, "config: command line: no NUL within %d bytes",
+                       VMP_CMDLINE_MAX);
+    if ((bad = fmt_utf8_bad(c->cmdline)) != SIZE_MAX)
+        return fmt_err(msg, VMP_ERR_INVALID, "config: command line at byte %zu: invalid UTF-8 (0x%02x)",
+                       bad, (unsigned char)c->cmdline[bad]);
+    if (memchr(c->cpu.name, 0, sizeof c->cpu.name) == NULL)
+        return fmt_err(msg, VMP_ERR_INVALID, "config: CPU profile name: no NUL within %zu bytes",
+                       sizeof c->cpu.name);
+    if ((bad = fmt_utf8_bad(c->cpu.name)) != SIZE_MAX)
+        return fmt_err(msg, VMP_ERR_INVALID, "config: CPU profile name at byte %zu: invalid UTF-8 (0x%02x)",
+                       bad, (unsigned char)c->cpu.name[bad]);
+    if (c->cpu.nleaves > VMP_PROFILE_MAX_LEAVES)
+        return fmt_err(msg, VMP_ERR_INVALID, "config: CPU profile: %u leaves, limit %d", c->cpu.nleaves,
+                       VMP_PROFILE_MAX_LEAVES);
     for (uint32_t i = 1; i < c->cpu.nleaves; i++) {
         const struct vmp_cpuid_leaf *a = &c->cpu.leaves[i - 1], *b = &c->cpu.leaves[i];
         if (a->leaf > b->leaf || (a->leaf == b->leaf && a->subleaf >= b->subleaf))
