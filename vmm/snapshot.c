@@ -19,6 +19,8 @@
 
 #include <vmpack/x86section.h>
 
+#include "diskback.h"
+
 #define SNAP_RAM_IMAGE "ram"
 
 static int snap_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
@@ -55,6 +57,24 @@ static int snap_all_zero(const uint8_t *p, size_t len)
         len -= sizeof zero;
     }
     return memcmp(p, zero, len) == 0;
+}
+
+static int snap_db_next(void *ctx, uint64_t from, uint64_t *chunk)
+{
+    return diskback_dirty_next(ctx, from, chunk);
+}
+
+static int snap_db_read(void *ctx, uint64_t chunk, void *buf, size_t buflen, size_t *len)
+{
+    return diskback_read_chunk(ctx, chunk, buf, buflen, len);
+}
+
+void snapshot_disk_diskback(struct snapshot_disk *dk, struct diskback *d, unsigned src_image)
+{
+    dk->src_image = src_image;
+    dk->dirty_next = snap_db_next;
+    dk->read_chunk = snap_db_read;
+    dk->ctx = d;
 }
 
 struct snap_ctx {

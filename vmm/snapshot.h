@@ -55,6 +55,11 @@ struct snapshot_disk {
     void *ctx;
 };
 
+/* A snapshot_disk over the board's disk backend (diskback.h): its dirty
+ * list and its working file. d must outlive the save. */
+struct diskback;
+void snapshot_disk_diskback(struct snapshot_disk *dk, struct diskback *d, unsigned src_image);
+
 #define SNAPSHOT_MAX_DISKS 8
 
 struct snapshot_in {

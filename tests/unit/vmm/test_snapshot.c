@@ -21,6 +21,7 @@
 
 #include <vmpack/x86section.h>
 
+#include "diskback.h"
 #include "snapshot.h"
 
 #define CHUNK       (64u << 10)
@@ -448,6 +449,53 @@ static void test_snapshot_save_refuses_bad_input(void **state)
     vmp_reader_destroy(src);
 }
 
+/* The board's own disk backend: a guest write lands in its working file,
+ * marks the chunk dirty, and the snapshot stores that chunk alone anew. */
+static void test_snapshot_diskback_dirty_chunk(void **state)
+{
+    struct fx *f = *state;
+    struct snapshot_stats st;
+    struct snapshot_disk dk;
+    struct snapshot_in in;
+    struct diskback *db = NULL;
+    const struct blk_backend *be;
+    uint8_t sectors[8 * BLK_SECTOR_BYTES], *chunk = malloc(CHUNK);
+    uint64_t sector = (uint64_t)3 * CHUNK / BLK_SECTOR_BYTES + 5;
+    unsigned img, c;
+    size_t len;
+    vmp_reader *src = open_r(f->src_path), *r;
+    char err[256] = "";
+
+    assert_non_null(chunk);
+    assert_int_equal(vmp_reader_image_find(src, "disk0", &img), 0);
+    if (diskback_open(src, img, f->dir, &db, err, sizeof err) != 0)
+        fail_msg("diskback_open: %s", err);
+    be = diskback_backend(db);
+    memset(sectors, 0xc3, sizeof sectors);
+    assert_int_equal(be->write(be->opaque, sector, 8, sectors), 0);
+    assert_int_equal(diskback_dirty_count(db), 1);
+
+    make_in(f, src, &dk, &in);
+    snapshot_disk_diskback(&dk, db, img);
+    if (snapshot_save(&in, f->snap_path, &st, err, sizeof err) != 0)
+        fail_msg("save: %s", err);
+    /* Disk: chunk 3 new, chunks 0 and 1 copied, 2 zero; RAM: 3 new. */
+    assert_int_equal(st.chunks_new, 4);
+    assert_int_equal(st.chunks_copied, 2);
+    diskback_close(db);
+
+    r = open_r(f->snap_path);
+    assert_int_equal(vmp_reader_image_find(r, "disk0", &img), 0);
+    memcpy(f->disk->data[3] + 5 * BLK_SECTOR_BYTES, sectors, sizeof sectors);
+    for (c = 0; c < DISK_CHUNKS; c++) {
+        assert_int_equal(vmp_reader_read_chunk(r, img, c, chunk, CHUNK, &len), 0);
+        assert_memory_equal(chunk, f->disk->data[c], CHUNK);
+    }
+    vmp_reader_destroy(r);
+    vmp_reader_destroy(src);
+    free(chunk);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -456,6 +504,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_snapshot_failure_keeps_old_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_load_refuses_powered_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_save_refuses_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot_diskback_dirty_chunk, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
