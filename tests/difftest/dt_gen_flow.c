@@ -310,7 +310,8 @@ void gen_string(struct gen *g)
 {
     static const uint8_t ops[5] = {0xa4, 0xa6, 0xaa, 0xac, 0xae}; /* movs cmps stos lods scas */
     static const char *const names[5] = {"movs", "cmps", "stos", "lods", "scas"};
-    unsigned op = gen_below(g, 5), osz = gen_osz(g), n = gen_below(g, 17);
+    unsigned op = gen_below(g, 5), osz = gen_osz(g);
+    unsigned n = gen_chance(g, 10) ? 64 + gen_below(g, 240) : gen_below(g, 17); /* long ones cross pages */
     unsigned rep = gen_below(g, 4); /* 0 none, 1 rep/repe, 2 repne, 3 rep */
     int df = gen_chance(g, 30), a16 = gen_chance(g, 12);
     int seg = gen_chance(g, 20) ? (gen_chance(g, 50) ? 4 : 5) : 3;
