@@ -2,13 +2,14 @@
 # vmpack run with a tiny guest "kernel" built here (a bzImage of boot
 # protocol 2.06 whose protected-mode part is the assembly below, entered by
 # the loader at 1 MiB in flat 32-bit mode): the board end to end without
-# Linux. The guest prints over COM1, reads an unclaimed port (0xff) and the
-# virtio-mmio magic (an MMIO exit), takes 10 PIT interrupts at 100 Hz while
+# Linux. The guest prints over COM1, reads an unclaimed port (0xff), takes
+# 10 PIT interrupts at 100 Hz while
 # halted in HLT (IDT, PIC, IRQ 0 delivery, HLT wake-up), then reads stdin
 # through the UART and echoes letters in upper case, until a command
 # letter: q powers off through ACPI PM1_CNT (status 0), h halts with
 # interrupts off (status 0, "halted"), r pulses the i8042 reset line
-# (status 3).
+# (status 3); m (with --mmio) reads the virtio-mmio windows (MMIO exits).
+# usage: run_tiny.sh VMPACK [--mmio]
 . "$(dirname "$0")/lib.sh"
 
 cat > tiny.S <<'ASM'
@@ -27,12 +28,6 @@ _start:
     call puthex8
     mov $msg_nl, %esi
     call puts
-    mov 0xD0000000, %eax            /* virtio-mmio slot 0: "virt" */
-    cmp $0x74726976, %eax
-    jne 1f
-    mov $msg_magic, %esi
-    call puts
-1:
     xor %ecx, %ecx                  /* IDT at 0x80000: every vector ignored */
 2:  mov $ignore, %eax
     call setgate
@@ -79,12 +74,30 @@ _start:
     je halt
     cmp $'r', %al
     je reset
+    cmp $'m', %al
+    je mmio
     cmp $'a', %al
     jb 7f
     cmp $'z', %al
     ja 7f
     sub $0x20, %al
 7:  call putc
+    jmp 6b
+mmio:
+    mov 0xD0000000, %eax            /* virtio-mmio slot 0: "virt" */
+    cmp $0x74726976, %eax
+    jne 6b
+    mov 0xD0000008, %eax            /* device id 2: block */
+    cmp $2, %eax
+    jne 6b
+    mov 0xD0000200, %eax            /* slot 1: virtio-net */
+    cmp $0x74726976, %eax
+    jne 6b
+    mov 0xC0000000, %eax            /* nothing: all ones */
+    cmp $0xFFFFFFFF, %eax
+    jne 6b
+    mov $msg_magic, %esi
+    call puts
     jmp 6b
 poweroff:
     mov $msg_off, %esi
@@ -179,7 +192,7 @@ pic_seq:
 msg_boot:  .asciz "tiny: boot\n"
 msg_port:  .asciz "tiny: port 0x2fd reads 0x"
 msg_nl:    .asciz "\n"
-msg_magic: .asciz "tiny: virtio magic ok\n"
+msg_magic: .asciz "tiny: mmio ok\n"
 msg_ticks: .asciz "tiny: 10 ticks\n"
 msg_ready: .asciz "tiny: ready\n"
 msg_off:   .asciz "\ntiny: power off\n"
@@ -223,12 +236,17 @@ run_tiny() {
 
 run_tiny 'abc xyz
 q' 0
-for want in 'tiny: boot' 'tiny: port 0x2fd reads 0xFF' 'tiny: virtio magic ok' 'tiny: 10 ticks' \
-            'ABC XYZ' 'tiny: power off'; do
+for want in 'tiny: boot' 'tiny: port 0x2fd reads 0xFF' 'tiny: 10 ticks' 'ABC XYZ' 'tiny: power off'; do
     grep -q "$want" out.txt || { cat out.txt err.txt >&2; fail "no '$want' in the console output"; }
 done
 grep -q 'still running' out.txt && fail "the guest ran on after power off"
-ok "boot, unclaimed port 0xff, MMIO, 10 timer interrupts in HLT, piped input, ACPI power off -> 0"
+ok "boot, unclaimed port 0xff, 10 timer interrupts in HLT, piped input, ACPI power off -> 0"
+
+if [ "${2:-}" = --mmio ]; then
+    run_tiny 'mq' 0
+    grep -q 'tiny: mmio ok' out.txt || { cat out.txt err.txt >&2; fail "MMIO reads"; }
+    ok "MMIO: virtio-mmio magic and device ids in slots 0 and 1, all ones where nothing is"
+fi
 
 run_tiny 'h' 0
 grep -q 'halted with interrupts off' err.txt || { cat err.txt >&2; fail "no halted message"; }
