@@ -280,8 +280,10 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
         ex->reason = CPU_EXIT_SHUTDOWN;
         goto out;
     }
-    if (sys)
+    if (sys) {
+        cpu_sys_sync_view(cpu);
         cpu_state_to_rt(cpu);
+    }
     uint32_t eip = cpu->state.eip;
     struct xlat_block *b = cpu_block_for(cpu, eip);
     for (;;) {
@@ -347,17 +349,31 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
                 ex->reason = CPU_EXIT_SHUTDOWN;
                 break;
             }
+            if (sys)
+                cpu_sys_sync_view(cpu);
             cpu_state_to_rt(cpu);
             eip = cpu->state.eip;
             b = cpu_block_for(cpu, eip);
             continue;
         }
         if (sys && reason == XE_PAGEFAULT) {
-            /* paging off: outside RAM is MMIO (not emulated yet) */
-            cpu_set_err(cpu, "access to 0x%08x outside RAM at eip 0x%08x: MMIO is not "
-                        "emulated yet", rt->scratch, eip);
-            ex->reason = CPU_EXIT_INTERNAL;
-            break;
+            /* the shadow view is filled on demand (cpu_sys.c) */
+            struct cpu_exit ev = {0};
+            cpu_rt_to_state(cpu);
+            int r = cpu_sys_page_fault(cpu, rt->scratch, (rt->arg & 2) != 0, &ev);
+            if (r < 0) {
+                ex->reason = CPU_EXIT_INTERNAL;
+                break;
+            }
+            if (r > 0 && cpu_sys_deliver(cpu, &ev, 0) < 0) {
+                ex->reason = CPU_EXIT_SHUTDOWN;
+                break;
+            }
+            cpu_sys_sync_view(cpu);
+            cpu_state_to_rt(cpu);
+            eip = cpu->state.eip;
+            b = cpu_block_for(cpu, eip);
+            continue;
         }
         if (sys && (reason == XE_EXCEPTION || reason == XE_INT)) {
             struct cpu_exit ev = {0};
@@ -371,6 +387,7 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
                 ex->reason = CPU_EXIT_SHUTDOWN;
                 break;
             }
+            cpu_sys_sync_view(cpu);
             cpu_state_to_rt(cpu);
             eip = cpu->state.eip;
             b = cpu_block_for(cpu, eip);

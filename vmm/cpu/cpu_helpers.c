@@ -26,6 +26,8 @@
 
 int cpu_guest_read(struct cpu *cpu, uint32_t gla, void *dst, size_t n, struct cpu_exit *ex)
 {
+    if (cpu->mode == CPU_MODE_SYSTEM)
+        return cpu_sys_guest_rw(cpu, gla, dst, n, 0, ex);
     for (size_t i = 0; i < n; i++) {
         uint32_t a = gla + (uint32_t)i;
         uint8_t pp = cpu->page[a >> 12];
@@ -45,6 +47,8 @@ int cpu_guest_read(struct cpu *cpu, uint32_t gla, void *dst, size_t n, struct cp
 
 int cpu_guest_write(struct cpu *cpu, uint32_t gla, const void *src, size_t n, struct cpu_exit *ex)
 {
+    if (cpu->mode == CPU_MODE_SYSTEM)
+        return cpu_sys_guest_rw(cpu, gla, (void *)(uintptr_t)src, n, 1, ex);
     for (size_t i = 0; i < n; i++) {
         uint32_t a = gla + (uint32_t)i;
         uint8_t pp = cpu->page[a >> 12];
@@ -444,7 +448,9 @@ int cpu_helper_emulate(struct cpu *cpu, struct cpu_exit *ex)
     uint8_t bytes[X86_MAX_INSN_LEN];
     struct x86_insn in;
     size_t avail = 0;
-    while (avail < sizeof bytes) {
+    if (cpu->mode == CPU_MODE_SYSTEM)
+        avail = cpu_sys_fetch(cpu, s->eip, bytes, sizeof bytes);
+    while (cpu->mode == CPU_MODE_USER && avail < sizeof bytes) {
         uint8_t pp = cpu->page[(uint32_t)(s->eip + avail) >> 12];
         if (!(pp & PP_MAPPED) || !(pp & (PROT_READ | PROT_EXEC)))
             break;

@@ -109,6 +109,11 @@ struct cpu {
     uint64_t ram_bytes;
     const struct cpu_io_ops *io;
     void *io_opaque;
+    int ram_fd;
+    uint8_t view_user;              /* the view holds CPL 3's permissions */
+    uint32_t view_cr0, view_cr3, view_cr4; /* paging state the view was filled with */
+    uint32_t last_fault_gla;        /* a fault that repeats after mapping: internal error */
+    unsigned fault_repeats;
 
     struct cpu_stats stats;
     char errmsg[256];
@@ -144,6 +149,11 @@ void view_mark_code(struct cpu *cpu, uint32_t gla_first, uint32_t gla_end);
 /* the guest wrote to a code page: drop all code, make the page writable */
 void view_smc(struct cpu *cpu, uint32_t gla);
 
+/* view.c, system mode: the shadow view filled from the guest page tables */
+int view_sys_map(struct cpu *cpu, uint32_t gla, int fd, uint32_t gpa, int prot);
+void view_sys_unmap_all(struct cpu *cpu);
+void view_sys_unmap_page(struct cpu *cpu, uint32_t gla);
+
 /* cpu_signal.c */
 int cpu_signal_install(struct cpu *cpu);
 void cpu_signal_thread_enter(struct cpu *cpu);
@@ -174,6 +184,17 @@ int cpu_sys_emulate(struct cpu *cpu, const struct x86_insn *in, uint32_t next,
 /* Deliver the exception in *ev through the guest IDT (soft: INT n, INT3,
  * INTO with the gate DPL check): 0, or -1 for a triple fault. */
 int cpu_sys_deliver(struct cpu *cpu, const struct cpu_exit *ev, int soft);
+/* A fault on the view at gla (write: a write access): 0 once the page is
+ * mapped (restart), 1 with the guest exception in *ex, -1 internal error
+ * (MMIO not emulated yet). */
+int cpu_sys_page_fault(struct cpu *cpu, uint32_t gla, int write, struct cpu_exit *ex);
+/* After C changed CPL or paging state: drop the view's mappings that no
+ * longer hold. */
+void cpu_sys_sync_view(struct cpu *cpu);
+size_t cpu_sys_fetch(struct cpu *cpu, uint32_t gla, uint8_t *buf, size_t max);
+/* C-side guest memory accesses in system mode (cpu_guest_read/write). */
+int cpu_sys_guest_rw(struct cpu *cpu, uint32_t gla, void *buf, size_t n, int write,
+                     struct cpu_exit *ex);
 /* Take an external interrupt if IF=1 and no shadow: 0, or -1 (triple fault). */
 int cpu_sys_poll_intr(struct cpu *cpu);
 

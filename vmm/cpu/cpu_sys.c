@@ -4,11 +4,16 @@
  * cpu_helper_emulate), event delivery through the guest IDT (intr.c) and
  * external interrupts from the board.
  *
- * This first step runs a guest with paging off (linear = physical; the RAM
- * memfd is mapped once into the view at 0, MAP_SHARED) at any CPL, with
+ * Memory: one shadow view, filled lazily: a fault on it walks the guest
+ * page tables (mmu.c; paging off: linear = physical) and maps the memfd
+ * page with the current CPL's rights, read-only until the guest PTE is
+ * dirty. A CR3 write or a paging-control change empties the view and the
+ * code cache (blocks are keyed by linear address; global pages are not
+ * kept); a change between CPL 0 and 3 empties the view. The guest runs at
+ * any CPL with
  * flat 32-bit segments: the translator still takes CS as 32-bit and ES/DS/
- * SS bases as 0 (FS/GS bases are folded in, as in user mode). Setting
- * CR0.PG, an access outside RAM (MMIO), INS/OUTS and task switches stop
+ * SS bases as 0 (FS/GS bases are folded in, as in user mode). An access
+ * outside RAM (MMIO), INS/OUTS, real mode and task switches stop
  * the CPU with CPU_EXIT_INTERNAL and a message that names them. I/O
  * permission: CPL <= IOPL, no TSS I/O bitmap. The TSC runs at 1 GHz of the
  * board's virtual clock.
@@ -25,42 +30,6 @@
 #define CR4_ALLOWED (0x1u /*VME*/ | 0x4u /*TSD*/ | 0x8u /*DE*/ | SYS_CR4_PSE | SYS_CR4_PGE | \
                      0x200u /*OSFXSR*/ | 0x400u /*OSXMMEXCPT*/)
 
-int cpu_sys_init(struct cpu *cpu, const struct cpu_config *cfg)
-{
-    if (cfg->ram_fd < 0 || cfg->ram_bytes == 0 || (cfg->ram_bytes & (CPU_PAGE_SIZE - 1)) ||
-        cfg->ram_bytes > 0xC0000000ull || !cfg->io)
-        return -1;
-    cpu->ram_bytes = cfg->ram_bytes;
-    cpu->io = cfg->io;
-    cpu->io_opaque = cfg->io_opaque;
-    cpu->ram = mmap(NULL, cfg->ram_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, cfg->ram_fd, 0);
-    if (cpu->ram == MAP_FAILED) {
-        cpu->ram = NULL;
-        return -1;
-    }
-    if (mmap(cpu->view, cfg->ram_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-             cfg->ram_fd, 0) == MAP_FAILED)
-        return -1;
-    memset(cpu->page, PP_MAPPED | PROT_READ | PROT_WRITE | PROT_EXEC,
-           cfg->ram_bytes / CPU_PAGE_SIZE);
-    /* flat protected mode at CPL 0, as the Linux 32-bit boot protocol starts */
-    struct vmp_x86_state *s = &cpu->state;
-    s->eflags = 0x2;
-    s->cr0 = SYS_CR0_PE | 0x10u; /* ET */
-    s->seg[VMP_CS] = (struct vmp_x86_seg){0x10, SEG_ATTR_CODE32(0), 0, 0xffffffffu};
-    for (int i = 0; i < VMP_NSEG; i++)
-        if (i != VMP_CS)
-            s->seg[i] = (struct vmp_x86_seg){0x18, SEG_ATTR_DATA32(0), 0, 0xffffffffu};
-    s->tr.attr = 0x8b;
-    return 0;
-}
-
-void cpu_sys_fini(struct cpu *cpu)
-{
-    if (cpu->ram)
-        munmap(cpu->ram, cpu->ram_bytes);
-}
-
 static struct sys_ctx cpu_sys_ctx(struct cpu *cpu)
 {
     return (struct sys_ctx){&cpu->state, cpu->ram, cpu->ram_bytes};
@@ -74,6 +43,130 @@ static int cpu_sys_raise(struct cpu_exit *ex, const struct sys_fault *f)
     ex->error_code = f->has_error ? f->error : 0;
     ex->fault_gla = f->cr2;
     return 1;
+}
+
+int cpu_sys_init(struct cpu *cpu, const struct cpu_config *cfg)
+{
+    if (cfg->ram_fd < 0 || cfg->ram_bytes == 0 || (cfg->ram_bytes & (CPU_PAGE_SIZE - 1)) ||
+        cfg->ram_bytes > 0xC0000000ull || !cfg->io)
+        return -1;
+    cpu->ram_bytes = cfg->ram_bytes;
+    cpu->io = cfg->io;
+    cpu->io_opaque = cfg->io_opaque;
+    cpu->ram = mmap(NULL, cfg->ram_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, cfg->ram_fd, 0);
+    if (cpu->ram == MAP_FAILED) {
+        cpu->ram = NULL;
+        return -1;
+    }
+    cpu->ram_fd = cfg->ram_fd;
+    /* flat protected mode at CPL 0, as the Linux 32-bit boot protocol starts */
+    struct vmp_x86_state *s = &cpu->state;
+    s->eflags = 0x2;
+    s->cr0 = SYS_CR0_PE | 0x10u; /* ET */
+    s->seg[VMP_CS] = (struct vmp_x86_seg){0x10, SEG_ATTR_CODE32(0), 0, 0xffffffffu};
+    for (int i = 0; i < VMP_NSEG; i++)
+        if (i != VMP_CS)
+            s->seg[i] = (struct vmp_x86_seg){0x18, SEG_ATTR_DATA32(0), 0, 0xffffffffu};
+    s->tr.attr = 0x8b;
+    cpu->view_cr0 = s->cr0;
+    return 0;
+}
+
+void cpu_sys_sync_view(struct cpu *cpu)
+{
+    const struct vmp_x86_state *s = &cpu->state;
+    int user = sys_cpl(s) == 3;
+    int paging_changed = ((s->cr0 ^ cpu->view_cr0) & (SYS_CR0_PG | SYS_CR0_WP)) ||
+                         ((s->cr4 ^ cpu->view_cr4) & (SYS_CR4_PSE | SYS_CR4_PGE)) ||
+                         ((s->cr0 & SYS_CR0_PG) && s->cr3 != cpu->view_cr3);
+    if (paging_changed) {
+        /* SDM 3A 4.10.4.1: a CR3 write flushes the TLB; blocks are keyed by
+         * linear address, so they go too (global pages are not kept yet) */
+        view_sys_unmap_all(cpu);
+        tc_flush(cpu);
+    } else if (user != cpu->view_user) {
+        view_sys_unmap_all(cpu); /* one view: refilled with the new CPL's rights */
+    } else {
+        return;
+    }
+    cpu->view_user = (uint8_t)user;
+    cpu->view_cr0 = s->cr0;
+    cpu->view_cr3 = s->cr3;
+    cpu->view_cr4 = s->cr4;
+    cpu->fault_repeats = 0;
+}
+
+int cpu_sys_page_fault(struct cpu *cpu, uint32_t gla, int write, struct cpu_exit *ex)
+{
+    struct sys_ctx c = cpu_sys_ctx(cpu);
+    struct mmu_walk w;
+    struct sys_fault f;
+    cpu_sys_sync_view(cpu);
+    unsigned access = (write ? MMU_WRITE : 0) | seg_access(&cpu->state);
+    if (mmu_translate(&c, gla, access, &w, &f) < 0) {
+        cpu->fault_repeats = 0;
+        return cpu_sys_raise(ex, &f);
+    }
+    if ((uint64_t)w.gpa >= cpu->ram_bytes) {
+        cpu_set_err(cpu, "access to guest physical 0x%08x (linear 0x%08x) outside RAM at eip "
+                    "0x%08x: MMIO is not emulated yet", w.gpa, gla, cpu->state.eip);
+        return -1;
+    }
+    if (gla >> 12 == cpu->last_fault_gla >> 12) {
+        if (++cpu->fault_repeats > 4) {
+            cpu_set_err(cpu, "linear 0x%08x faults again after mapping (eip 0x%08x)", gla,
+                        cpu->state.eip);
+            return -1;
+        }
+    } else {
+        cpu->fault_repeats = 0;
+    }
+    cpu->last_fault_gla = gla;
+    int rc = view_sys_map(cpu, gla, cpu->ram_fd, w.gpa,
+                          PROT_READ | (w.map_writable ? PROT_WRITE : 0));
+    if (rc < 0) {
+        cpu_set_err(cpu, "mapping linear 0x%08x: error %d", gla, rc);
+        return -1;
+    }
+    return 0;
+}
+
+int cpu_sys_guest_rw(struct cpu *cpu, uint32_t gla, void *buf, size_t n, int write,
+                     struct cpu_exit *ex)
+{
+    struct sys_ctx c = cpu_sys_ctx(cpu);
+    struct sys_fault f;
+    unsigned access = seg_access(&cpu->state);
+    int rc = write ? mmu_write(&c, gla, buf, (unsigned)n, access, &f)
+                   : mmu_read(&c, gla, buf, (unsigned)n, access, &f);
+    if (rc < 0)
+        return cpu_sys_raise(ex, &f);
+    if (write) {
+        /* C wrote to RAM past the view: code translated from these linear
+         * pages is stale (SMC through another linear alias is not seen) */
+        for (size_t i = 0; i < n; i++)
+            if (cpu->page[(uint32_t)(gla + i) >> 12] & PP_CODE)
+                view_smc(cpu, (uint32_t)(gla + i));
+    }
+    return 0;
+}
+
+/* Instruction bytes at the current EIP for the emulator: as many as can be
+ * fetched, up to max. */
+size_t cpu_sys_fetch(struct cpu *cpu, uint32_t gla, uint8_t *buf, size_t max)
+{
+    struct sys_ctx c = cpu_sys_ctx(cpu);
+    struct sys_fault f;
+    size_t n = 0;
+    while (n < max && mmu_read(&c, gla + (uint32_t)n, buf + n, 1, seg_access(&cpu->state), &f) == 0)
+        n++;
+    return n;
+}
+
+void cpu_sys_fini(struct cpu *cpu)
+{
+    if (cpu->ram)
+        munmap(cpu->ram, cpu->ram_bytes);
 }
 
 static int cpu_sys_gp0(struct cpu_exit *ex)
@@ -123,12 +216,7 @@ static int cpu_sys_io_allowed(const struct vmp_x86_state *s)
 static int cpu_sys_rw(struct cpu *cpu, uint32_t gla, void *buf, unsigned len, int write,
                       struct cpu_exit *ex)
 {
-    struct sys_ctx c = cpu_sys_ctx(cpu);
-    struct sys_fault f;
-    unsigned access = seg_access(&cpu->state);
-    int rc = write ? mmu_write(&c, gla, buf, len, access, &f)
-                   : mmu_read(&c, gla, buf, len, access, &f);
-    return rc < 0 ? cpu_sys_raise(ex, &f) : 0;
+    return cpu_sys_guest_rw(cpu, gla, buf, len, write, ex);
 }
 
 static int cpu_sys_mov_cr(struct cpu *cpu, const struct x86_insn *in, struct cpu_exit *ex)
@@ -147,10 +235,6 @@ static int cpu_sys_mov_cr(struct cpu *cpu, const struct x86_insn *in, struct cpu
     case 0:
         if ((v & SYS_CR0_PG) && !(v & SYS_CR0_PE))
             return cpu_sys_gp0(ex);
-        if (v & SYS_CR0_PG) {
-            cpu_set_err(cpu, "CR0.PG: paging is not implemented yet (eip 0x%08x)", s->eip);
-            return -1;
-        }
         if (!(v & SYS_CR0_PE)) {
             cpu_set_err(cpu, "CR0.PE=0: real mode is not implemented (eip 0x%08x)", s->eip);
             return -1;
@@ -162,6 +246,15 @@ static int cpu_sys_mov_cr(struct cpu *cpu, const struct x86_insn *in, struct cpu
         if (v & ~CR4_ALLOWED)
             return cpu_sys_gp0(ex); /* SDM 2A MOV CR: reserved CR4 bit */
         s->cr4 = v;
+        return 0;
+    case 3:
+        /* SDM 3A 4.10.4.1: any CR3 write flushes, even of the same value */
+        s->cr3 = v;
+        if (s->cr0 & SYS_CR0_PG) {
+            view_sys_unmap_all(cpu);
+            tc_flush(cpu);
+        }
+        cpu->view_cr3 = v;
         return 0;
     default:
         *cr[in->reg] = v;
@@ -258,8 +351,13 @@ static int cpu_sys_0f01(struct cpu *cpu, const struct x86_insn *in, uint32_t ea,
         tc_flush(cpu);
         return 0;
     }
-    case 7: /* INVLPG: nothing cached by linear address with paging off */
-        return cpl != 0 ? cpu_sys_gp0(ex) : 0;
+    case 7: /* INVLPG (SDM 2A): drop the page's mapping and its code */
+        if (cpl != 0)
+            return cpu_sys_gp0(ex);
+        if (cpu->page[ea >> 12] & PP_CODE)
+            tc_flush(cpu);
+        view_sys_unmap_page(cpu, ea);
+        return 0;
     default:
         return cpu_sys_ud(ex);
     }
@@ -421,9 +519,15 @@ int cpu_sys_emulate(struct cpu *cpu, const struct x86_insn *in, uint32_t next,
         break;
     case X86K_INVD:
     case X86K_WBINVD:
-    case X86K_INVLPG:
         if (cpl != 0)
             return cpu_sys_gp0(ex);
+        break;
+    case X86K_INVLPG: /* SDM 2A INVLPG: drop the page's mapping and its code */
+        if (cpl != 0)
+            return cpu_sys_gp0(ex);
+        if (cpu->page[ea >> 12] & PP_CODE)
+            tc_flush(cpu);
+        view_sys_unmap_page(cpu, ea);
         break;
     case X86K_RDMSR:
     case X86K_WRMSR:

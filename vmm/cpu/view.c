@@ -178,3 +178,42 @@ void view_smc(struct cpu *cpu, uint32_t gla)
     cpu->stats.smc_invalidations++;
 }
 
+
+/* --- system mode: the shadow view over the RAM memfd ------------------------ */
+
+/*
+ * Map guest physical page gpa at linear page gla with the guest's
+ * permission for the current privilege level (prot: PROT_READ, plus
+ * PROT_WRITE when the page is writable and dirty). A page with translated
+ * code stays read-only in the host (view_host_prot), as in user mode.
+ */
+int view_sys_map(struct cpu *cpu, uint32_t gla, int fd, uint32_t gpa, int prot)
+{
+    uint32_t pg = gla >> 12;
+    uint8_t pp = (uint8_t)((cpu->page[pg] & PP_CODE) | PP_MAPPED | PROT_EXEC |
+                           (prot & (PROT_READ | PROT_WRITE)));
+    void *p = mmap(cpu->view + ((uint64_t)pg << 12), CPU_PAGE_SIZE, view_host_prot(pp),
+                   MAP_SHARED | MAP_FIXED, fd, (off_t)(gpa & ~(CPU_PAGE_SIZE - 1)));
+    if (p == MAP_FAILED)
+        return -errno;
+    cpu->page[pg] = pp;
+    return 0;
+}
+
+/* Forget every linear mapping (CR3 write, paging control, privilege
+ * switch); the marks of translated code stay with their pages. */
+void view_sys_unmap_all(struct cpu *cpu)
+{
+    mmap(cpu->view, CPU_VIEW_BYTES, PROT_NONE,
+         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+    for (uint32_t i = 0; i < CPU_NPAGES; i++)
+        cpu->page[i] &= PP_CODE;
+}
+
+void view_sys_unmap_page(struct cpu *cpu, uint32_t gla)
+{
+    uint32_t pg = gla >> 12;
+    mmap(cpu->view + ((uint64_t)pg << 12), CPU_PAGE_SIZE, PROT_NONE,
+         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+    cpu->page[pg] &= PP_CODE;
+}

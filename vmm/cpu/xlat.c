@@ -1031,6 +1031,10 @@ struct xlat_block *xlat_block_translate(struct cpu *cpu, uint32_t eip, int max_i
             if (n == 0) {
                 /* instruction fetch from a page the guest cannot read */
                 uint32_t err = 4 | ((cpu->page[pc >> 12] & PP_MAPPED) ? 1 : 0);
+                /* system mode maps the page on this exit: keep no block that
+                 * would fault again */
+                if (cpu->mode == CPU_MODE_SYSTEM)
+                    cache_it = 0;
                 emit_rt_store_imm(&x->e, RT_SCRATCH, pc);
                 x_exit(x, XE_PAGEFAULT, pc, err);
             } else {
@@ -1045,6 +1049,8 @@ struct xlat_block *xlat_block_translate(struct cpu *cpu, uint32_t eip, int max_i
         if (st == X86_DEC_NEED_MORE) {
             if (n == 0) {
                 uint32_t page_end = (pc | (CPU_PAGE_SIZE - 1)) + 1;
+                if (cpu->mode == CPU_MODE_SYSTEM)
+                    cache_it = 0;
                 emit_rt_store_imm(&x->e, RT_SCRATCH, page_end);
                 x_exit(x, XE_PAGEFAULT, pc, 4 | ((cpu->page[page_end >> 12] & PP_MAPPED) ? 1 : 0));
             } else {

@@ -159,10 +159,21 @@ static void test_sys_guest_basic(void **state)
     assert_int_equal(b.acks, 1);
 }
 
+static void test_sys_guest_paging(void **state)
+{
+    (void)state;
+    struct board b;
+    enum cpu_exit_reason r = run_guest("sys_paging", &b);
+    assert_string_equal(b.out, "AFMDWC");
+    assert_int_equal(b.exit_code, 0);
+    assert_int_equal(r, CPU_EXIT_HLT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sys_guest_basic),
+        cmocka_unit_test(test_sys_guest_paging),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,210 @@
+/*
+ * sys_paging.S - paging in a tiny system-mode guest (started like
+ * sys_basic.S). It builds a page directory: the first 4 MiB identity-
+ * mapped with 4 KiB pages, and 0xC0000000 as a 4 MiB page (CR4.PSE) onto
+ * physical 0, as Linux's head_32.S does; turns on CR0.PG|WP, and reports:
+ *   A  a store through 0xC0000000+x is seen at x (alias)
+ *   F  a store to unmapped 0x00800000 raised #PF, CR2 and error code 2
+ *   M  the #PF handler mapped it; the store was restarted and landed
+ *   D  the walker set A and D in the PTE of a page written to
+ *   W  with CR0.WP a ring 0 store to a read-only page raised #PF(3)
+ *   C  after a PTE change, a CR3 reload made the new frame visible
+ * then writes 0 to port 0xF4 and stops with CLI; HLT. 'X' = failure.
+ */
+    .code32
+    .text
+    .globl _start
+_start:
+    lgdt gdt_desc
+    ljmp $0x08, $1f
+1:  mov $0x10, %ax
+    mov %ax, %ds
+    mov %ax, %es
+    mov %ax, %ss
+    mov $stack_top, %esp
+    mov $0, %ecx
+2:  movl $bad, %eax
+    call set_gate
+    inc %ecx
+    cmp $32, %ecx
+    jne 2b
+    mov $14, %ecx
+    mov $h_pf, %eax
+    call set_gate
+    lidt idt_desc
+
+    /* page table: 1024 x 4 KiB identity, present|rw|user */
+    mov $0, %ecx
+3:  mov %ecx, %eax
+    shl $12, %eax
+    or $7, %eax
+    mov %eax, pt(,%ecx,4)
+    inc %ecx
+    cmp $1024, %ecx
+    jne 3b
+    mov $pt, %eax
+    or $7, %eax
+    mov %eax, pd
+    movl $0x00000083, pd + 0x300 * 4    /* 4 MiB page at 0, supervisor rw */
+    mov %cr4, %eax
+    or $0x10, %eax                       /* PSE */
+    mov %eax, %cr4
+    mov $pd, %eax
+    mov %eax, %cr3
+    mov %cr0, %eax
+    or $0x80010000, %eax                 /* PG | WP */
+    mov %eax, %cr0
+    jmp 4f
+4:
+    /* A */
+    movl $0x12345678, 0xC0000000 + var
+    cmpl $0x12345678, var
+    jne bad
+    mov $'A', %al
+    call putc
+
+    /* F, M */
+    movl $1, phase
+    movl $0xabcd, 0x00800000
+    cmpl $2, phase
+    jne bad
+    cmpl $0xabcd, 0x00800000
+    jne bad
+    cmpl $0xabcd, 0x00000000            /* the handler mapped 8 MiB -> 0 */
+    jne bad
+    mov $'M', %al
+    call putc
+
+    /* D: write var's page through the identity map (A was written
+     * through the 4 MiB alias: its D went to that PDE) */
+    movl $5, var
+    mov $var, %ebx
+    shr $12, %ebx
+    mov pt(,%ebx,4), %eax
+    and $0x60, %eax
+    cmp $0x60, %eax
+    jne bad
+    mov $'D', %al
+    call putc
+
+    /* W: var's page read-only; a ring 0 store faults with WP */
+    movl $3, phase
+    andl $~2, pt(,%ebx,4)
+    invlpg var
+wp_here:
+    movl $7, var
+    cmpl $4, phase
+    jne bad
+    cmpl $7, var
+    jne bad
+    mov $'W', %al
+    call putc
+
+    /* C: linear page 0x3ff000 -> frame of buf1, then of buf2 */
+    movl $0x11111111, buf1
+    movl $0x22222222, buf2
+    mov $buf1, %eax
+    or $3, %eax
+    mov %eax, pt + 1023 * 4
+    mov %cr3, %eax
+    mov %eax, %cr3
+    cmpl $0x11111111, 0x3ff000
+    jne bad
+    mov $buf2, %eax
+    or $3, %eax
+    mov %eax, pt + 1023 * 4
+    mov %cr3, %eax
+    mov %eax, %cr3
+    cmpl $0x22222222, 0x3ff000
+    jne bad
+    mov $'C', %al
+    call putc
+
+    mov $0, %al
+    out %al, $0xf4
+    cli
+    hlt
+
+set_gate:
+    lea idt(,%ecx,8), %edx
+    mov %ax, (%edx)
+    movw $0x08, 2(%edx)
+    movw $0x8e00, 4(%edx)
+    shr $16, %eax
+    mov %ax, 6(%edx)
+    ret
+
+putc:
+    push %edx
+    mov $0x3f8, %dx
+    out %al, %dx
+    pop %edx
+    ret
+
+h_pf:
+    cmpl $1, phase
+    je 1f
+    cmpl $3, phase
+    je 3f
+    jmp bad
+1:  mov %cr2, %eax
+    cmp $0x00800000, %eax
+    jne bad
+    cmpl $2, (%esp)
+    jne bad
+    mov $'F', %al
+    call putc
+    movl $0x00000083, pd + 2 * 4         /* 8 MiB: 4 MiB page at 0 */
+    movl $2, phase
+    add $4, %esp
+    iret
+3:  cmpl $3, (%esp)
+    jne bad
+    cmpl $wp_here, 4(%esp)
+    jne bad
+    orl $2, pt(,%ebx,4)
+    invlpg var
+    movl $4, phase
+    add $4, %esp
+    iret
+
+bad:
+    mov $'X', %al
+    mov $0x3f8, %dx
+    out %al, %dx
+    mov $1, %al
+    out %al, $0xf4
+    cli
+    hlt
+
+    .data
+    .align 8
+gdt:
+    .quad 0
+    .quad 0x00cf9a000000ffff
+    .quad 0x00cf92000000ffff
+gdt_end:
+gdt_desc:
+    .word gdt_end - gdt - 1
+    .long gdt
+idt_desc:
+    .word 32 * 8 - 1
+    .long idt
+phase:
+    .long 0
+    .bss
+    .align 4096
+pd:
+    .space 4096
+pt:
+    .space 4096
+var:
+    .space 4096
+buf1:
+    .space 4096
+buf2:
+    .space 4096
+idt:
+    .space 32 * 8
+    .space 4096
+stack_top:
