@@ -147,19 +147,17 @@ int rd_check_range(vmp_reader *r, uint64_t off, uint64_t size, const uint8_t d[V
     return 0;
 }
 
-int rd_read_blob(vmp_reader *r, const uint8_t d[VMP_DIGEST_BYTES], uint64_t max, const char *what,
-                 uint8_t **out, size_t *len)
+/* Reads member m (at most max bytes) into a new buffer with a NUL after
+ * its m->size bytes; *out is NULL on failure. */
+static int read_member(vmp_reader *r, const struct tar_member *m, uint64_t max, const char *what,
+                       char **out)
 {
-    char t[VMP_DIGEST_TEXT], t2[VMP_DIGEST_TEXT];
     *out = NULL;
-    const struct tar_member *m = rd_blob(r, d);
-    if (!m)
-        return r_fail(r, VMP_ERR_FORMAT, "%s %s: no such blob in the tar", what, dtext(d, t));
     if (m->size > max)
-        return r_fail(r, VMP_ERR_LIMIT, "%s %s at 0x%llx: %llu bytes, limit %llu", what, dtext(d, t),
+        return r_fail(r, VMP_ERR_LIMIT, "%s at 0x%llx: %llu bytes, limit %llu", what,
                       (unsigned long long)m->hdr_off, (unsigned long long)m->size,
                       (unsigned long long)max);
-    uint8_t *b = malloc(m->size ? m->size : 1);
+    char *b = malloc(m->size + 1);
     if (!b)
         return r_fail(r, VMP_ERR_NOMEM, "%s: out of memory", what);
     char msg[FMT_ERRMSG_MAX];
@@ -168,7 +166,25 @@ int rd_read_blob(vmp_reader *r, const uint8_t d[VMP_DIGEST_BYTES], uint64_t max,
         free(b);
         return r_fail(r, rc, "%s", msg);
     }
-    uint8_t got[VMP_DIGEST_BYTES];
+    b[m->size] = 0;
+    *out = b;
+    return 0;
+}
+
+int rd_read_blob(vmp_reader *r, const uint8_t d[VMP_DIGEST_BYTES], uint64_t max, const char *what,
+                 uint8_t **out, size_t *len)
+{
+    char t[VMP_DIGEST_TEXT], t2[VMP_DIGEST_TEXT], name[FMT_ERRMSG_MAX / 2];
+    *out = NULL;
+    const struct tar_member *m = rd_blob(r, d);
+    if (!m)
+        return r_fail(r, VMP_ERR_FORMAT, "%s %s: no such blob in the tar", what, dtext(d, t));
+    snprintf(name, sizeof name, "%s %s", what, dtext(d, t));
+    char *text;
+    int rc = read_member(r, m, max, name, &text);
+    if (rc)
+        return rc;
+    uint8_t *b = (uint8_t *)text, got[VMP_DIGEST_BYTES];
     vmp_sha256(b, m->size, got);
     if (memcmp(got, d, VMP_DIGEST_BYTES)) {
         free(b);
@@ -265,27 +281,6 @@ static int j_desc(struct jctx *c, struct dmap *layers, const struct jnode *o, in
 }
 
 /* ---- open: spec/container.md 2, 3 ------------------------------------------- */
-static int read_member(vmp_reader *r, const struct tar_member *m, uint32_t max, const char *what,
-                       char **out)
-{
-    *out = NULL;
-    if (m->size > max)
-        return r_fail(r, VMP_ERR_LIMIT, "%s at 0x%llx: %llu bytes, limit %u", what,
-                      (unsigned long long)m->hdr_off, (unsigned long long)m->size, max);
-    char *b = malloc(m->size + 1);
-    if (!b)
-        return r_fail(r, VMP_ERR_NOMEM, "%s: out of memory", what);
-    char msg[FMT_ERRMSG_MAX];
-    int rc = fmt_pread_full(r->fd, b, m->size, m->data_off, msg, what);
-    if (rc) {
-        free(b);
-        return r_fail(r, rc, "%s", msg);
-    }
-    b[m->size] = 0;
-    *out = b;
-    return 0;
-}
-
 static int parse_json(vmp_reader *r, const char *text, size_t len, struct jdoc *d, const char *what)
 {
     char msg[FMT_ERRMSG_MAX];
@@ -299,18 +294,55 @@ static int parse_json(vmp_reader *r, const char *text, size_t len, struct jdoc *
     return 0;
 }
 
+/* A JSON object read from tar member m: on success the caller frees
+ * *text and json_free()s *d; on failure both are released. */
+static int member_json(vmp_reader *r, const struct tar_member *m, uint64_t max, const char *what,
+                       char **text, struct jdoc *d)
+{
+    int rc = read_member(r, m, max, what, text);
+    if (!rc && (rc = parse_json(r, *text, m->size, d, what))) {
+        free(*text);
+        *text = NULL;
+    }
+    return rc;
+}
+
+/* A JSON object read from blob dg, which its referrer (said_by) gave as
+ * size bytes: the size, the digest, then the parse (spec/container.md 3).
+ * Ownership as member_json. */
+static int blob_json(vmp_reader *r, const uint8_t dg[VMP_DIGEST_BYTES], uint64_t size,
+                     const char *said_by, uint64_t max, const char *what, char **text, struct jdoc *d)
+{
+    char t[VMP_DIGEST_TEXT];
+    uint8_t *b;
+    size_t len;
+    *text = NULL;
+    const struct tar_member *m = rd_blob(r, dg);
+    if (m && m->size != size)
+        return r_fail(r, VMP_ERR_FORMAT, "%s %s at 0x%llx: %llu bytes, %s says %llu", what,
+                      dtext(dg, t), (unsigned long long)m->hdr_off, (unsigned long long)m->size,
+                      said_by, (unsigned long long)size);
+    int rc = rd_read_blob(r, dg, max, what, &b, &len);
+    if (rc)
+        return rc;
+    if ((rc = parse_json(r, (const char *)b, len, d, what))) {
+        free(b);
+        return rc;
+    }
+    *text = (char *)b;
+    return 0;
+}
+
 static int open_layout(vmp_reader *r, const struct tar_member *m)
 {
     char *t;
     struct jdoc d;
-    int rc = read_member(r, m, OCI_LAYOUT_MAX, "oci-layout", &t);
+    int rc = member_json(r, m, OCI_LAYOUT_MAX, "oci-layout", &t, &d);
     if (rc)
         return rc;
-    if (!(rc = parse_json(r, t, m->size, &d, "oci-layout"))) {
-        if (!json_str_is(&d, json_get(&d, json_root(&d), "imageLayoutVersion"), "1.0.0"))
-            rc = r_fail(r, VMP_ERR_FORMAT, "oci-layout: imageLayoutVersion is not \"1.0.0\"");
-        json_free(&d);
-    }
+    if (!json_str_is(&d, json_get(&d, json_root(&d), "imageLayoutVersion"), "1.0.0"))
+        rc = r_fail(r, VMP_ERR_FORMAT, "oci-layout: imageLayoutVersion is not \"1.0.0\"");
+    json_free(&d);
     free(t);
     return rc;
 }
@@ -373,13 +405,9 @@ static int open_index(vmp_reader *r, const struct tar_member *m)
 {
     char *t;
     struct jdoc d;
-    int rc = read_member(r, m, INDEX_JSON_MAX, "index.json", &t);
+    int rc = member_json(r, m, INDEX_JSON_MAX, "index.json", &t, &d);
     if (rc)
         return rc;
-    if ((rc = parse_json(r, t, m->size, &d, "index.json"))) {
-        free(t);
-        return rc;
-    }
     struct jctx c = {r, &d, "index.json"};
     const struct jnode *root = json_root(&d), *mans, *desc;
     uint64_t v;
@@ -459,22 +487,12 @@ static int layer_type(const struct jdoc *d, const struct jnode *mt)
 static int open_manifest(vmp_reader *r, struct dmap *layers, uint8_t cfg_digest[VMP_DIGEST_BYTES],
                          uint64_t *cfg_size)
 {
-    uint8_t *b;
-    size_t len;
-    char t[VMP_DIGEST_TEXT];
-    const struct tar_member *mm = rd_blob(r, r->manifest_digest);
-    if (mm && mm->size != r->manifest_size)
-        return r_fail(r, VMP_ERR_FORMAT, "manifest %s at 0x%llx: %llu bytes, index.json says %llu",
-                      dtext(r->manifest_digest, t), (unsigned long long)mm->hdr_off,
-                      (unsigned long long)mm->size, (unsigned long long)r->manifest_size);
-    int rc = rd_read_blob(r, r->manifest_digest, MANIFEST_MAX, "manifest", &b, &len);
+    char *b, t[VMP_DIGEST_TEXT];
+    struct jdoc d;
+    int rc = blob_json(r, r->manifest_digest, r->manifest_size, "index.json", MANIFEST_MAX, "manifest",
+                       &b, &d);
     if (rc)
         return rc;
-    struct jdoc d;
-    if ((rc = parse_json(r, (const char *)b, len, &d, "manifest"))) {
-        free(b);
-        return rc;
-    }
     struct jctx c = {r, &d, "manifest"};
     const struct jnode *root = json_root(&d), *cfg, *ls;
     uint64_t v;
@@ -629,34 +647,29 @@ out:
     return rc;
 }
 
-static int id_list_dup(const char *names, size_t stride, unsigned n, const char *name)
+/* Finds name in a list of n names stride bytes apart (ids of devices,
+ * names of images, ids of sections): 0 and its index in *at (if not
+ * NULL), or VMP_ERR_NOT_FOUND. */
+static int id_list_find(const char *names, size_t stride, unsigned n, const char *name, unsigned *at)
 {
     for (unsigned i = 0; i < n; i++)
-        if (!strcmp(names + stride * i, name))
-            return 1;
-    return 0;
+        if (!strcmp(names + stride * i, name)) {
+            if (at)
+                *at = i;
+            return 0;
+        }
+    return VMP_ERR_NOT_FOUND;
 }
 
 /* spec/container.md 4 */
 static int open_config(vmp_reader *r, struct dmap *layers, const uint8_t cd[VMP_DIGEST_BYTES],
                        uint64_t csize)
 {
-    uint8_t *b;
-    size_t len;
-    char t[VMP_DIGEST_TEXT];
-    const struct tar_member *cm = rd_blob(r, cd);
-    if (cm && cm->size != csize)
-        return r_fail(r, VMP_ERR_FORMAT, "config %s at 0x%llx: %llu bytes, manifest says %llu",
-                      dtext(cd, t), (unsigned long long)cm->hdr_off, (unsigned long long)cm->size,
-                      (unsigned long long)csize);
-    int rc = rd_read_blob(r, cd, CONFIG_MAX, "config", &b, &len);
+    char *b;
+    struct jdoc d;
+    int rc = blob_json(r, cd, csize, "manifest", CONFIG_MAX, "config", &b, &d);
     if (rc)
         return rc;
-    struct jdoc d;
-    if ((rc = parse_json(r, (const char *)b, len, &d, "config"))) {
-        free(b);
-        return rc;
-    }
     struct jctx c = {r, &d, "config"};
     struct vmp_config *cfg = &r->cfg;
     const struct jnode *vm, *n, *arr;
@@ -764,7 +777,7 @@ static int open_config(vmp_reader *r, struct dmap *layers, const uint8_t cd[VMP_
             (rc = j_str(&dc, e, "image", dv->image, sizeof dv->image)))
             goto out;
         if (!fmt_name_ok(dv->kind) || !fmt_name_ok(dv->id) || (dv->image[0] && !fmt_name_ok(dv->image)) ||
-            id_list_dup(cfg->devices[0].id, sizeof cfg->devices[0], cfg->ndevices, dv->id)) {
+            id_list_find(cfg->devices[0].id, sizeof cfg->devices[0], cfg->ndevices, dv->id, NULL) == 0) {
             rc = r_fail(r, VMP_ERR_FORMAT, "%s: bad or repeated kind, id or image name", what);
             goto out;
         }
@@ -796,7 +809,7 @@ static int open_config(vmp_reader *r, struct dmap *layers, const uint8_t cd[VMP_
         im->info.chunk_bytes = (uint32_t)v;
         im->info.flags = ro ? VMP_IMAGE_READ_ONLY : 0;
         if (!fmt_name_ok(im->info.name) ||
-            id_list_dup(r->img[0].info.name, sizeof r->img[0], r->nimg, im->info.name)) {
+            id_list_find(r->img[0].info.name, sizeof r->img[0], r->nimg, im->info.name, NULL) == 0) {
             rc = r_fail(r, VMP_ERR_FORMAT, "%s: bad or repeated name", what);
             goto out;
         }
@@ -863,7 +876,7 @@ static int open_config(vmp_reader *r, struct dmap *layers, const uint8_t cd[VMP_
             (rc = j_u64(&sc, e, "version", UINT32_MAX, &v)) || (rc = j_bool(&sc, e, "required", &req)))
             goto out;
         if (!fmt_name_ok(s->info.id) || v == 0 ||
-            id_list_dup(r->sec[0].info.id, sizeof r->sec[0], r->nsec, s->info.id)) {
+            id_list_find(r->sec[0].info.id, sizeof r->sec[0], r->nsec, s->info.id, NULL) == 0) {
             rc = r_fail(r, VMP_ERR_FORMAT, "%s: bad or repeated id, or version 0", what);
             goto out;
         }
@@ -990,12 +1003,7 @@ int vmp_reader_image_info(const vmp_reader *r, unsigned i, struct vmp_image_info
 
 int vmp_reader_image_find(const vmp_reader *r, const char *name, unsigned *i)
 {
-    for (unsigned k = 0; k < r->nimg; k++)
-        if (!strcmp(r->img[k].info.name, name)) {
-            *i = k;
-            return 0;
-        }
-    return VMP_ERR_NOT_FOUND;
+    return id_list_find(r->img[0].info.name, sizeof r->img[0], r->nimg, name, i);
 }
 
 int vmp_reader_image_stats(const vmp_reader *r, unsigned image, struct vmp_image_stats *st)
@@ -1192,12 +1200,7 @@ int vmp_reader_section_info(const vmp_reader *r, unsigned i, struct vmp_section_
 
 int vmp_reader_section_find(const vmp_reader *r, const char *id, unsigned *i)
 {
-    for (unsigned k = 0; k < r->nsec; k++)
-        if (!strcmp(r->sec[k].info.id, id)) {
-            *i = k;
-            return 0;
-        }
-    return VMP_ERR_NOT_FOUND;
+    return id_list_find(r->sec[0].info.id, sizeof r->sec[0], r->nsec, id, i);
 }
 
 int vmp_reader_section_read(vmp_reader *r, unsigned i, void **data, size_t *len)
