@@ -43,6 +43,39 @@
  *     accesses), debug registers.
  *   - cpu_state()->eflags keeps IF=1; NT, AC and ID round-trip through
  *     POPF/PUSHF; DF and the arithmetic flags are live in translated code.
+ *
+ * System mode as implemented (cpu_sys.c, mmu.c, seg.c, intr.c say how):
+ *   - cfg.ram_fd/ram_bytes (page multiple, <= 3 GiB) and cfg.io with
+ *     port_in/port_out are required (else -EINVAL). cpu_create leaves the
+ *     state in flat 32-bit protected mode at CPL 0 with paging off (CS
+ *     0x10, data 0x18, CR0 = PE|ET, EFLAGS = 2): the board sets EIP, ESI
+ *     and anything else, then calls cpu_state_changed() or just cpu_run.
+ *   - Paging: 32-bit non-PAE, 4 KiB and 4 MiB (CR4.PSE) pages, CR0.WP,
+ *     A and D bits, #PF with CR2 and P/W/U error bits. Guest RAM is mapped
+ *     lazily into the view; CR3 writes, paging-control changes and CPL
+ *     0<->3 switches empty the view (global pages are not kept yet).
+ *   - Events go through the guest IDT (interrupt/trap gates, ring switch
+ *     from the 32-bit TSS, error codes, #DF, triple fault ->
+ *     CPU_EXIT_SHUTDOWN); exceptions never exit to the caller.
+ *   - External interrupts: cfg.io->intr_ack is asked at cpu_run entry and
+ *     after each C-emulated instruction when IF=1 and no STI/MOV SS shadow.
+ *     cpu_kick() from the board when an IRQ line rises makes cpu_run
+ *     return CPU_EXIT_KICK at the next block boundary; calling cpu_run
+ *     again delivers the interrupt.
+ *   - HLT (CPL 0): EIP moves past it and cpu_run returns CPU_EXIT_HLT. With
+ *     EFLAGS.IF=1 state->halted is 1: sleep until an interrupt is pending,
+ *     then cpu_run. With IF=0 the CPU can never resume: the board treats
+ *     it as power off (spec/machine.md, "halted").
+ *   - Port I/O: IN/OUT when CPL <= IOPL (no TSS I/O bitmap), else #GP(0).
+ *     RDTSC/MSR 0x10: cfg.io->clock_ns (1 tick per ns) + tsc_adjust.
+ *     MSRs 0x10, 0x1b, 0x174-0x176, 0x1a0, 0x277; others #GP(0). CR4 bits
+ *     other than VME TSD DE PSE PGE OSFXSR OSXMMEXCPT: #GP(0).
+ *   - Not yet: MMIO emulation (an access outside RAM ends the run with
+ *     CPU_EXIT_INTERNAL), INS/OUTS, real mode and virtual-8086 mode, task
+ *     switches, call gates, non-zero CS/DS/ES/SS bases (the translator
+ *     takes them as flat 32-bit segments), segment limit checks, blocks
+ *     keyed by physical address (they are keyed by linear address and
+ *     flushed on CR3 writes), SMC through a second linear alias.
  */
 #ifndef VMP_CPU_H
 #define VMP_CPU_H
@@ -105,7 +138,7 @@ struct cpu_exit {
     uint32_t fault_gla;     /* #PF: the faulting linear address (CR2) */
 };
 
-/* 0, -EINVAL (no profile), -ENOSYS (CPU_MODE_SYSTEM: not built yet), or
+/* 0, -EINVAL (no profile; system mode without RAM or I/O callbacks), or
  * -ENOMEM (a reservation failed: the view needs 8 GiB of address space,
  * the indirect-branch table 32 GiB with MAP_NORESERVE, else a hash is used). */
 int cpu_create(const struct cpu_config *cfg, struct cpu **out);
