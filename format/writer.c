@@ -472,43 +472,37 @@ int vmp_writer_set_config(vmp_writer *w, const struct vmp_config *cfg)
     return 0;
 }
 
-static int w_boot_mem(vmp_writer *w, int which, const void *data, size_t len)
+/* The kernel (which 0) or initrd (1): read from fd until EOF if from_fd,
+ * else len bytes at data. */
+static int w_boot(vmp_writer *w, int which, int from_fd, int fd, const void *data, size_t len)
 {
     int rc = w_ready(w);
     if (rc)
         return rc;
     const char *what = which ? "initrd" : "kernel";
+    int type = which ? MT_INITRD : MT_KERNEL;
     if (w->boot[which].present)
         return fmt_err(w->errmsg, VMP_ERR_STATE, "%s: already set", what);
-    if (len > VMP_BOOT_BLOB_MAX_BYTES)
-        return fmt_err(w->errmsg, VMP_ERR_LIMIT, "%s: %zu bytes, limit %llu", what, len,
-                       (unsigned long long)VMP_BOOT_BLOB_MAX_BYTES);
-    if ((rc = w_blob_mem(w, data, len, which ? MT_INITRD : MT_KERNEL, w->boot[which].digest, NULL)))
-        return rc;
-    w->boot[which].size = len;
-    w->boot[which].present = 1;
-    return 0;
-}
-
-static int w_boot_fd(vmp_writer *w, int which, int fd)
-{
-    int rc = w_ready(w);
+    if (from_fd) {
+        rc = w_blob_fd(w, fd, VMP_BOOT_BLOB_MAX_BYTES, type, w->boot[which].digest, &w->boot[which].size,
+                       what);
+    } else if (len > VMP_BOOT_BLOB_MAX_BYTES) {
+        rc = fmt_err(w->errmsg, VMP_ERR_LIMIT, "%s: %zu bytes, limit %llu", what, len,
+                     (unsigned long long)VMP_BOOT_BLOB_MAX_BYTES);
+    } else {
+        rc = w_blob_mem(w, data, len, type, w->boot[which].digest, NULL);
+        w->boot[which].size = len;
+    }
     if (rc)
         return rc;
-    const char *what = which ? "initrd" : "kernel";
-    if (w->boot[which].present)
-        return fmt_err(w->errmsg, VMP_ERR_STATE, "%s: already set", what);
-    if ((rc = w_blob_fd(w, fd, VMP_BOOT_BLOB_MAX_BYTES, which ? MT_INITRD : MT_KERNEL,
-                        w->boot[which].digest, &w->boot[which].size, what)))
-        return rc;
     w->boot[which].present = 1;
     return 0;
 }
 
-int vmp_writer_set_kernel_mem(vmp_writer *w, const void *d, size_t n) { return w_boot_mem(w, 0, d, n); }
-int vmp_writer_set_initrd_mem(vmp_writer *w, const void *d, size_t n) { return w_boot_mem(w, 1, d, n); }
-int vmp_writer_set_kernel_fd(vmp_writer *w, int fd) { return w_boot_fd(w, 0, fd); }
-int vmp_writer_set_initrd_fd(vmp_writer *w, int fd) { return w_boot_fd(w, 1, fd); }
+int vmp_writer_set_kernel_mem(vmp_writer *w, const void *d, size_t n) { return w_boot(w, 0, 0, -1, d, n); }
+int vmp_writer_set_initrd_mem(vmp_writer *w, const void *d, size_t n) { return w_boot(w, 1, 0, -1, d, n); }
+int vmp_writer_set_kernel_fd(vmp_writer *w, int fd) { return w_boot(w, 0, 1, fd, NULL, 0); }
+int vmp_writer_set_initrd_fd(vmp_writer *w, int fd) { return w_boot(w, 1, 1, fd, NULL, 0); }
 
 /* ---- images -------------------------------------------------------------- */
 static uint32_t chunk_len(const struct vmp_image_info *in, uint64_t idx)
@@ -589,13 +583,24 @@ int vmp_writer_image_begin(vmp_writer *w, const struct vmp_image_desc *d, unsign
     return 0;
 }
 
-static int w_image_arg(vmp_writer *w, unsigned id, uint64_t idx, struct wimage **out)
+/* *out is image id, which must be open in a writer that is ready. */
+static int w_open_image(vmp_writer *w, unsigned id, struct wimage **out)
 {
     int rc = w_ready(w);
     if (rc)
         return rc;
     if (id >= w->nimg || !w->img[id].open)
         return fmt_err(w->errmsg, VMP_ERR_STATE, "image %u: not open", id);
+    *out = &w->img[id];
+    return 0;
+}
+
+/* As w_open_image, and idx must be one of its chunks. */
+static int w_image_arg(vmp_writer *w, unsigned id, uint64_t idx, struct wimage **out)
+{
+    int rc = w_open_image(w, id, out);
+    if (rc)
+        return rc;
     if (idx >= w->img[id].info.nchunks)
         return fmt_err(w->errmsg, VMP_ERR_INVALID, "image %s: chunk %llu of %llu",
                        w->img[id].info.name, (unsigned long long)idx,
@@ -754,12 +759,10 @@ int vmp_writer_image_copy_chunk(vmp_writer *w, unsigned id, uint64_t dst, vmp_re
 
 int vmp_writer_image_copy_image(vmp_writer *w, unsigned id, vmp_reader *src, unsigned src_image)
 {
-    int rc = w_ready(w);
+    struct wimage *im;
+    int rc = w_open_image(w, id, &im);
     if (rc)
         return rc;
-    if (id >= w->nimg || !w->img[id].open)
-        return fmt_err(w->errmsg, VMP_ERR_STATE, "image %u: not open", id);
-    struct wimage *im = &w->img[id];
     if (!src || src->fd < 0 || src_image >= src->nimg)
         return fmt_err(w->errmsg, VMP_ERR_INVALID, "copy: no image %u in the source", src_image);
     const struct rd_image *si = &src->img[src_image];
@@ -789,12 +792,10 @@ static int went_cmp(const void *a, const void *b)
 
 int vmp_writer_image_end(vmp_writer *w, unsigned id)
 {
-    int rc = w_ready(w);
+    struct wimage *im;
+    int rc = w_open_image(w, id, &im);
     if (rc)
         return rc;
-    if (id >= w->nimg || !w->img[id].open)
-        return fmt_err(w->errmsg, VMP_ERR_STATE, "image %u: not open", id);
-    struct wimage *im = &w->img[id];
     qsort(im->e, im->n, sizeof *im->e, went_cmp);
     for (size_t i = 1; i < im->n; i++)
         if (im->e[i].idx == im->e[i - 1].idx)
