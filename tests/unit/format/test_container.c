@@ -18,43 +18,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fmt_check.h"
 #include "fmt_test.h"
-
-static int setup(void **state)
-{
-    *state = tmpdir_make();
-    return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    tmpdir_remove(*state);
-    return 0;
-}
-
-static vmp_reader *open_ok(const char *path)
-{
-    vmp_reader *r;
-    assert_int_equal(vmp_reader_create(&r), 0);
-    int rc = vmp_reader_open(r, path);
-    if (rc)
-        fail_msg("open %s: %s", path, vmp_reader_errmsg(r));
-    return r;
-}
-
-static void write_sample(const char *path, uint32_t variant)
-{
-    char err[512];
-    int rc = sample_write(path, variant, err, sizeof err);
-    if (rc)
-        fail_msg("sample_write: %s (%s)", err, vmp_strerror(rc));
-}
 
 static void test_container_roundtrip_config(void **state)
 {
     const char *p = tpath(*state, "a.vmpack");
-    write_sample(p, 0);
-    vmp_reader *r = open_ok(p);
+    vmp_reader *r = open_sample(p);
     struct vmp_config want;
     sample_config(&want);
     const struct vmp_config *c = vmp_reader_config(r);
@@ -76,8 +46,7 @@ static void test_container_roundtrip_config(void **state)
 static void test_container_roundtrip_images(void **state)
 {
     const char *p = tpath(*state, "a.vmpack");
-    write_sample(p, 0);
-    vmp_reader *r = open_ok(p);
+    vmp_reader *r = open_sample(p);
     assert_int_equal(vmp_reader_image_count(r), 2);
     unsigned disk, ram;
     assert_int_equal(vmp_reader_image_find(r, "root", &disk), 0);
@@ -125,8 +94,7 @@ static void test_container_roundtrip_images(void **state)
 static void test_container_roundtrip_sections_and_boot(void **state)
 {
     const char *p = tpath(*state, "a.vmpack");
-    write_sample(p, 0);
-    vmp_reader *r = open_ok(p);
+    vmp_reader *r = open_sample(p);
     assert_int_equal(vmp_reader_section_count(r), 2);
     unsigned s;
     assert_int_equal(vmp_reader_section_find(r, VMP_X86_SECTION_ID, &s), 0);
@@ -169,8 +137,7 @@ static void test_container_roundtrip_sections_and_boot(void **state)
 static void test_container_dedupe_identical_chunks_stored_once(void **state)
 {
     const char *p = tpath(*state, "a.vmpack");
-    write_sample(p, 0);
-    vmp_reader *r = open_ok(p);
+    vmp_reader *r = open_sample(p);
     struct vmp_image_stats st;
     assert_int_equal(vmp_reader_image_stats(r, 0, &st), 0);
     assert_int_equal(st.chunks_total, 9);
@@ -687,8 +654,7 @@ static void test_container_writer_refuses_non_utf8_config(void **state)
 static void test_container_read_chunk_from_threads(void **state)
 {
     const char *p = tpath(*state, "a.vmpack");
-    write_sample(p, 0);
-    vmp_reader *r = open_ok(p);
+    vmp_reader *r = open_sample(p);
     struct reader_job jobs[4] = {{r, 0, 0}, {r, 1, 0}, {r, 0, 0}, {r, 1, 0}};
     pthread_t t[4];
     for (int i = 0; i < 4; i++)
@@ -703,21 +669,21 @@ static void test_container_read_chunk_from_threads(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_container_roundtrip_config, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_container_roundtrip_images, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_container_roundtrip_sections_and_boot, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_container_dedupe_identical_chunks_stored_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_container_differ_in_one_chunk_share_other_blobs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_container_deterministic_same_input_same_bytes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_container_copy_image_then_override, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_container_image_from_callback_and_fd_export, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_container_commit_replaces_atomically, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_container_writer_refuses_bad_calls, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_container_writer_refuses_non_utf8_config, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_container_blob_with_two_roles, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_container_threads_do_not_change_the_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_container_killed_writer_leaves_old_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_container_read_chunk_from_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_container_roundtrip_config, tmp_setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_container_roundtrip_images, tmp_setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_container_roundtrip_sections_and_boot, tmp_setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_container_dedupe_identical_chunks_stored_once, tmp_setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_container_differ_in_one_chunk_share_other_blobs, tmp_setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_container_deterministic_same_input_same_bytes, tmp_setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_container_copy_image_then_override, tmp_setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_container_image_from_callback_and_fd_export, tmp_setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_container_commit_replaces_atomically, tmp_setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_container_writer_refuses_bad_calls, tmp_setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_container_writer_refuses_non_utf8_config, tmp_setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_container_blob_with_two_roles, tmp_setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_container_threads_do_not_change_the_file, tmp_setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_container_killed_writer_leaves_old_file, tmp_setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_container_read_chunk_from_threads, tmp_setup, tmp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,22 +13,16 @@
 #include <sodium.h>
 
 #include "fmt_int.h"
+#include "fmt_check.h"
 #include "fmt_test.h"
 
+/* a folder holding the sample container c.vmpack */
 static int setup(void **state)
 {
-    char *d = tmpdir_make();
     char err[256];
-    if (!d || sample_write(tpath(d, "c.vmpack"), 0, err, sizeof err))
+    if (tmp_setup(state))
         return -1;
-    *state = d;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    tmpdir_remove(*state);
-    return 0;
+    return sample_write(tpath(*state, "c.vmpack"), 0, err, sizeof err) ? -1 : 0;
 }
 
 static void test_sign_key_text_roundtrip(void **state)
@@ -90,19 +84,20 @@ static void test_sign_key_text_malformed(void **state)
     assert_int_equal(vmp_key_public_from_text("", 0, &pk, NULL, 0), VMP_ERR_KEY);
 }
 
-static vmp_reader *reopen(const char *p)
+/* Signs p with a fresh key and opens it. */
+static vmp_reader *sign_new_key(const char *p, struct vmp_secret_key *sk, struct vmp_public_key *pk)
 {
-    vmp_reader *r;
-    assert_int_equal(vmp_reader_create(&r), 0);
-    if (vmp_reader_open(r, p))
-        fail_msg("%s", vmp_reader_errmsg(r));
-    return r;
+    char err[512];
+    assert_int_equal(vmp_key_generate(sk, pk), 0);
+    if (vmp_container_sign(p, sk, err, sizeof err))
+        fail_msg("sign %s: %s", p, err);
+    return open_ok(p);
 }
 
 static void test_sign_verify_ok_keeps_blobs(void **state)
 {
     const char *p = tpath(*state, "c.vmpack");
-    vmp_reader *r = reopen(p);
+    vmp_reader *r = open_ok(p);
     uint8_t md0[32];
     vmp_reader_manifest_digest(r, md0);
     struct vmp_container_stats st0;
@@ -115,7 +110,7 @@ static void test_sign_verify_ok_keeps_blobs(void **state)
     char err[512];
     if (vmp_container_sign(p, &sk, err, sizeof err))
         fail_msg("sign: %s", err);
-    r = reopen(p);
+    r = open_ok(p);
     uint8_t md1[32];
     vmp_reader_manifest_digest(r, md1);
     assert_memory_equal(md0, md1, 32);
@@ -135,7 +130,7 @@ static void test_sign_verify_ok_keeps_blobs(void **state)
     vmp_key_generate(&sk2, &pk2);
     assert_int_equal(vmp_container_sign(p, &sk2, err, sizeof err), 0);
     assert_int_equal(vmp_container_sign(p, &sk, err, sizeof err), 0);
-    r = reopen(p);
+    r = open_ok(p);
     assert_int_equal(vmp_reader_signature_count(r), 2);
     assert_int_equal(vmp_reader_verify(r, &pk, NULL, NULL), 0);
     assert_int_equal(vmp_reader_verify(r, &pk2, NULL, NULL), 0);
@@ -147,11 +142,8 @@ static void test_sign_verify_wrong_key(void **state)
     const char *p = tpath(*state, "c.vmpack");
     struct vmp_public_key pk, other;
     struct vmp_secret_key sk, osk;
-    vmp_key_generate(&sk, &pk);
     vmp_key_generate(&osk, &other);
-    char err[512];
-    assert_int_equal(vmp_container_sign(p, &sk, err, sizeof err), 0);
-    vmp_reader *r = reopen(p);
+    vmp_reader *r = sign_new_key(p, &sk, &pk);
     assert_int_equal(vmp_reader_verify(r, &other, NULL, NULL), VMP_ERR_NO_SIGNATURE);
     char id[VMP_KEY_ID_TEXT];
     vmp_key_id(&other, id);
@@ -166,10 +158,8 @@ static void test_sign_wrong_signature(void **state)
     const char *p = tpath(*state, "c.vmpack");
     struct vmp_public_key pk;
     struct vmp_secret_key sk;
-    vmp_key_generate(&sk, &pk);
     char err[512];
-    assert_int_equal(vmp_container_sign(p, &sk, err, sizeof err), 0);
-    vmp_reader *r = reopen(p);
+    vmp_reader *r = sign_new_key(p, &sk, &pk);
     struct vmp_signature_info si;
     vmp_reader_signature_info(r, 0, &si);
     vmp_reader_destroy(r);
@@ -187,7 +177,7 @@ static void test_sign_wrong_signature(void **state)
     free(s);
     tedit_save(&t, p);
     tedit_free(&t);
-    r = reopen(p);
+    r = open_ok(p);
     assert_int_equal(vmp_reader_verify(r, &pk, NULL, NULL), VMP_ERR_SIGNATURE);
     assert_non_null(strstr(vmp_reader_errmsg(r), "does not verify"));
     assert_int_equal(vmp_reader_verify(r, NULL, NULL, NULL), VMP_ERR_SIGNATURE);
@@ -203,10 +193,7 @@ static void test_sign_signature_of_other_manifest(void **state)
     const char *p = tpath(*state, "c.vmpack");
     struct vmp_public_key pk;
     struct vmp_secret_key sk;
-    vmp_key_generate(&sk, &pk);
-    char err[512];
-    assert_int_equal(vmp_container_sign(p, &sk, err, sizeof err), 0);
-    vmp_reader *r = reopen(p);
+    vmp_reader *r = sign_new_key(p, &sk, &pk);
     struct vmp_section_info sec;
     vmp_reader_section_info(r, 1, &sec);
     vmp_reader_destroy(r);
@@ -215,7 +202,7 @@ static void test_sign_signature_of_other_manifest(void **state)
     assert_int_equal(tedit_replace_blob(&t, sec.digest, "tampered uart", 13), 0);
     tedit_save(&t, p);
     tedit_free(&t);
-    r = reopen(p);
+    r = open_ok(p);
     assert_int_equal(vmp_reader_verify(r, &pk, NULL, NULL), VMP_ERR_SIGNATURE);
     vmp_reader_destroy(r);
 }
@@ -245,10 +232,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sign_key_text_roundtrip),
         cmocka_unit_test(test_sign_key_text_malformed),
-        cmocka_unit_test_setup_teardown(test_sign_verify_ok_keeps_blobs, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sign_verify_wrong_key, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sign_wrong_signature, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sign_signature_of_other_manifest, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sign_verify_ok_keeps_blobs, setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_sign_verify_wrong_key, setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_sign_wrong_signature, setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_sign_signature_of_other_manifest, setup, tmp_teardown),
         cmocka_unit_test(test_sign_digest_message_is_domain_separated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
