@@ -186,7 +186,8 @@ int cpu_sys_emulate(struct cpu *cpu, const struct x86_insn *in, uint32_t next,
 int cpu_sys_deliver(struct cpu *cpu, const struct cpu_exit *ev, int soft);
 /* A fault on the view at gla (write: a write access): 0 once the page is
  * mapped (restart), 1 with the guest exception in *ex, -1 internal error
- * (MMIO not emulated yet). */
+ * (an MMIO instruction it cannot emulate); MMIO accesses are emulated and
+ * EIP stepped past them (return 0). */
 int cpu_sys_page_fault(struct cpu *cpu, uint32_t gla, int write, struct cpu_exit *ex);
 /* After C changed CPL or paging state: drop the view's mappings that no
  * longer hold. */

@@ -30,6 +30,8 @@ struct board {
     int pending;        /* vector to deliver, or -1 */
     unsigned acks;
     uint64_t ns;
+    uint32_t last_write;
+    unsigned mmio_writes;
 };
 
 static uint32_t fake_in(void *opaque, uint16_t port, unsigned size)
@@ -50,22 +52,30 @@ static void fake_out(void *opaque, uint16_t port, unsigned size, uint32_t value)
         b->exit_code = (int)(value & 0xff);
 }
 
+/* MMIO: 0xD0000000-0xD0000fff is claimed; a read returns the low byte of
+ * the address in every byte, except 0xD0000ff0 which returns the last
+ * write; anything else is unclaimed. */
 static int fake_mmio_read(void *opaque, uint32_t gpa, unsigned size, uint32_t *value)
 {
-    (void)opaque;
-    (void)gpa;
-    (void)size;
-    *value = 0xffffffffu;
-    return -1;
+    struct board *b = opaque;
+    if (gpa < 0xD0000000u || gpa >= 0xD0001000u)
+        return -1;
+    uint32_t v = (gpa & 0xffu) * 0x01010101u;
+    if (gpa == 0xD0000ff0u)
+        v = b->last_write;
+    *value = size == 4 ? v : v & ((1u << (size * 8)) - 1);
+    return 0;
 }
 
 static int fake_mmio_write(void *opaque, uint32_t gpa, unsigned size, uint32_t value)
 {
-    (void)opaque;
-    (void)gpa;
+    struct board *b = opaque;
     (void)size;
-    (void)value;
-    return -1;
+    if (gpa < 0xD0000000u || gpa >= 0xD0001000u)
+        return -1;
+    b->last_write = value;
+    b->mmio_writes++;
+    return 0;
 }
 
 static int fake_ack(void *opaque)
@@ -169,9 +179,21 @@ static void test_sys_guest_paging(void **state)
     assert_int_equal(r, CPU_EXIT_HLT);
 }
 
+static void test_sys_guest_mmio(void **state)
+{
+    (void)state;
+    struct board b;
+    enum cpu_exit_reason r = run_guest("sys_mmio", &b);
+    assert_string_equal(b.out, "LZSU");
+    assert_int_equal(b.exit_code, 0);
+    assert_int_equal(r, CPU_EXIT_HLT);
+    assert_int_equal(b.mmio_writes, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sys_guest_mmio),
         cmocka_unit_test(test_sys_guest_basic),
         cmocka_unit_test(test_sys_guest_paging),
     };

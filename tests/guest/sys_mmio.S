@@ -1,0 +1,76 @@
+/*
+ * sys_mmio.S - MMIO accesses from a tiny system-mode guest (paging off):
+ * loads and stores outside RAM at 0xD0000000 (the first virtio-mmio
+ * window of spec/machine.md) in the forms readb/w/l and writeb/w/l take.
+ * The fake board of test_sys_guest.c answers a read of gpa with the low
+ * byte of gpa in every byte, and keeps the last write. Reports:
+ *   L  mov eax, [mmio] (32-bit load)
+ *   Z  movzx ecx, byte [mmio+5]; movzx edx, word [mmio+6]
+ *   S  mov [mmio+0x10], ebx; mov word [mmio+0x20], imm16 (the board
+ *      echoes the last write back on a read of 0xD0000ff0)
+ *   U  a read of an unclaimed address (0xD0100000) is all ones
+ * then writes 0 to port 0xF4 and stops. 'X' = failure.
+ */
+    .code32
+    .text
+    .globl _start
+_start:
+    mov $0x90000, %esp
+    mov $0xD0000000, %esi
+    mov (%esi), %eax
+    cmp $0x00000000, %eax
+    jne bad
+    mov 4(%esi), %eax
+    cmp $0x04040404, %eax
+    jne bad
+    mov $'L', %al
+    call putc
+
+    mov $-1, %ecx
+    movzbl 5(%esi), %ecx
+    cmp $0x05, %ecx
+    jne bad
+    movzwl 6(%esi), %edx
+    cmp $0x0606, %edx
+    jne bad
+    mov $'Z', %al
+    call putc
+
+    mov $0xcafef00d, %ebx
+    mov %ebx, 0x10(%esi)
+    mov 0xff0(%esi), %eax
+    cmp $0xcafef00d, %eax
+    jne bad
+    movw $0xbeef, 0x20(%esi)
+    mov 0xff0(%esi), %eax
+    cmp $0x0000beef, %eax
+    jne bad
+    mov $'S', %al
+    call putc
+
+    mov 0xD0100000, %eax
+    cmp $0xffffffff, %eax
+    jne bad
+    mov $'U', %al
+    call putc
+
+    mov $0, %al
+    out %al, $0xf4
+    cli
+    hlt
+
+putc:
+    push %edx
+    mov $0x3f8, %dx
+    out %al, %dx
+    pop %edx
+    ret
+
+bad:
+    mov $'X', %al
+    mov $0x3f8, %dx
+    out %al, %dx
+    mov $1, %al
+    out %al, $0xf4
+    cli
+    hlt
