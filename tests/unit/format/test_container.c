@@ -21,6 +21,22 @@
 #include "fmt_check.h"
 #include "fmt_test.h"
 
+/* A writer open on p with the sample config, powered off, keeping its
+ * first ndevices devices (the sample's second one needs disk "root"). */
+static vmp_writer *open_writer_off(const char *p, uint32_t ndevices)
+{
+    vmp_writer *w;
+    struct vmp_config c;
+    assert_int_equal(vmp_writer_create(&w), 0);
+    assert_int_equal(vmp_writer_open(w, p), 0);
+    sample_config(&c);
+    c.power = VMP_POWER_OFF;
+    c.ndevices = ndevices;
+    if (vmp_writer_set_config(w, &c))
+        fail_msg("set_config: %s", vmp_writer_errmsg(w));
+    return w;
+}
+
 static void test_container_roundtrip_config(void **state)
 {
     const char *p = tpath(*state, "a.vmpack");
@@ -306,15 +322,7 @@ static void test_container_image_from_callback_and_fd_export(void **state)
     const char *p = tpath(*state, "c.vmpack"), *raw = tpath(*state, "disk.raw"),
                *out = tpath(*state, "out.raw");
     uint64_t size = 20 * 4096 + 123;
-    vmp_writer *w;
-    assert_int_equal(vmp_writer_create(&w), 0);
-    assert_int_equal(vmp_writer_open(w, p), 0);
-    struct vmp_config c;
-    sample_config(&c);
-    c.power = VMP_POWER_OFF;
-    c.ndevices = 0; /* no disk image in this container */
-    c.ndevices = 0;
-    assert_int_equal(vmp_writer_set_config(w, &c), 0);
+    vmp_writer *w = open_writer_off(p, 0);
     struct pattern pat = {0};
     struct vmp_image_desc d1 = {"cb", VMP_IMAGE_DISK, VMP_IMAGE_READ_ONLY, size, 4096};
     assert_int_equal(vmp_writer_add_image_cb(w, &d1, pattern_source, &pat), 0);
@@ -338,9 +346,7 @@ static void test_container_image_from_callback_and_fd_export(void **state)
     /* the failed writer left no file and no temporary file behind */
     assert_int_not_equal(access(p, F_OK), 0);
 
-    assert_int_equal(vmp_writer_create(&w), 0);
-    assert_int_equal(vmp_writer_open(w, p), 0);
-    assert_int_equal(vmp_writer_set_config(w, &c), 0);
+    w = open_writer_off(p, 0);
     assert_int_equal(vmp_writer_add_image_cb(w, &d1, pattern_source, &pat), 0);
     fd = open(raw, O_RDONLY);
     assert_int_equal(vmp_writer_add_image_fd(w, &d2, fd), 0);
@@ -441,16 +447,8 @@ static void test_container_writer_refuses_bad_calls(void **state)
 
 static void write_pattern(const char *p, unsigned threads, uint32_t chunk)
 {
-    vmp_writer *w;
-    assert_int_equal(vmp_writer_create(&w), 0);
+    vmp_writer *w = open_writer_off(p, 0);
     assert_int_equal(vmp_writer_set_threads(w, threads), 0);
-    assert_int_equal(vmp_writer_open(w, p), 0);
-    struct vmp_config c;
-    sample_config(&c);
-    c.power = VMP_POWER_OFF;
-    c.ndevices = 0; /* no disk image in this container */
-    c.ndevices = 0;
-    assert_int_equal(vmp_writer_set_config(w, &c), 0);
     struct pattern pat = {0};
     struct vmp_image_desc d = {"cb", VMP_IMAGE_DISK, 0, 300 * 4096 + 17, chunk};
     assert_int_equal(vmp_writer_add_image_cb(w, &d, pattern_source, &pat), 0);
@@ -487,15 +485,7 @@ static void test_container_threads_do_not_change_the_file(void **state)
 static void test_container_blob_with_two_roles(void **state)
 {
     const char *p = tpath(*state, "two.vmpack");
-    vmp_writer *w;
-    assert_int_equal(vmp_writer_create(&w), 0);
-    assert_int_equal(vmp_writer_open(w, p), 0);
-    struct vmp_config c;
-    sample_config(&c);
-    c.power = VMP_POWER_OFF;
-    c.ndevices = 0; /* no disk image in this container */
-    c.ndevices = 1;
-    assert_int_equal(vmp_writer_set_config(w, &c), 0);
+    vmp_writer *w = open_writer_off(p, 1);
     assert_int_equal(vmp_writer_set_kernel_mem(w, "same", 4), 0);
     assert_int_equal(vmp_writer_set_initrd_mem(w, "same", 4), 0);
     assert_int_equal(vmp_writer_add_section(w, "a", 1, 0, "same", 4), 0);
