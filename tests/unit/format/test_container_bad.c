@@ -48,6 +48,14 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Writes the edited container t at p and frees t; returns p. */
+static const char *save_edit(struct tedit *t, const char *p)
+{
+    assert_int_equal(tedit_save(t, p), 0);
+    tedit_free(t);
+    return p;
+}
+
 /* Opens path; returns the status and copies the message. */
 static int try_open(const char *path, char *msg, size_t msglen, vmp_reader **keep)
 {
@@ -107,9 +115,7 @@ static void flip_blob(struct fx *f, const uint8_t d[32], const char *kind, int a
     struct tmember *m = tedit_blob(&t, d);
     assert_non_null(m);
     m->data[m->len / 2] ^= 0x20;
-    const char *p = tpath(f->dir, "flip.vmpack");
-    assert_int_equal(tedit_save(&t, p), 0);
-    tedit_free(&t);
+    const char *p = save_edit(&t, tpath(f->dir, "flip.vmpack"));
     char msg[512];
     vmp_reader *r = NULL;
     int rc = try_open(p, msg, sizeof msg, &r);
@@ -172,9 +178,7 @@ static void test_container_flipped_byte_in_each_blob_kind(void **state)
     struct tmember *m = tedit_blob(&t, ci.cdigest);
     m->data[m->len - 1] ^= 1;
     const char *p = tpath(f->dir, "flip.vmpack");
-    tedit_save(&t, p);
-    tedit_free(&t);
-    assert_int_equal(try_open(p, msg, sizeof msg, &r), 0);
+    assert_int_equal(try_open(save_edit(&t, p), msg, sizeof msg, &r), 0);
     uint8_t buf[SAMPLE_DISK_CHUNK];
     assert_int_equal(vmp_reader_read_chunk(r, 0, 3, buf, sizeof buf, NULL), VMP_ERR_DIGEST);
     assert_non_null(strstr(vmp_reader_errmsg(r), "image root chunk 3 at 0x3000"));
@@ -187,23 +191,17 @@ static void test_container_flipped_byte_in_each_blob_kind(void **state)
     tedit_load(&t, f->good);
     m = tedit_blob(&t, sec.digest);
     m->data[10] ^= 1;
-    tedit_save(&t, p);
-    tedit_free(&t);
-    assert_int_equal(try_open(p, msg, sizeof msg, &r), 0);
+    assert_int_equal(try_open(save_edit(&t, p), msg, sizeof msg, &r), 0);
     assert_int_equal(vmp_reader_section_read(r, 0, &data, &len), VMP_ERR_DIGEST);
     vmp_reader_destroy(r);
 
     /* index.json and oci-layout are not blobs: their damage is malformed JSON */
     tedit_load(&t, f->good);
     tedit_find(&t, "index.json")->data[0] ^= 0x20;
-    tedit_save(&t, p);
-    tedit_free(&t);
-    expect_open(p, VMP_ERR_FORMAT, "index.json at byte");
+    expect_open(save_edit(&t, p), VMP_ERR_FORMAT, "index.json at byte");
     tedit_load(&t, f->good);
     tedit_find(&t, "oci-layout")->data[25] ^= 0x01;
-    tedit_save(&t, p);
-    tedit_free(&t);
-    expect_open(p, VMP_ERR_FORMAT, "oci-layout");
+    expect_open(save_edit(&t, p), VMP_ERR_FORMAT, "oci-layout");
 }
 
 static void test_container_missing_blob(void **state)
@@ -221,9 +219,7 @@ static void test_container_missing_blob(void **state)
     assert_non_null(m);
     snprintf(m->name, sizeof m->name, "unrelated-file"); /* ignored by readers */
     const char *p = tpath(f->dir, "miss.vmpack");
-    tedit_save(&t, p);
-    tedit_free(&t);
-    expect_open(p, VMP_ERR_FORMAT, "is missing from the tar");
+    expect_open(save_edit(&t, p), VMP_ERR_FORMAT, "is missing from the tar");
 }
 
 /* Replaces the config by text and expects open to fail. */
@@ -250,9 +246,7 @@ static void with_config(struct fx *f, const char *from, const char *to, int want
     assert_int_equal(tedit_replace_blob(&t, d, s, strlen(s)), 0);
     free(s);
     const char *p = tpath(f->dir, "cfg.vmpack");
-    tedit_save(&t, p);
-    tedit_free(&t);
-    expect_open(p, want, needle);
+    expect_open(save_edit(&t, p), want, needle);
 }
 
 static void test_container_bad_json(void **state)
@@ -300,9 +294,7 @@ static void test_container_future_version_refused_names_both(void **state)
     tedit_replace_blob(&t, d, s, strlen(s));
     free(s);
     const char *p = tpath(f->dir, "v7.vmpack");
-    tedit_save(&t, p);
-    tedit_free(&t);
-    expect_open(p, VMP_ERR_VERSION, "format version 7, this reader knows version 1");
+    expect_open(save_edit(&t, p), VMP_ERR_VERSION, "format version 7, this reader knows version 1");
 }
 
 static void write_with_sections(const char *path, const char *extra, uint32_t version, uint32_t flags)
@@ -378,9 +370,7 @@ static void tar_with_member(struct fx *f, const char *name, char type, const cha
     memmove(&t.m[2], &t.m[1], (t.n - 2) * sizeof t.m[0]);
     t.m[1] = tmp;
     const char *p = tpath(f->dir, "evil.vmpack");
-    tedit_save(&t, p);
-    tedit_free(&t);
-    expect_open(p, want, needle);
+    expect_open(save_edit(&t, p), want, needle);
 }
 
 static void test_container_tar_unsafe_members_refused(void **state)
@@ -457,9 +447,7 @@ static void bomb(struct fx *f, int with_size, const char *needle)
     tedit_load(&t, f->good);
     assert_int_equal(tedit_replace_blob(&t, ci.cdigest, z, zn), 0);
     const char *p = tpath(f->dir, "bomb.vmpack");
-    tedit_save(&t, p);
-    tedit_free(&t);
-    assert_int_equal(try_open(p, msg, sizeof msg, &r), 0);
+    assert_int_equal(try_open(save_edit(&t, p), msg, sizeof msg, &r), 0);
     uint8_t buf[SAMPLE_DISK_CHUNK];
     assert_int_equal(vmp_reader_read_chunk(r, 0, 0, buf, sizeof buf, NULL), VMP_ERR_DECOMPRESS);
     if (!strstr(vmp_reader_errmsg(r), needle))
@@ -511,9 +499,7 @@ static void test_container_size_fields_claiming_terabytes(void **state)
     struct tmember tmp = t.m[t.n - 1];
     memmove(&t.m[1], &t.m[0], (t.n - 1) * sizeof t.m[0]);
     t.m[0] = tmp;
-    tedit_save(&t, p);
-    tedit_free(&t);
-    expect_open(p, VMP_ERR_TRUNCATED, "size 1099511627776000 runs past end of file");
+    expect_open(save_edit(&t, p), VMP_ERR_TRUNCATED, "size 1099511627776000 runs past end of file");
     /* a chunk index claiming 2^40 entries */
     vmp_reader *r;
     char msg[512];
@@ -528,9 +514,7 @@ static void test_container_size_fields_claiming_terabytes(void **state)
     ix[24 + 5] = 1; /* count += 2^40 */
     tedit_replace_blob(&t, in.index_digest, ix, m->len);
     free(ix);
-    tedit_save(&t, p);
-    tedit_free(&t);
-    expect_open(p, VMP_ERR_FORMAT, "entries need");
+    expect_open(save_edit(&t, p), VMP_ERR_FORMAT, "entries need");
     /* an image of a petabyte */
     with_config(f, "\"size\":35864", "\"size\":1125899906842624", VMP_ERR_LIMIT, "above the limit");
     free(c);

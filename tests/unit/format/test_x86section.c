@@ -11,6 +11,14 @@
 
 #include "fmt_test.h"
 
+static void seg_equal(const struct vmp_x86_seg *a, const struct vmp_x86_seg *b)
+{
+    assert_int_equal(a->selector, b->selector);
+    assert_int_equal(a->attr, b->attr);
+    assert_int_equal(a->base, b->base);
+    assert_int_equal(a->limit, b->limit);
+}
+
 static void test_x86section_roundtrip(void **state)
 {
     (void)state;
@@ -50,14 +58,10 @@ static void test_x86section_roundtrip(void **state)
         assert_memory_equal(a.gpr, b.gpr, sizeof a.gpr);
         assert_int_equal(a.eip, b.eip);
         assert_int_equal(a.eflags, b.eflags);
-        for (int s = 0; s < VMP_NSEG; s++) {
-            assert_int_equal(a.seg[s].selector, b.seg[s].selector);
-            assert_int_equal(a.seg[s].attr, b.seg[s].attr);
-            assert_int_equal(a.seg[s].base, b.seg[s].base);
-            assert_int_equal(a.seg[s].limit, b.seg[s].limit);
-        }
-        assert_int_equal(a.tr.base, b.tr.base);
-        assert_int_equal(a.ldtr.limit, b.ldtr.limit);
+        for (int s = 0; s < VMP_NSEG; s++)
+            seg_equal(&a.seg[s], &b.seg[s]);
+        seg_equal(&a.tr, &b.tr);
+        seg_equal(&a.ldtr, &b.ldtr);
         assert_int_equal(a.gdtr.base, b.gdtr.base);
         assert_int_equal(a.gdtr.limit, b.gdtr.limit);
         assert_int_equal(a.idtr.base, b.idtr.base);
