@@ -125,7 +125,7 @@ static enum cpu_exit_reason run_guest(const char *name, struct board *b)
     prof.leaves[0].eax = 1;
     prof.leaves[1].leaf = 1;
     prof.leaves[1].eax = 0x000006d8;
-    prof.leaves[1].edx = 1u << 0 | 1u << 4 | 1u << 5 | 1u << 8 | 1u << 15; /* i686 */
+    prof.leaves[1].edx = 1u << 0 | 1u << 4 | 1u << 5 | 1u << 8 | 1u << 11 | 1u << 15; /* i686 + SEP */
     cfg.profile = &prof;
     cfg.ram_fd = fd;
     cfg.ram_bytes = RAM_BYTES;
@@ -190,9 +190,20 @@ static void test_sys_guest_mmio(void **state)
     assert_int_equal(b.mmio_writes, 2);
 }
 
+static void test_sys_guest_isolation(void **state)
+{
+    (void)state;
+    struct board b;
+    enum cpu_exit_reason r = run_guest("sys_isolation", &b);
+    assert_string_equal(b.out, "YEIJKWRHM");
+    assert_int_equal(b.exit_code, 0);
+    assert_int_equal(r, CPU_EXIT_HLT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sys_guest_isolation),
         cmocka_unit_test(test_sys_guest_mmio),
         cmocka_unit_test(test_sys_guest_basic),
         cmocka_unit_test(test_sys_guest_paging),
