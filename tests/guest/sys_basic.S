@@ -9,6 +9,7 @@
  *   S  INT 0x80 from ring 3 came in on the TSS's ring 0 stack
  *   P  CLI at ring 3 raised #GP(0) (IOPL 0)
  *   I  an external interrupt (vector 0x20) woke the HLT
+ *   T  an interrupt raised while IF=0 came right after STI's shadow
  * Then it writes 0 to port 0xF4 (test done) and stops with CLI; HLT.
  * On any unexpected event it writes 'X' and exits with code 1.
  */
@@ -91,6 +92,19 @@ back0:
     cli
     cmpl $5, phase
     jne bad
+    /* T: an IRQ raised while IF=0 is taken after the one instruction
+     * that follows STI (port 0xF5: the fake board raises vector AL) */
+    movl $6, phase
+    mov $0x20, %al
+    out %al, $0xf5
+    sti
+    nop
+after_sti:
+    cli
+    cmpl $7, phase
+    jne bad
+    mov $'T', %al
+    call putc
     mov $0, %al
     out %al, $0xf4
     cli
@@ -169,7 +183,13 @@ h_sys:
     iret
 
 h_irq:
-    cmpl $4, phase
+    cmpl $6, phase
+    jne 1f
+    cmpl $after_sti, (%esp)     /* taken after the nop, before cli */
+    jne bad
+    movl $7, phase
+    iret
+1:  cmpl $4, phase
     jne bad
     mov $'I', %al
     call putc

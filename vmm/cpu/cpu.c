@@ -163,7 +163,9 @@ struct vmp_x86_state *cpu_state(struct cpu *cpu)
 
 void cpu_state_changed(struct cpu *cpu)
 {
-    (void)cpu; /* user mode: segment bases are read at run time; nothing cached */
+    /* user mode: segment bases are read at run time; nothing cached */
+    if (cpu->mode == CPU_MODE_SYSTEM)
+        cpu_sys_state_changed(cpu);
 }
 
 void cpu_flush(struct cpu *cpu)
@@ -298,6 +300,21 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
         cpu->stats.exits++;
         eip = rt->exit_eip;
         uint32_t reason = rt->reason;
+        if (sys && cpu->poll_after_one && (reason == XE_CHAIN || reason == XE_LOOKUP)) {
+            /* the instruction after STI / MOV SS ran alone: interrupts now */
+            cpu->poll_after_one = 0;
+            cpu->state.eip = eip;
+            cpu_rt_to_state(cpu);
+            if (cpu_sys_poll_intr(cpu) < 0) {
+                ex->reason = CPU_EXIT_SHUTDOWN;
+                break;
+            }
+            cpu_sys_sync_view(cpu);
+            cpu_state_to_rt(cpu);
+            eip = cpu->state.eip;
+            b = cpu_block_for(cpu, eip);
+            continue;
+        }
         if (reason == XE_CHAIN) {
             uint64_t gen = cpu->flush_gen;
             uint8_t *site = (uint8_t *)(uintptr_t)rt->chain_site;

@@ -112,6 +112,7 @@ struct cpu {
     int ram_fd;
     uint8_t view_user;              /* the view holds CPL 3's permissions */
     uint32_t view_cr0, view_cr3, view_cr4; /* paging state the view was filled with */
+    uint8_t poll_after_one;         /* STI/MOV SS shadow: run one insn, then poll */
     uint32_t last_fault_gla;        /* a fault that repeats after mapping: internal error */
     unsigned fault_repeats;
 
@@ -177,6 +178,8 @@ uint32_t cpu_helper_ea(const struct cpu *cpu, const struct x86_insn *in);
 /* cpu_sys.c: CPU_MODE_SYSTEM */
 int cpu_sys_init(struct cpu *cpu, const struct cpu_config *cfg);
 void cpu_sys_fini(struct cpu *cpu);
+/* cpu_state_changed() in system mode: empty the view and the cache. */
+void cpu_sys_state_changed(struct cpu *cpu);
 /* The system form of an instruction cpu_helper_emulate decoded: as
  * cpu_helper_emulate, or 2 when the user-mode form applies. */
 int cpu_sys_emulate(struct cpu *cpu, const struct x86_insn *in, uint32_t next,

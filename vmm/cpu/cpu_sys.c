@@ -231,6 +231,16 @@ size_t cpu_sys_fetch(struct cpu *cpu, uint32_t gla, uint8_t *buf, size_t max)
     return n;
 }
 
+void cpu_sys_state_changed(struct cpu *cpu)
+{
+    view_sys_unmap_all(cpu);
+    tc_flush(cpu);
+    cpu->view_user = sys_cpl(&cpu->state) == 3;
+    cpu->view_cr0 = cpu->state.cr0;
+    cpu->view_cr3 = cpu->state.cr3;
+    cpu->view_cr4 = cpu->state.cr4;
+}
+
 void cpu_sys_fini(struct cpu *cpu)
 {
     if (cpu->ram)
@@ -540,8 +550,11 @@ int cpu_sys_emulate(struct cpu *cpu, const struct x86_insn *in, uint32_t next,
     case X86K_STI:
         if (!cpu_sys_io_allowed(s))
             return cpu_sys_gp0(ex);
-        if (in->kind == X86K_STI && !(s->eflags & SYS_FL_IF))
+        if (in->kind == X86K_STI && !(s->eflags & SYS_FL_IF)) {
             s->intr_shadow = 1; /* SDM 2B STI: one instruction before interrupts */
+            cpu->poll_after_one = 1;
+            cpu->smc_step = 1;
+        }
         s->eflags = in->kind == X86K_STI ? s->eflags | SYS_FL_IF : s->eflags & ~SYS_FL_IF;
         break;
     case X86K_IN:
@@ -652,8 +665,11 @@ int cpu_sys_emulate(struct cpu *cpu, const struct x86_insn *in, uint32_t next,
             return cpu_sys_raise(ex, &f);
         if (in->kind == X86K_POP_SEG)
             r[VMP_ESP] += in->opsize;
-        if (sreg == VMP_SS)
+        if (sreg == VMP_SS) {
             s->intr_shadow = 1; /* SDM 2A MOV: interrupts wait one instruction */
+            cpu->poll_after_one = 1;
+            cpu->smc_step = 1;
+        }
         break;
     }
     case X86K_LOAD_FARPTR: {

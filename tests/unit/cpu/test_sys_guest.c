@@ -2,7 +2,8 @@
  * test_sys_guest.c - runs the tiny guest programs of tests/guest/ with
  * CPU_MODE_SYSTEM and a fake board: port 0x3F8 writes are the output, a
  * write to port 0xF4 is the exit code, HLT with IF=1 raises the fake
- * interrupt source's vector 0x20 (a timer tick), HLT with IF=0 ends the
+ * interrupt source's vector 0x20 (a timer tick), so does a write of the
+ * vector to port 0xF5 (an IRQ raised at once), HLT with IF=0 ends the
  * run (spec/machine.md: halted). Each guest prints one letter per check;
  * the test compares the whole output.
  */
@@ -50,6 +51,8 @@ static void fake_out(void *opaque, uint16_t port, unsigned size, uint32_t value)
         b->out[b->nout++] = (char)value;
     else if (port == 0xf4)
         b->exit_code = (int)(value & 0xff);
+    else if (port == 0xf5)
+        b->pending = (int)(value & 0xff); /* the guest raises an IRQ */
 }
 
 /* MMIO: 0xD0000000-0xD0000fff is claimed; a read returns the low byte of
@@ -163,10 +166,10 @@ static void test_sys_guest_basic(void **state)
     (void)state;
     struct board b;
     enum cpu_exit_reason r = run_guest("sys_basic", &b);
-    assert_string_equal(b.out, "UGRSPI");
+    assert_string_equal(b.out, "UGRSPIT");
     assert_int_equal(b.exit_code, 0);
     assert_int_equal(r, CPU_EXIT_HLT);
-    assert_int_equal(b.acks, 1);
+    assert_int_equal(b.acks, 2);
 }
 
 static void test_sys_guest_paging(void **state)
