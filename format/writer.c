@@ -671,7 +671,7 @@ static int w_known(vmp_writer *w, struct wimage *im, struct went *e)
 
 int vmp_writer_image_put_chunk(vmp_writer *w, unsigned id, uint64_t idx, const void *data, size_t len)
 {
-    struct wimage *im;
+    struct wimage *im = NULL;
     int rc = w_image_arg(w, id, idx, &im);
     if (rc)
         return rc;
@@ -728,7 +728,7 @@ static int w_copy_one(vmp_writer *w, struct wimage *im, uint64_t idx, vmp_reader
 int vmp_writer_image_copy_chunk(vmp_writer *w, unsigned id, uint64_t dst, vmp_reader *src,
                                 unsigned src_image, uint64_t src_chunk)
 {
-    struct wimage *im;
+    struct wimage *im = NULL;
     int rc = w_image_arg(w, id, dst, &im);
     if (rc)
         return rc;
@@ -759,7 +759,7 @@ int vmp_writer_image_copy_chunk(vmp_writer *w, unsigned id, uint64_t dst, vmp_re
 
 int vmp_writer_image_copy_image(vmp_writer *w, unsigned id, vmp_reader *src, unsigned src_image)
 {
-    struct wimage *im;
+    struct wimage *im = NULL;
     int rc = w_open_image(w, id, &im);
     if (rc)
         return rc;
@@ -792,7 +792,7 @@ static int went_cmp(const void *a, const void *b)
 
 int vmp_writer_image_end(vmp_writer *w, unsigned id)
 {
-    struct wimage *im;
+    struct wimage *im = NULL;
     int rc = w_open_image(w, id, &im);
     if (rc)
         return rc;
