@@ -319,7 +319,10 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
             uint64_t gen = cpu->flush_gen;
             uint8_t *site = (uint8_t *)(uintptr_t)rt->chain_site;
             b = cpu_block_for(cpu, eip);
-            if (b && gen == cpu->flush_gen && site >= cpu->cc && site + 4 <= cpu->cc + cpu->cc_used) {
+            /* never link to a block that is not in the cache (a fetch-fault
+             * block in system mode, a single step): it would run forever */
+            if (b && gen == cpu->flush_gen && site >= cpu->cc && site + 4 <= cpu->cc + cpu->cc_used &&
+                tc_lookup(cpu, eip, 1) == b) {
                 uint32_t src_eip = 0;
                 uint8_t *to = b->host;
                 if (tc_find_pc(cpu, site, &src_eip, NULL) && eip > src_eip)
@@ -331,7 +334,7 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
         }
         if (reason == XE_LOOKUP) {
             b = cpu_block_for(cpu, eip);
-            if (b)
+            if (b && tc_lookup(cpu, eip, 1) == b)
                 tc_ibtc_set(cpu, eip, b->host);
             continue;
         }

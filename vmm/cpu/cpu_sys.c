@@ -180,7 +180,11 @@ int cpu_sys_page_fault(struct cpu *cpu, uint32_t gla, int write, struct cpu_exit
     }
     if ((uint64_t)w.gpa >= cpu->ram_bytes)
         return cpu_sys_mmio(cpu, gla, w.gpa);
-    if (gla >> 12 == cpu->last_fault_gla >> 12) {
+    /* a fault on a page already mapped with the rights the access needs
+     * means the mapping does not take: stop rather than loop */
+    uint8_t pp = cpu->page[gla >> 12];
+    if ((pp & PP_MAPPED) && (!write || ((pp & PROT_WRITE) && !(pp & PP_CODE))) &&
+        gla >> 12 == cpu->last_fault_gla >> 12) {
         if (++cpu->fault_repeats > 4) {
             cpu_set_err(cpu, "linear 0x%08x faults again after mapping (eip 0x%08x)", gla,
                         cpu->state.eip);
@@ -358,6 +362,9 @@ static int cpu_sys_msr(struct cpu *cpu, int write, struct cpu_exit *ex)
     case 0x174: p32 = &s->msr.sysenter_cs; break;
     case 0x175: p32 = &s->msr.sysenter_esp; break;
     case 0x176: p32 = &s->msr.sysenter_eip; break;
+    case 0x8b: /* IA32_BIOS_SIGN_ID: no microcode; writes ignored, reads 0 */
+        v = 0;
+        break;
     case 0x1b: p64 = &s->msr.apic_base; break;
     case 0x1a0: p64 = &s->msr.misc_enable; break;
     case 0x277: p64 = &s->msr.pat; break;
