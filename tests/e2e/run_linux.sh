@@ -8,8 +8,8 @@
 # as 10.0.2.2); and `poweroff -f` ends vmpack with status 0.
 # Exits 77 (skipped) when the example guest cannot be built here (no
 # Debian mirror). VMP_BOOT_TIMEOUT: seconds to wait for the guest (600).
-. "$(dirname "$0")/lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
 
 if ! VMPACK="$VMPACK" "$top/examples/debian-i386/make-image.sh" linux.vmpk > make-image.log 2>&1; then
     tail -5 make-image.log >&2

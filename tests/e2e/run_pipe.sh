@@ -4,8 +4,8 @@
 # arrive before the guest boots; `poweroff -f` ends vmpack with status 0.
 #   printf 'uname -m\npoweroff -f\n' | vmpack run linux.vmpk
 # Exits 77 (skipped) when the example guest cannot be built here.
-. "$(dirname "$0")/lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
 
 if ! VMPACK="$VMPACK" "$top/examples/debian-i386/make-image.sh" linux.vmpk > make-image.log 2>&1; then
     tail -5 make-image.log >&2
