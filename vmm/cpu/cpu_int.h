@@ -43,6 +43,8 @@ struct xlat_map {
                                BL/BH) swapped: swap them back (xlat.c) */
 };
 
+#define TC_BLOCK_PAGES 4 /* first and last page, pages of inlined thunks */
+
 struct xlat_block {
     uint32_t eip;
     uint32_t mode;          /* key beside eip; user mode: 1 = 32-bit code */
@@ -51,6 +53,12 @@ struct xlat_block {
     uint32_t map_first, map_n;
     uint32_t gla_end;       /* one past the last guest byte translated */
     int32_t hnext;          /* next block index in the hash chain, -1 */
+    /* the guest pages the block's code came from (tcache.c, tc_page_link):
+     * a write to one of them drops the block alone */
+    uint8_t npages;
+    uint8_t dead;           /* dropped: its entry exits to a lookup */
+    uint32_t pages[TC_BLOCK_PAGES];
+    int32_t pnext[TC_BLOCK_PAGES]; /* next node in the page chain, -1 */
 };
 
 #define XLAT_POLL_BYTES 7  /* the poll load that opens every block */
@@ -88,6 +96,8 @@ struct cpu {
     struct xlat_block *blocks;
     uint32_t nblocks;
     int32_t *bhash;
+    int32_t *phash;                 /* page -> first node (block * TC_BLOCK_PAGES + k) */
+    uint32_t wide_blocks;           /* blocks from more pages than they can list */
     struct xlat_map *maps;
     uint32_t nmaps;
     uint64_t flush_gen;             /* bumped by every flush */
@@ -127,6 +137,11 @@ void tc_flush(struct cpu *cpu);
 struct xlat_block *tc_lookup(struct cpu *cpu, uint32_t eip, uint32_t mode);
 void tc_insert(struct cpu *cpu, struct xlat_block *b);
 void tc_ibtc_set(struct cpu *cpu, uint32_t eip, const uint8_t *host);
+/* b (cached) was translated from the n guest pages in pages[] */
+void tc_page_link(struct cpu *cpu, struct xlat_block *b, const uint32_t *pages, unsigned n);
+/* Drop the blocks translated from guest page pg (a write to it); the
+ * whole cache when that cannot be done block by block. */
+void tc_invalidate_page(struct cpu *cpu, uint32_t pg);
 /* Signal-safe: the block holding host pc, or NULL; *eip gets the guest EIP of
  * the instruction the pc belongs to. */
 struct xlat_block *tc_find_pc(struct cpu *cpu, const uint8_t *pc, uint32_t *eip,

@@ -4,6 +4,10 @@
  * indirect branches (in cpu_rt) and the host-pc -> guest-EIP search the
  * signal handler uses. When any part is full everything is flushed at once
  * (blocks are never freed one by one, so chained jumps never dangle).
+ * A write to a guest page with code drops only the blocks translated from
+ * it (tc_invalidate_page): each is taken out of the hash and its entry is
+ * overwritten with a jump to the lookup of its EIP, so chained jumps that
+ * still lead there find the new translation; its bytes stay in the cache.
  *
  * Indirect branches: where the host lets us reserve 32 GiB of address space
  * (MAP_NORESERVE; only touched pages cost memory), ibt[] holds the host
@@ -18,6 +22,11 @@
 #include <sys/mman.h>
 
 #include "cpu_int.h"
+
+static uint32_t tc_page_hash(uint32_t pg)
+{
+    return (pg * 0x9E3779B1u) >> (32 - TC_HASH_BITS);
+}
 
 static uint32_t tc_hash(uint32_t eip, uint32_t mode)
 {
@@ -65,8 +74,9 @@ int tc_init(struct cpu *cpu, size_t cc_bytes, int use_ibt)
     }
     cpu->blocks = calloc(TC_MAX_BLOCKS, sizeof *cpu->blocks);
     cpu->bhash = malloc(sizeof(int32_t) << TC_HASH_BITS);
+    cpu->phash = malloc(sizeof(int32_t) << TC_HASH_BITS);
     cpu->maps = malloc(sizeof(struct xlat_map) * (size_t)TC_MAX_MAPS);
-    if (!cpu->blocks || !cpu->bhash || !cpu->maps)
+    if (!cpu->blocks || !cpu->bhash || !cpu->phash || !cpu->maps)
         return -1;
     tc_flush(cpu);
     cpu->stats.cache_flushes = 0;
@@ -81,12 +91,15 @@ void tc_fini(struct cpu *cpu)
         munmap(cpu->ibt, TC_IBT_BYTES);
     free(cpu->blocks);
     free(cpu->bhash);
+    free(cpu->phash);
     free(cpu->maps);
 }
 
 void tc_flush(struct cpu *cpu)
 {
     memset(cpu->bhash, 0xff, sizeof(int32_t) << TC_HASH_BITS);
+    memset(cpu->phash, 0xff, sizeof(int32_t) << TC_HASH_BITS);
+    cpu->wide_blocks = 0;
     cpu->nblocks = 0;
     cpu->nmaps = 0;
     tc_emit_miss_stub(cpu);
@@ -113,6 +126,88 @@ void tc_insert(struct cpu *cpu, struct xlat_block *b)
     uint32_t h = tc_hash(b->eip, b->mode);
     b->hnext = cpu->bhash[h];
     cpu->bhash[h] = (int32_t)(b - cpu->blocks);
+}
+
+void tc_page_link(struct cpu *cpu, struct xlat_block *b, const uint32_t *pages, unsigned n)
+{
+    int32_t idx = (int32_t)(b - cpu->blocks);
+    b->npages = 0;
+    for (unsigned i = 0; i < n; i++) {
+        unsigned k = 0;
+        while (k < b->npages && b->pages[k] != pages[i])
+            k++;
+        if (k < b->npages)
+            continue;
+        if (b->npages == TC_BLOCK_PAGES) {
+            cpu->wide_blocks++; /* a write anywhere flushes everything */
+            continue;
+        }
+        uint32_t h = tc_page_hash(pages[i]);
+        b->pages[k] = pages[i];
+        b->pnext[k] = cpu->phash[h];
+        cpu->phash[h] = idx * TC_BLOCK_PAGES + (int32_t)k;
+        b->npages++;
+    }
+}
+
+/* Take b out of the hash; chained jumps and table entries that still lead
+ * to it reach, instead of its code, a jump to the lookup of its EIP. */
+static int tc_kill(struct cpu *cpu, struct xlat_block *b)
+{
+    /* the patch: jmp +5 over the poll; mov r14d, eip; then the lookup */
+    if (b->host_len < 18)
+        return -1;
+    for (int32_t *pi = &cpu->bhash[tc_hash(b->eip, b->mode)]; *pi >= 0;
+         pi = &cpu->blocks[*pi].hnext) {
+        if (&cpu->blocks[*pi] == b) {
+            *pi = b->hnext;
+            break;
+        }
+    }
+    b->dead = 1;
+    uint8_t *h = b->host;
+    h[0] = 0xEB; /* jmp rel8 to h + 7, where forward chains enter */
+    h[1] = XLAT_POLL_BYTES - 2;
+    h[7] = 0x41; /* mov r14d, imm32 */
+    h[8] = 0xBE;
+    memcpy(h + 9, &b->eip, 4);
+    if (cpu->ibt) {
+        static const uint8_t j[] = {0x43, 0xFF, 0x24, 0xF4}; /* jmp [r12 + r14*8] */
+        memcpy(h + 13, j, sizeof j);
+        if (cpu->ibt[b->eip] == (uint64_t)(uintptr_t)b->host)
+            cpu->ibt[b->eip] = 0; /* empty: the jump faults into XE_LOOKUP */
+    } else {
+        h[13] = 0xE9; /* jmp miss_stub */
+        int32_t rel = (int32_t)(cpu->miss_stub - (h + 18));
+        memcpy(h + 14, &rel, 4);
+        uint32_t i = b->eip & (RT_IBTC_N - 1);
+        if (cpu->rt->ibtc_host[i] == (uint64_t)(uintptr_t)b->host) {
+            cpu->rt->ibtc_key[i] = 0;
+            cpu->rt->ibtc_host[i] = (uint64_t)(uintptr_t)cpu->miss_stub;
+        }
+    }
+    return 0;
+}
+
+void tc_invalidate_page(struct cpu *cpu, uint32_t pg)
+{
+    if (cpu->wide_blocks) {
+        tc_flush(cpu);
+        return;
+    }
+    int32_t *pn = &cpu->phash[tc_page_hash(pg)];
+    while (*pn >= 0) {
+        struct xlat_block *b = &cpu->blocks[*pn / TC_BLOCK_PAGES];
+        unsigned k = (unsigned)(*pn % TC_BLOCK_PAGES);
+        if (!b->dead && b->pages[k] == pg && tc_kill(cpu, b) != 0) {
+            tc_flush(cpu);
+            return;
+        }
+        if (b->dead)
+            *pn = b->pnext[k]; /* unlink here; its other nodes go on their walks */
+        else
+            pn = &b->pnext[k];
+    }
 }
 
 void tc_ibtc_set(struct cpu *cpu, uint32_t eip, const uint8_t *host)

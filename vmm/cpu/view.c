@@ -168,13 +168,13 @@ void view_mark_code(struct cpu *cpu, uint32_t gla_first, uint32_t gla_end)
     }
 }
 
-/* A write to a page with translated code: drop the code, make it writable. */
+/* A write to a page with translated code: drop that code, make it writable. */
 void view_smc(struct cpu *cpu, uint32_t gla)
 {
     uint32_t pg = gla >> 12;
     cpu->page[pg] &= (uint8_t)~PP_CODE;
     mprotect(cpu->view + ((uint64_t)pg << 12), CPU_PAGE_SIZE, view_host_prot(cpu->page[pg]));
-    tc_flush(cpu);
+    tc_invalidate_page(cpu, pg);
     cpu->stats.smc_invalidations++;
 }
 

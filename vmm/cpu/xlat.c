@@ -1091,8 +1091,16 @@ struct xlat_block *xlat_block_translate(struct cpu *cpu, uint32_t eip, int max_i
     if (cache_it) {
         tc_insert(cpu, b);
         view_mark_code(cpu, eip, b->gla_end);
-        for (int i = 0; i < x->nthunks; i++)
+        uint32_t pages[2 + 2 * XLAT_MAX_INSNS];
+        unsigned np = 0;
+        pages[np++] = eip >> 12;
+        pages[np++] = (b->gla_end - 1) >> 12;
+        for (int i = 0; i < x->nthunks; i++) {
             view_mark_code(cpu, x->thunks[i], x->thunks[i] + 4);
+            pages[np++] = x->thunks[i] >> 12;
+            pages[np++] = (x->thunks[i] + 3) >> 12;
+        }
+        tc_page_link(cpu, b, pages, np);
     }
     free(x);
     return b;
