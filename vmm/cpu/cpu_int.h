@@ -32,6 +32,7 @@
 /* cpu.page[] bits: the guest's PROT_* in the low bits, plus: */
 #define PP_MAPPED 0x40u     /* the caller mapped this page */
 #define PP_CODE 0x80u       /* translated code came from here: host copy is read-only */
+#define PP_XCHK 0x20u       /* system mode: in cpu->xlist, checked at CR3 writes */
 
 #define EFL_ARITH_DF 0xCD5u  /* CF PF AF ZF SF DF OF: live in the host RFLAGS */
 #define EFL_VIRT_KEEP 0x244000u /* AC, ID, NT: kept in rt.eflags_virt */
@@ -124,6 +125,16 @@ struct cpu {
     uint32_t view_cr0, view_cr3, view_cr4; /* paging state the view was filled with */
     uint8_t poll_after_one;         /* STI/MOV SS shadow: run one insn, then poll */
     uint32_t last_fault_gla;        /* a fault that repeats after mapping: internal error */
+    /* code pages across CR3 writes (view.c): the linear pages code was
+     * translated from (xlist, with the guest physical page of each in
+     * xgpn[]) and which RAM pages hold code (pcode[], mapped read-only at
+     * any linear address so that writes through an alias are seen) */
+    uint32_t *page_gpn;             /* linear page -> physical page it was last mapped to */
+    uint32_t *xgpn;
+    uint32_t *xlist;
+    uint32_t nx;
+    uint8_t xlist_over;             /* xlist was full: the next CR3 write flushes */
+    uint8_t *pcode;
     unsigned fault_repeats;
 
     struct cpu_stats stats;
@@ -169,6 +180,10 @@ void view_smc(struct cpu *cpu, uint32_t gla);
 int view_sys_map(struct cpu *cpu, uint32_t gla, int fd, uint32_t gpa, int prot);
 void view_sys_unmap_all(struct cpu *cpu);
 void view_sys_unmap_page(struct cpu *cpu, uint32_t gla);
+int view_sys_code_init(struct cpu *cpu);
+void view_sys_code_fini(struct cpu *cpu);
+/* the cache was flushed: no code page is listed any more */
+void view_sys_code_reset(struct cpu *cpu);
 
 /* cpu_signal.c */
 int cpu_signal_install(struct cpu *cpu);

@@ -59,6 +59,8 @@ int cpu_sys_init(struct cpu *cpu, const struct cpu_config *cfg)
         return -1;
     }
     cpu->ram_fd = cfg->ram_fd;
+    if (view_sys_code_init(cpu) != 0)
+        return -1;
     /* flat protected mode at CPL 0, as the Linux 32-bit boot protocol starts */
     struct vmp_x86_state *s = &cpu->state;
     s->eflags = 0x2;
@@ -247,6 +249,7 @@ void cpu_sys_state_changed(struct cpu *cpu)
 
 void cpu_sys_fini(struct cpu *cpu)
 {
+    view_sys_code_fini(cpu);
     if (cpu->ram)
         munmap(cpu->ram, cpu->ram_bytes);
 }
@@ -301,6 +304,61 @@ static int cpu_sys_rw(struct cpu *cpu, uint32_t gla, void *buf, unsigned len, in
     return cpu_sys_guest_rw(cpu, gla, buf, len, write, ex);
 }
 
+/* The physical page of linear page lin in the current tables if it is
+ * present and global (G with CR4.PGE), else 0. Reads only: no A/D bits. */
+static int cpu_sys_peek_global(struct cpu *cpu, uint32_t lin, uint32_t *gpn)
+{
+    const struct vmp_x86_state *s = &cpu->state;
+    uint32_t pde, pte;
+    uint64_t a = (uint64_t)(s->cr3 & ~0xfffu) + (lin >> 10) * 4;
+    if (a + 4 > cpu->ram_bytes)
+        return 0;
+    memcpy(&pde, cpu->ram + a, 4);
+    if (!(pde & 1))
+        return 0;
+    if ((pde & 0x80) && (s->cr4 & SYS_CR4_PSE)) {
+        if (pde & 0x3fe000u) /* PSE-36 high address bits or reserved */
+            return 0;
+        *gpn = (pde >> 12 & 0xffc00u) | (lin & 0x3ffu);
+        return (pde & 0x100) != 0;
+    }
+    a = (uint64_t)(pde & ~0xfffu) + (lin & 0x3ffu) * 4;
+    if (a + 4 > cpu->ram_bytes)
+        return 0;
+    memcpy(&pte, cpu->ram + a, 4);
+    *gpn = pte >> 12;
+    return (pte & 1) && (pte & 0x100);
+}
+
+/*
+ * A CR3 write with paging on. Blocks are keyed by linear address; those
+ * translated from global pages (the kernel's) that map the same physical
+ * page in the new tables stay, the rest are dropped (SDM 3A 4.10.4.1: a
+ * CR3 write leaves global translations alone). Writes to their code
+ * through any linear alias are still seen: RAM pages with code are mapped
+ * read-only everywhere (view.c).
+ */
+static void cpu_sys_keep_global_code(struct cpu *cpu)
+{
+    if (!(cpu->state.cr4 & SYS_CR4_PGE) || cpu->xlist_over) {
+        tc_flush(cpu);
+        return;
+    }
+    uint64_t gen = cpu->flush_gen;
+    for (uint32_t i = 0; i < cpu->nx;) {
+        uint32_t lin = cpu->xlist[i], gpn = 0;
+        if (cpu_sys_peek_global(cpu, lin, &gpn) && gpn == cpu->xgpn[lin]) {
+            i++;
+            continue;
+        }
+        tc_invalidate_page(cpu, lin);
+        if (gen != cpu->flush_gen)
+            return;
+        cpu->page[lin] &= (uint8_t)~(PP_CODE | PP_XCHK);
+        cpu->xlist[i] = cpu->xlist[--cpu->nx];
+    }
+}
+
 static int cpu_sys_mov_cr(struct cpu *cpu, const struct x86_insn *in, struct cpu_exit *ex)
 {
     struct vmp_x86_state *s = &cpu->state;
@@ -334,7 +392,7 @@ static int cpu_sys_mov_cr(struct cpu *cpu, const struct x86_insn *in, struct cpu
         s->cr3 = v;
         if (s->cr0 & SYS_CR0_PG) {
             view_sys_unmap_all(cpu);
-            tc_flush(cpu);
+            cpu_sys_keep_global_code(cpu);
         }
         cpu->view_cr3 = v;
         return 0;

@@ -100,6 +100,7 @@ void tc_flush(struct cpu *cpu)
     memset(cpu->bhash, 0xff, sizeof(int32_t) << TC_HASH_BITS);
     memset(cpu->phash, 0xff, sizeof(int32_t) << TC_HASH_BITS);
     cpu->wide_blocks = 0;
+    view_sys_code_reset(cpu);
     cpu->nblocks = 0;
     cpu->nmaps = 0;
     tc_emit_miss_stub(cpu);

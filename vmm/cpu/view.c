@@ -153,11 +153,34 @@ void *cpu_user_ptr(struct cpu *cpu, uint32_t gla)
     return cpu->view + gla;
 }
 
+#define VIEW_XLIST_MAX (1u << 16)
+
+/* system mode: linear page pg (mapped) holds translated code */
+static void view_sys_list_code(struct cpu *cpu, uint32_t pg)
+{
+    uint32_t gpn = cpu->page_gpn[pg];
+    if ((uint64_t)gpn < cpu->ram_bytes >> 12)
+        cpu->pcode[gpn] = 1;
+    if (cpu->page[pg] & PP_XCHK) {
+        cpu->xgpn[pg] = gpn;
+        return;
+    }
+    if (cpu->nx == VIEW_XLIST_MAX) {
+        cpu->xlist_over = 1;
+        return;
+    }
+    cpu->page[pg] |= PP_XCHK;
+    cpu->xgpn[pg] = gpn;
+    cpu->xlist[cpu->nx++] = pg;
+}
+
 void view_mark_code(struct cpu *cpu, uint32_t gla_first, uint32_t gla_end)
 {
     uint32_t last = (gla_end - 1) >> 12;
     for (uint32_t pg = gla_first >> 12;; pg = (pg + 1) & (CPU_NPAGES - 1)) {
         uint8_t *pp = &cpu->page[pg];
+        if (cpu->xlist && (*pp & PP_MAPPED))
+            view_sys_list_code(cpu, pg);
         if ((*pp & PP_MAPPED) && !(*pp & PP_CODE)) {
             *pp |= PP_CODE;
             if (*pp & PROT_WRITE)
@@ -174,8 +197,32 @@ void view_smc(struct cpu *cpu, uint32_t gla)
     uint32_t pg = gla >> 12;
     cpu->page[pg] &= (uint8_t)~PP_CODE;
     mprotect(cpu->view + ((uint64_t)pg << 12), CPU_PAGE_SIZE, view_host_prot(cpu->page[pg]));
+    uint64_t gen = cpu->flush_gen;
     tc_invalidate_page(cpu, pg);
     cpu->stats.smc_invalidations++;
+    if (!cpu->xlist || !(cpu->page[pg] & PP_MAPPED) || gen != cpu->flush_gen)
+        return;
+    /* system mode: the code of every linear page mapping the same RAM page */
+    uint32_t gpn = cpu->page_gpn[pg];
+    if ((uint64_t)gpn < cpu->ram_bytes >> 12)
+        cpu->pcode[gpn] = 0;
+    for (uint32_t i = 0; i < cpu->nx;) {
+        uint32_t lin = cpu->xlist[i];
+        if (cpu->xgpn[lin] != gpn) {
+            i++;
+            continue;
+        }
+        if (lin != pg) {
+            tc_invalidate_page(cpu, lin);
+            if (gen != cpu->flush_gen)
+                return;
+        }
+        cpu->page[lin] &= (uint8_t)~(PP_CODE | PP_XCHK);
+        if (lin != pg && (cpu->page[lin] & PP_MAPPED))
+            mprotect(cpu->view + ((uint64_t)lin << 12), CPU_PAGE_SIZE,
+                     view_host_prot(cpu->page[lin]));
+        cpu->xlist[i] = cpu->xlist[--cpu->nx];
+    }
 }
 
 
@@ -190,8 +237,11 @@ void view_smc(struct cpu *cpu, uint32_t gla)
 int view_sys_map(struct cpu *cpu, uint32_t gla, int fd, uint32_t gpa, int prot)
 {
     uint32_t pg = gla >> 12;
-    uint8_t pp = (uint8_t)((cpu->page[pg] & PP_CODE) | PP_MAPPED | PROT_EXEC |
-                           (prot & (PROT_READ | PROT_WRITE)));
+    uint32_t gpn = gpa >> 12;
+    uint8_t code = (cpu->page[pg] & (PP_CODE | PP_XCHK)) |
+                   ((uint64_t)gpn < cpu->ram_bytes >> 12 && cpu->pcode[gpn] ? PP_CODE : 0);
+    uint8_t pp = (uint8_t)(code | PP_MAPPED | PROT_EXEC | (prot & (PROT_READ | PROT_WRITE)));
+    cpu->page_gpn[pg] = gpn;
     void *p = mmap(cpu->view + ((uint64_t)pg << 12), CPU_PAGE_SIZE, view_host_prot(pp),
                    MAP_SHARED | MAP_FIXED, fd, (off_t)(gpa & ~(CPU_PAGE_SIZE - 1)));
     if (p == MAP_FAILED)
@@ -207,7 +257,7 @@ void view_sys_unmap_all(struct cpu *cpu)
     mmap(cpu->view, CPU_VIEW_BYTES, PROT_NONE,
          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
     for (uint32_t i = 0; i < CPU_NPAGES; i++)
-        cpu->page[i] &= PP_CODE;
+        cpu->page[i] &= PP_CODE | PP_XCHK;
 }
 
 void view_sys_unmap_page(struct cpu *cpu, uint32_t gla)
@@ -215,5 +265,33 @@ void view_sys_unmap_page(struct cpu *cpu, uint32_t gla)
     uint32_t pg = gla >> 12;
     mmap(cpu->view + ((uint64_t)pg << 12), CPU_PAGE_SIZE, PROT_NONE,
          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-    cpu->page[pg] &= PP_CODE;
+    cpu->page[pg] &= PP_CODE | PP_XCHK;
+}
+
+int view_sys_code_init(struct cpu *cpu)
+{
+    cpu->page_gpn = calloc(CPU_NPAGES, sizeof *cpu->page_gpn);
+    cpu->xgpn = calloc(CPU_NPAGES, sizeof *cpu->xgpn);
+    cpu->xlist = calloc(VIEW_XLIST_MAX, sizeof *cpu->xlist);
+    cpu->pcode = calloc(cpu->ram_bytes >> 12, 1);
+    return cpu->page_gpn && cpu->xgpn && cpu->xlist && cpu->pcode ? 0 : -1;
+}
+
+void view_sys_code_fini(struct cpu *cpu)
+{
+    free(cpu->page_gpn);
+    free(cpu->xgpn);
+    free(cpu->xlist);
+    free(cpu->pcode);
+}
+
+void view_sys_code_reset(struct cpu *cpu)
+{
+    if (!cpu->xlist)
+        return;
+    for (uint32_t i = 0; i < cpu->nx; i++)
+        cpu->page[cpu->xlist[i]] &= (uint8_t)~PP_XCHK;
+    cpu->nx = 0;
+    cpu->xlist_over = 0;
+    memset(cpu->pcode, 0, cpu->ram_bytes >> 12);
 }
