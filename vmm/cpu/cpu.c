@@ -220,14 +220,14 @@ unsigned cpu_null_fsgs(const struct cpu *cpu)
 
 /* Translations assume the FS/GS bases (folded into displacements) and
  * null-ness (an access through a null one becomes #GP) they were made with;
- * a change drops them. Segment loads happen only in C (cpu_helpers.c) or
+ * a change switches to the blocks made under the new ones (tc_switch_ctx). Segment loads happen only in C (cpu_helpers.c) or
  * from outside between runs, and both are checked. */
 static void cpu_check_seg_assumptions(struct cpu *cpu)
 {
     unsigned m = cpu_null_fsgs(cpu);
     uint32_t fs = cpu->state.seg[VMP_FS].base, gs = cpu->state.seg[VMP_GS].base;
     if (m != cpu->null_fsgs || fs != cpu->xlat_fs_base || gs != cpu->xlat_gs_base) {
-        tc_flush(cpu);
+        tc_switch_ctx(cpu, m, fs, gs);
         cpu->null_fsgs = (uint8_t)m;
         cpu->xlat_fs_base = fs;
         cpu->xlat_gs_base = gs;
@@ -242,7 +242,7 @@ static struct xlat_block *cpu_block_for(struct cpu *cpu, uint32_t eip)
         cpu->smc_step = 0;
         return xlat_block_translate(cpu, eip, 1, 0);
     }
-    struct xlat_block *b = tc_lookup(cpu, eip, 1);
+    struct xlat_block *b = tc_lookup(cpu, eip, cpu->cur_mode);
     if (!b)
         b = xlat_block_translate(cpu, eip, 64, 1);
     return b;
@@ -322,7 +322,7 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
             /* never link to a block that is not in the cache (a fetch-fault
              * block in system mode, a single step): it would run forever */
             if (b && gen == cpu->flush_gen && site >= cpu->cc && site + 4 <= cpu->cc + cpu->cc_used &&
-                tc_lookup(cpu, eip, 1) == b) {
+                tc_lookup(cpu, eip, cpu->cur_mode) == b) {
                 uint32_t src_eip = 0;
                 uint8_t *to = b->host;
                 if (tc_find_pc(cpu, site, &src_eip, NULL) && eip > src_eip)
@@ -334,7 +334,7 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
         }
         if (reason == XE_LOOKUP) {
             b = cpu_block_for(cpu, eip);
-            if (b && tc_lookup(cpu, eip, 1) == b)
+            if (b && tc_lookup(cpu, eip, cpu->cur_mode) == b)
                 tc_ibtc_set(cpu, eip, b->host);
             continue;
         }

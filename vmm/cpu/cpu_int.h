@@ -70,6 +70,17 @@ struct xlat_block {
 #define TC_MAX_MAPS (1u << 22)
 #define TC_BLOCK_MAX_BYTES 16384u /* worst case of one block; flush below it */
 
+/* The FS/GS assumptions translations are made under (folded bases,
+ * null-ness): blocks of each are kept apart (block mode = 1 + index), each
+ * with its own indirect-branch table, so kernel and user code do not flush
+ * each other on every entry and exit (tcache.c, tc_switch_ctx). */
+#define TC_NCTX 8
+struct tc_ctx {
+    uint8_t used, null_fsgs, ibt_used;
+    uint32_t fs, gs;
+    uint64_t *ibt;
+};
+
 struct cpu {
     enum cpu_mode mode;
     struct vmp_cpu_profile profile;
@@ -94,6 +105,9 @@ struct cpu {
     uint8_t *miss_stub;             /* indirect-lookup miss: exits XE_LOOKUP */
     uint64_t *ibt;                  /* host entry by guest EIP (32 GiB, sparse) or NULL */
     int ibt_used;
+    struct tc_ctx ctx[TC_NCTX];     /* cpu->ibt, ibt_used mirror ctx[cur_ctx] */
+    unsigned cur_ctx, ctx_victim;
+    uint32_t cur_mode;              /* the block mode of the current context */
     struct xlat_block *blocks;
     uint32_t nblocks;
     int32_t *bhash;
@@ -148,6 +162,8 @@ void tc_flush(struct cpu *cpu);
 struct xlat_block *tc_lookup(struct cpu *cpu, uint32_t eip, uint32_t mode);
 void tc_insert(struct cpu *cpu, struct xlat_block *b);
 void tc_ibtc_set(struct cpu *cpu, uint32_t eip, const uint8_t *host);
+/* FS/GS null-ness m and bases changed: use (or make) that context */
+void tc_switch_ctx(struct cpu *cpu, unsigned m, uint32_t fs, uint32_t gs);
 /* b (cached) was translated from the n guest pages in pages[] */
 void tc_page_link(struct cpu *cpu, struct xlat_block *b, const uint32_t *pages, unsigned n);
 /* Drop the blocks translated from guest page pg (a write to it); the

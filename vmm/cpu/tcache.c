@@ -72,6 +72,9 @@ int tc_init(struct cpu *cpu, size_t cc_bytes, int use_ibt)
         cpu->ibt = ibt;
         cpu->rt->ibt = (uint64_t)(uintptr_t)ibt;
     }
+    cpu->ctx[0] = (struct tc_ctx){.used = 1, .ibt = cpu->ibt};
+    cpu->cur_ctx = 0;
+    cpu->cur_mode = 1;
     cpu->blocks = calloc(TC_MAX_BLOCKS, sizeof *cpu->blocks);
     cpu->bhash = malloc(sizeof(int32_t) << TC_HASH_BITS);
     cpu->phash = malloc(sizeof(int32_t) << TC_HASH_BITS);
@@ -87,8 +90,9 @@ void tc_fini(struct cpu *cpu)
 {
     if (cpu->cc)
         munmap(cpu->cc, cpu->cc_bytes);
-    if (cpu->ibt)
-        munmap(cpu->ibt, TC_IBT_BYTES);
+    for (unsigned k = 0; k < TC_NCTX; k++)
+        if (cpu->ctx[k].ibt)
+            munmap(cpu->ctx[k].ibt, TC_IBT_BYTES);
     free(cpu->blocks);
     free(cpu->bhash);
     free(cpu->phash);
@@ -105,8 +109,12 @@ void tc_flush(struct cpu *cpu)
     cpu->nmaps = 0;
     tc_emit_miss_stub(cpu);
     tc_ibtc_reset(cpu);
-    if (cpu->ibt && cpu->ibt_used)
-        madvise(cpu->ibt, TC_IBT_BYTES, MADV_DONTNEED);
+    cpu->ctx[cpu->cur_ctx].ibt_used |= (uint8_t)cpu->ibt_used;
+    for (unsigned k = 0; k < TC_NCTX; k++) {
+        if (cpu->ctx[k].ibt && cpu->ctx[k].ibt_used)
+            madvise(cpu->ctx[k].ibt, TC_IBT_BYTES, MADV_DONTNEED);
+        cpu->ctx[k].ibt_used = 0;
+    }
     cpu->ibt_used = 0;
     cpu->flush_gen++;
     cpu->stats.cache_flushes++;
@@ -172,11 +180,12 @@ static int tc_kill(struct cpu *cpu, struct xlat_block *b)
     h[7] = 0x41; /* mov r14d, imm32 */
     h[8] = 0xBE;
     memcpy(h + 9, &b->eip, 4);
-    if (cpu->ibt) {
+    uint64_t *ibt = b->mode >= 1 && b->mode <= TC_NCTX ? cpu->ctx[b->mode - 1].ibt : NULL;
+    if (cpu->ibt && ibt) {
         static const uint8_t j[] = {0x43, 0xFF, 0x24, 0xF4}; /* jmp [r12 + r14*8] */
         memcpy(h + 13, j, sizeof j);
-        if (cpu->ibt[b->eip] == (uint64_t)(uintptr_t)b->host)
-            cpu->ibt[b->eip] = 0; /* empty: the jump faults into XE_LOOKUP */
+        if (ibt[b->eip] == (uint64_t)(uintptr_t)b->host)
+            ibt[b->eip] = 0; /* empty: the jump faults into XE_LOOKUP */
     } else {
         h[13] = 0xE9; /* jmp miss_stub */
         int32_t rel = (int32_t)(cpu->miss_stub - (h + 18));
@@ -209,6 +218,47 @@ void tc_invalidate_page(struct cpu *cpu, uint32_t pg)
         else
             pn = &b->pnext[k];
     }
+}
+
+void tc_switch_ctx(struct cpu *cpu, unsigned m, uint32_t fs, uint32_t gs)
+{
+    cpu->ctx[cpu->cur_ctx].ibt_used |= (uint8_t)cpu->ibt_used;
+    unsigned k;
+    for (k = 0; k < TC_NCTX; k++) {
+        const struct tc_ctx *c = &cpu->ctx[k];
+        if (c->used && c->null_fsgs == m && c->fs == fs && c->gs == gs)
+            goto found;
+    }
+    for (k = 0; k < TC_NCTX; k++) {
+        if (cpu->ctx[k].used)
+            continue;
+        if (cpu->ctx[0].ibt) {
+            void *ibt = mmap(NULL, TC_IBT_BYTES, PROT_READ | PROT_WRITE,
+                             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+            if (ibt == MAP_FAILED)
+                break;
+            cpu->ctx[k].ibt = ibt;
+        }
+        break;
+    }
+    if (k == TC_NCTX || (cpu->ctx[0].ibt && !cpu->ctx[k].ibt)) {
+        /* no room: start over; the victim's blocks went with the flush */
+        tc_flush(cpu);
+        k = cpu->ctx_victim++ % TC_NCTX;
+    }
+    cpu->ctx[k].used = 1;
+    cpu->ctx[k].null_fsgs = (uint8_t)m;
+    cpu->ctx[k].fs = fs;
+    cpu->ctx[k].gs = gs;
+found:
+    cpu->cur_ctx = k;
+    cpu->cur_mode = k + 1;
+    cpu->ibt = cpu->ctx[k].ibt;
+    cpu->ibt_used = cpu->ctx[k].ibt_used;
+    if (cpu->ibt)
+        cpu->rt->ibt = (uint64_t)(uintptr_t)cpu->ibt;
+    else
+        tc_ibtc_reset(cpu); /* one inline table for all contexts */
 }
 
 void tc_ibtc_set(struct cpu *cpu, uint32_t eip, const uint8_t *host)

@@ -1006,7 +1006,7 @@ struct xlat_block *xlat_block_translate(struct cpu *cpu, uint32_t eip, int max_i
     struct xlat_block *b = &cpu->blocks[cpu->nblocks];
     memset(b, 0, sizeof *b);
     b->eip = eip;
-    b->mode = 1;
+    b->mode = cpu->cur_mode;
     b->host = x->e.start;
     b->map_first = cpu->nmaps;
 
