@@ -149,6 +149,9 @@ struct cpu {
     uint32_t nx;
     uint8_t xlist_over;             /* xlist was full: the next CR3 write flushes */
     uint8_t *pcode;
+    uint32_t *mlist;                /* linear pages mapped since the view was last emptied */
+    uint32_t nm;
+    uint8_t mlist_over;             /* more than fit: empty by scanning page[] */
     unsigned fault_repeats;
 
     struct cpu_stats stats;

@@ -234,6 +234,8 @@ void view_smc(struct cpu *cpu, uint32_t gla)
  * PROT_WRITE when the page is writable and dirty). A page with translated
  * code stays read-only in the host (view_host_prot), as in user mode.
  */
+#define VIEW_MLIST_MAX (1u << 16)
+
 int view_sys_map(struct cpu *cpu, uint32_t gla, int fd, uint32_t gpa, int prot)
 {
     uint32_t pg = gla >> 12;
@@ -246,6 +248,12 @@ int view_sys_map(struct cpu *cpu, uint32_t gla, int fd, uint32_t gpa, int prot)
                    MAP_SHARED | MAP_FIXED, fd, (off_t)(gpa & ~(CPU_PAGE_SIZE - 1)));
     if (p == MAP_FAILED)
         return -errno;
+    if (!(cpu->page[pg] & PP_MAPPED)) {
+        if (cpu->nm < VIEW_MLIST_MAX)
+            cpu->mlist[cpu->nm++] = pg;
+        else
+            cpu->mlist_over = 1;
+    }
     cpu->page[pg] = pp;
     return 0;
 }
@@ -256,8 +264,15 @@ void view_sys_unmap_all(struct cpu *cpu)
 {
     mmap(cpu->view, CPU_VIEW_BYTES, PROT_NONE,
          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-    for (uint32_t i = 0; i < CPU_NPAGES; i++)
-        cpu->page[i] &= PP_CODE | PP_XCHK;
+    if (cpu->mlist && !cpu->mlist_over) {
+        for (uint32_t i = 0; i < cpu->nm; i++)
+            cpu->page[cpu->mlist[i]] &= PP_CODE | PP_XCHK;
+    } else {
+        for (uint32_t i = 0; i < CPU_NPAGES; i++)
+            cpu->page[i] &= PP_CODE | PP_XCHK;
+    }
+    cpu->nm = 0;
+    cpu->mlist_over = 0;
 }
 
 void view_sys_unmap_page(struct cpu *cpu, uint32_t gla)
@@ -274,7 +289,8 @@ int view_sys_code_init(struct cpu *cpu)
     cpu->xgpn = calloc(CPU_NPAGES, sizeof *cpu->xgpn);
     cpu->xlist = calloc(VIEW_XLIST_MAX, sizeof *cpu->xlist);
     cpu->pcode = calloc(cpu->ram_bytes >> 12, 1);
-    return cpu->page_gpn && cpu->xgpn && cpu->xlist && cpu->pcode ? 0 : -1;
+    cpu->mlist = calloc(VIEW_MLIST_MAX, sizeof *cpu->mlist);
+    return cpu->page_gpn && cpu->xgpn && cpu->xlist && cpu->pcode && cpu->mlist ? 0 : -1;
 }
 
 void view_sys_code_fini(struct cpu *cpu)
@@ -283,6 +299,7 @@ void view_sys_code_fini(struct cpu *cpu)
     free(cpu->xgpn);
     free(cpu->xlist);
     free(cpu->pcode);
+    free(cpu->mlist);
 }
 
 void view_sys_code_reset(struct cpu *cpu)
