@@ -155,12 +155,31 @@ void *cpu_user_ptr(struct cpu *cpu, uint32_t gla)
 
 #define VIEW_XLIST_MAX (1u << 16)
 
+/* system mode: RAM page gpn just got code; other linear pages mapping it
+ * that are already in the view (made writable after a write dropped the
+ * code) become read-only too, or a later write through them is not seen */
+static void view_sys_protect_aliases(struct cpu *cpu, uint32_t gpn)
+{
+    uint32_t n = cpu->mlist_over ? CPU_NPAGES : cpu->nm;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t lin = cpu->mlist_over ? i : cpu->mlist[i];
+        uint8_t *pp = &cpu->page[lin];
+        if (!(*pp & PP_MAPPED) || (*pp & PP_CODE) || cpu->page_gpn[lin] != gpn)
+            continue;
+        *pp |= PP_CODE;
+        if (*pp & PROT_WRITE)
+            mprotect(cpu->view + ((uint64_t)lin << 12), CPU_PAGE_SIZE, view_host_prot(*pp));
+    }
+}
+
 /* system mode: linear page pg (mapped) holds translated code */
 static void view_sys_list_code(struct cpu *cpu, uint32_t pg)
 {
     uint32_t gpn = cpu->page_gpn[pg];
-    if ((uint64_t)gpn < cpu->ram_bytes >> 12)
+    if ((uint64_t)gpn < cpu->ram_bytes >> 12 && !cpu->pcode[gpn]) {
         cpu->pcode[gpn] = 1;
+        view_sys_protect_aliases(cpu, gpn);
+    }
     if (cpu->page[pg] & PP_XCHK) {
         cpu->xgpn[pg] = gpn;
         return;

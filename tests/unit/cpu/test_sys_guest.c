@@ -203,6 +203,19 @@ static void test_sys_guest_isolation(void **state)
     assert_int_equal(r, CPU_EXIT_HLT);
 }
 
+/* The code cache across CR3 writes (global pages kept only while they map
+ * the same frame), writes through a linear alias of a code page, and FS
+ * base switches between block sets. */
+static void test_sys_guest_xcache(void **state)
+{
+    (void)state;
+    struct board b;
+    enum cpu_exit_reason r = run_guest("sys_xcache", &b);
+    assert_string_equal(b.out, "GNPF");
+    assert_int_equal(b.exit_code, 0);
+    assert_int_equal(r, CPU_EXIT_HLT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +223,7 @@ int main(void)
         cmocka_unit_test(test_sys_guest_mmio),
         cmocka_unit_test(test_sys_guest_basic),
         cmocka_unit_test(test_sys_guest_paging),
+        cmocka_unit_test(test_sys_guest_xcache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

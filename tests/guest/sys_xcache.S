@@ -1,0 +1,274 @@
+/*
+ * sys_xcache.S - the translated-code cache across paging and segment
+ * changes in a tiny system-mode guest (started like sys_paging.S). Paging
+ * with CR4.PGE; the low 4 MiB identity-mapped with global pages. Reports:
+ *   G  code at 0x400000 (a global page) runs; after a CR3 write to other
+ *      tables mapping the same physical page there, it still runs right
+ *   N  after a CR3 write to tables mapping a different physical page (also
+ *      global) at 0x400000, the new code runs; back again, the old code
+ *   P  code patched through a second linear alias of its physical page
+ *      (0x800000), then run through the first: the new code runs (twice)
+ *   F  the same code reading fs:[4] under ten FS bases in turn, twice and
+ *      interleaved (more than the translator's block sets): right values
+ * then writes 0 to port 0xF4 and stops with CLI; HLT. 'X' = failure.
+ */
+    .code32
+    .text
+    .globl _start
+_start:
+    lgdt gdt_desc
+    ljmp $0x08, $1f
+1:  mov $0x10, %ax
+    mov %ax, %ds
+    mov %ax, %es
+    mov %ax, %ss
+    mov $stack_top, %esp
+    mov $0, %ecx
+2:  movl $bad, %eax
+    call set_gate
+    inc %ecx
+    cmp $32, %ecx
+    jne 2b
+    lidt idt_desc
+
+    /* pt: 1024 x 4 KiB identity, present|rw|global */
+    mov $0, %ecx
+3:  mov %ecx, %eax
+    shl $12, %eax
+    or $0x103, %eax
+    mov %eax, pt(,%ecx,4)
+    inc %ecx
+    cmp $1024, %ecx
+    jne 3b
+    /* 0x400000: frame of code_a (pd1, pd2) or of code_b (pd3), global */
+    mov $code_a, %eax
+    or $0x103, %eax
+    mov %eax, pt_a
+    mov $code_b, %eax
+    or $0x103, %eax
+    mov %eax, pt_b
+    /* 0x800000: writable alias of code_c's frame (pd1) */
+    mov $code_c, %eax
+    or $3, %eax
+    mov %eax, pt_c
+    mov $pt, %eax
+    or $3, %eax
+    mov %eax, pd1
+    mov %eax, pd2
+    mov %eax, pd3
+    mov $pt_a, %eax
+    or $3, %eax
+    mov %eax, pd1 + 4
+    mov %eax, pd2 + 4
+    mov $pt_b, %eax
+    or $3, %eax
+    mov %eax, pd3 + 4
+    mov $pt_c, %eax
+    or $3, %eax
+    mov %eax, pd1 + 8
+
+    mov %cr4, %eax
+    or $0x90, %eax                       /* PSE | PGE */
+    mov %eax, %cr4
+    mov $pd1, %eax
+    mov %eax, %cr3
+    mov %cr0, %eax
+    or $0x80010000, %eax                 /* PG | WP */
+    mov %eax, %cr0
+    jmp 4f
+4:
+    /* G */
+    call run_400
+    cmp $0xa1, %eax
+    jne bad
+    mov $pd2, %eax
+    mov %eax, %cr3
+    call run_400
+    cmp $0xa1, %eax
+    jne bad
+    call run_400
+    cmp $0xa1, %eax
+    jne bad
+    mov $'G', %al
+    call putc
+
+    /* N */
+    mov $pd3, %eax
+    mov %eax, %cr3
+    call run_400
+    cmp $0xb2, %eax
+    jne bad
+    call run_400
+    cmp $0xb2, %eax
+    jne bad
+    mov $pd1, %eax
+    mov %eax, %cr3
+    call run_400
+    cmp $0xa1, %eax
+    jne bad
+    mov $'N', %al
+    call putc
+
+    /* P */
+    call code_c
+    cmp $0xc3, %eax
+    jne bad
+    call code_c
+    cmp $0xc3, %eax
+    jne bad
+    movl $0xd4, 0x800000 + (code_c_imm - code_c)
+    call code_c
+    cmp $0xd4, %eax
+    jne bad
+    movl $0xe5, 0x800000 + (code_c_imm - code_c)
+    call code_c
+    cmp $0xe5, %eax
+    jne bad
+    mov $'P', %al
+    call putc
+
+    /* F: descriptor 0x18 + 8k has base fsbuf + 16k; fsbuf[16k + 4] = k * 0x1111 + 0x10 */
+    mov $0, %ecx
+5:  mov %ecx, %eax
+    shl $4, %eax
+    add $fsbuf, %eax
+    mov %eax, %edx
+    shl $16, %edx
+    or $0xffff, %edx
+    mov %edx, gdt_fs(,%ecx,8)
+    shr $16, %eax
+    and $0xff, %eax
+    or $0x00cf9200, %eax
+    mov %eax, gdt_fs + 4(,%ecx,8)
+    imul $0x1111, %ecx, %eax
+    add $0x10, %eax
+    mov %ecx, %edx
+    shl $4, %edx
+    mov %eax, fsbuf + 4(%edx)
+    inc %ecx
+    cmp $10, %ecx
+    jne 5b
+    mov $0, %esi                          /* round: k = (i * step) % 10 */
+6:  mov %esi, %eax
+    xor %edx, %edx
+    mov $10, %ecx
+    div %ecx
+    mov %edx, %edi                        /* i % 10 */
+    cmp $10, %esi
+    jb 7f
+    cmp $20, %esi
+    jb 8f
+    imul $3, %edi, %edi                   /* third pass: k = 3i % 10 */
+    mov %edi, %eax
+    xor %edx, %edx
+    div %ecx
+    mov %edx, %edi
+    jmp 7f
+8:  mov $9, %eax                          /* second pass: backwards */
+    sub %edi, %eax
+    mov %eax, %edi
+7:  lea 0x18(,%edi,8), %eax
+    mov %ax, %fs
+    call read_fs
+    imul $0x1111, %edi, %edx
+    add $0x10, %edx
+    cmp %edx, %eax
+    jne bad
+    inc %esi
+    cmp $30, %esi
+    jne 6b
+    mov $'F', %al
+    call putc
+
+    mov $0, %al
+    out %al, $0xf4
+    cli
+    hlt
+
+run_400:
+    mov $0x400000, %eax
+    jmp *%eax
+
+read_fs:
+    mov %fs:4, %eax
+    ret
+
+set_gate:
+    lea idt(,%ecx,8), %edx
+    mov %ax, (%edx)
+    movw $0x08, 2(%edx)
+    movw $0x8e00, 4(%edx)
+    shr $16, %eax
+    mov %ax, 6(%edx)
+    ret
+
+putc:
+    push %edx
+    mov $0x3f8, %dx
+    out %al, %dx
+    pop %edx
+    ret
+
+bad:
+    mov $'X', %al
+    mov $0x3f8, %dx
+    out %al, %dx
+    mov $1, %al
+    out %al, $0xf4
+    cli
+    hlt
+
+    /* code pages, each alone in its frame */
+    .align 4096
+code_a:
+    mov $0xa1, %eax
+    ret
+    .align 4096
+code_b:
+    mov $0xb2, %eax
+    ret
+    .align 4096
+code_c:
+    .byte 0xb8                            /* mov $imm32, %eax */
+code_c_imm:
+    .long 0xc3
+    ret
+    .align 4096
+
+    .data
+    .align 8
+gdt:
+    .quad 0
+    .quad 0x00cf9a000000ffff
+    .quad 0x00cf92000000ffff
+gdt_fs:
+    .space 10 * 8
+gdt_end:
+gdt_desc:
+    .word gdt_end - gdt - 1
+    .long gdt
+idt_desc:
+    .word 32 * 8 - 1
+    .long idt
+    .bss
+    .align 4096
+pd1:
+    .space 4096
+pd2:
+    .space 4096
+pd3:
+    .space 4096
+pt:
+    .space 4096
+pt_a:
+    .space 4096
+pt_b:
+    .space 4096
+pt_c:
+    .space 4096
+fsbuf:
+    .space 4096
+idt:
+    .space 32 * 8
+    .space 4096
+stack_top:
