@@ -110,22 +110,6 @@ after_sti:
     cli
     hlt
 
-set_gate:   /* ecx = vector, eax = handler; 32-bit interrupt gate, DPL 0 */
-    lea idt(,%ecx,8), %edx
-    mov %ax, (%edx)
-    movw $0x08, 2(%edx)
-    movw $0x8e00, 4(%edx)
-    shr $16, %eax
-    mov %ax, 6(%edx)
-    ret
-
-putc:       /* al */
-    push %edx
-    mov $0x3f8, %dx
-    out %al, %dx
-    pop %edx
-    ret
-
 h_ud:
     cmpl $0, phase
     jne bad
@@ -196,14 +180,7 @@ h_irq:
     movl $5, phase
     iret
 
-bad:
-    mov $'X', %al
-    mov $0x3f8, %dx
-    out %al, %dx
-    mov $1, %al
-    out %al, $0xf4
-    cli
-    hlt
+#include "guest_lib.inc"
 
     .data
     .align 8

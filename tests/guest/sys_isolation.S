@@ -112,22 +112,6 @@ _start:
     cli
     hlt
 
-set_gate:
-    lea idt(,%ecx,8), %edx
-    mov %ax, (%edx)
-    movw $0x08, 2(%edx)
-    movw $0x8e00, 4(%edx)
-    shr $16, %eax
-    mov %ax, 6(%edx)
-    ret
-
-putc:
-    push %edx
-    mov $0x3f8, %dx
-    out %al, %dx
-    pop %edx
-    ret
-
 h_ud:
     movl $6, got_vec
     movl $0, got_err
@@ -146,14 +130,7 @@ h_gp:
     pop %eax
     iret
 
-bad:
-    mov $'X', %al
-    mov $0x3f8, %dx
-    out %al, %dx
-    mov $1, %al
-    out %al, $0xf4
-    cli
-    hlt
+#include "guest_lib.inc"
 
     .data
 tramp:

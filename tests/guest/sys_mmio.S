@@ -59,18 +59,5 @@ _start:
     cli
     hlt
 
-putc:
-    push %edx
-    mov $0x3f8, %dx
-    out %al, %dx
-    pop %edx
-    ret
-
-bad:
-    mov $'X', %al
-    mov $0x3f8, %dx
-    out %al, %dx
-    mov $1, %al
-    out %al, $0xf4
-    cli
-    hlt
+#define GUEST_NO_IDT
+#include "guest_lib.inc"

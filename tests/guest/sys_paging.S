@@ -125,22 +125,6 @@ wp_here:
     cli
     hlt
 
-set_gate:
-    lea idt(,%ecx,8), %edx
-    mov %ax, (%edx)
-    movw $0x08, 2(%edx)
-    movw $0x8e00, 4(%edx)
-    shr $16, %eax
-    mov %ax, 6(%edx)
-    ret
-
-putc:
-    push %edx
-    mov $0x3f8, %dx
-    out %al, %dx
-    pop %edx
-    ret
-
 h_pf:
     cmpl $1, phase
     je 1f
@@ -168,14 +152,7 @@ h_pf:
     add $4, %esp
     iret
 
-bad:
-    mov $'X', %al
-    mov $0x3f8, %dx
-    out %al, %dx
-    mov $1, %al
-    out %al, $0xf4
-    cli
-    hlt
+#include "guest_lib.inc"
 
     .data
     .align 8

@@ -193,30 +193,7 @@ read_fs:
     mov %fs:4, %eax
     ret
 
-set_gate:
-    lea idt(,%ecx,8), %edx
-    mov %ax, (%edx)
-    movw $0x08, 2(%edx)
-    movw $0x8e00, 4(%edx)
-    shr $16, %eax
-    mov %ax, 6(%edx)
-    ret
-
-putc:
-    push %edx
-    mov $0x3f8, %dx
-    out %al, %dx
-    pop %edx
-    ret
-
-bad:
-    mov $'X', %al
-    mov $0x3f8, %dx
-    out %al, %dx
-    mov $1, %al
-    out %al, $0xf4
-    cli
-    hlt
+#include "guest_lib.inc"
 
     /* code pages, each alone in its frame */
     .align 4096
