@@ -58,7 +58,7 @@ void dt_build_case(uint8_t *xchg, const struct dt_init *init, const uint8_t *cod
 
     memset(c, 0, sizeof *c);
     c->magic = DT_CASE_MAGIC;
-    c->timeout_ms = 1000;
+    c->timeout_ms = 3000;
     at = run_add_region(c, &off, DT_LOW_GLA, DT_LOW_BYTES, low_prot);
     memcpy(xchg + at, init->low, DT_LOW_BYTES);
     at = run_add_region(c, &off, DT_CODE_GLA, DT_CODE_BYTES, code_prot);
@@ -471,7 +471,7 @@ int main(int argc, char **argv)
 
     memset(&ctx, 0, sizeof ctx);
     memset(&xopts, 0, sizeof xopts);
-    ctx.timeout_ms = 1000;
+    ctx.timeout_ms = 3000; /* wall clock: generous, so a loaded host is not a mismatch */
     for (a = 1; a < argc; a++) {
         const char *arg = argv[a], *val = a + 1 < argc ? argv[a + 1] : NULL;
         if (!strcmp(arg, "-v")) {
