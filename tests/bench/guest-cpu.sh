@@ -12,11 +12,12 @@
 # best of BENCH_GUEST_REPS runs (default 1). Each program runs once in the
 # guest before it is timed so that the time does not include reading it from
 # the disk. A guest run whose output (md5sum) differs from the native one is
-# reported as wrong and left out of the mean.
+# reported as wrong and left out of the mean; one that does not end within
+# BENCH_TIMEOUT is interrupted with ^C, reported as NO-END and left out.
 #
 # usage: tests/bench/guest-cpu.sh [--vmpack PATH]     (default build/vmpack)
 # Environment: BENCH_REPS (3), BENCH_GUEST_REPS (1), BENCH_TIMEOUT (s per
-# guest run, 600), VMP_BOOT_TIMEOUT (s, 600).
+# guest run, 120), VMP_BOOT_TIMEOUT (s, 600).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 vmpack=build/vmpack
@@ -45,7 +46,7 @@ VMPACK=$vmpack examples/debian-i386/make-image.sh "$work/guest.vmpk" \
     { tail -5 "$work/make-image.log" >&2; echo "guest-cpu.sh: cannot build the guest image" >&2; exit 1; }
 
 python3 - "$vmpack" "$work" "${BENCH_REPS:-3}" "${BENCH_GUEST_REPS:-1}" \
-    "${BENCH_TIMEOUT:-600}" "${VMP_BOOT_TIMEOUT:-600}" "${progs[@]}" <<'PY'
+    "${BENCH_TIMEOUT:-120}" "${VMP_BOOT_TIMEOUT:-600}" "${progs[@]}" <<'PY'
 import hashlib, math, os, re, select, subprocess, sys, time
 
 vmpack, work = sys.argv[1], sys.argv[2]
@@ -105,18 +106,49 @@ if not wait_for(rb"vmpack-guest: ready", boot_timeout):
 
 # The console echoes what we type, so the result line is told apart by a
 # value the shell computes: "gb:$((40+2))" only reads "gb:42" in output.
-guest, wrong = {}, {}
+guest, wrong, stuck = {}, {}, {}
+
+def interrupt(p):
+    """A run that did not end: ^C, then check that the shell answers."""
+    stuck[p] = True
+    proc.stdin.write(b"\x03\n")
+    proc.stdin.flush()
+    send("echo gb:$((40+2)):back:%s" % p)
+    if not wait_for(rb"gb:42:back:" + p.encode(), 30):
+        report()
+        fail("%s: no end in %d s, and the shell did not come back after ^C" % (p, run_timeout))
+
+def report():
+    print("native: wall s, best of %d; guest: /proc/uptime s, best of %d (after one warm-up run)" % (reps, greps))
+    print("%-10s %9s %9s %12s" % ("benchmark", "native_s", "guest_s", "native/guest"))
+    ratios = []
+    for p in progs:
+        if p in stuck or p not in guest:
+            print("%-10s %9.3f %9s %12s" % (p, native[p][0], "-", "NO-END(%ds)" % run_timeout if p in stuck else "not-run"))
+            continue
+        if p in wrong:
+            print("%-10s %9.3f %9.3f %12s" % (p, native[p][0], guest[p], "WRONG-OUTPUT"))
+            continue
+        r = native[p][0] / guest[p] if guest[p] > 0 else float("inf")
+        ratios.append(r)
+        print("%-10s %9.3f %9.3f %12.4f" % (p, native[p][0], guest[p], r))
+    gm = math.exp(sum(math.log(r) for r in ratios) / len(ratios)) if ratios else float("nan")
+    print("geometric mean native/guest: %.4f (%d of %d correct); guest is %.1fx slower than native"
+          % (gm, len(ratios), len(progs), 1 / gm if ratios else float("nan")))
+
 for p in progs:
     exe = "/mnt/extra/" + p
     send("%s > /dev/null; echo gb:$((40+2)):warm:%s" % (exe, p))
     if not wait_for(rb"gb:42:warm:" + p.encode(), run_timeout):
-        fail("%s: the warm-up run did not finish" % p)
+        interrupt(p)
+        continue
     for _ in range(greps):
         send("a=$(cut -d' ' -f1 /proc/uptime); %s > /tmp/out; b=$(cut -d' ' -f1 /proc/uptime); "
              "echo gb:$((40+2)):%s $a $b $(md5sum < /tmp/out)" % (exe, p))
         m = wait_for(rb"gb:42:" + p.encode() + rb" ([0-9.]+) ([0-9.]+) ([0-9a-f]{32})", run_timeout)
         if not m:
-            fail("%s: no result in %d s" % (p, run_timeout))
+            interrupt(p)
+            break
         t = float(m.group(2)) - float(m.group(1))
         if m.group(3).decode() != native[p][1]:
             wrong[p] = True
@@ -129,21 +161,9 @@ try:
 except subprocess.TimeoutExpired:
     fail("poweroff -f did not end vmpack")
 
-print("native: wall s, best of %d; guest: /proc/uptime s, best of %d (after one warm-up run)" % (reps, greps))
-print("%-10s %9s %9s %12s" % ("benchmark", "native_s", "guest_s", "native/guest"))
-ratios = []
-for p in progs:
-    if p in wrong:
-        print("%-10s %9.3f %9.3f %12s" % (p, native[p][0], guest[p], "WRONG-OUTPUT"))
-        continue
-    r = native[p][0] / guest[p] if guest[p] > 0 else float("inf")
-    ratios.append(r)
-    print("%-10s %9.3f %9.3f %12.4f" % (p, native[p][0], guest[p], r))
-gm = math.exp(sum(math.log(r) for r in ratios) / len(ratios)) if ratios else float("nan")
-print("geometric mean native/guest: %.4f (%d of %d correct); guest is %.1fx slower than native"
-      % (gm, len(ratios), len(progs), 1 / gm if ratios else float("nan")))
+report()
 if status != 0:
     print("guest-cpu: vmpack exited with %d after poweroff -f" % status)
     sys.exit(1)
-sys.exit(1 if wrong else 0)
+sys.exit(1 if wrong or stuck else 0)
 PY
