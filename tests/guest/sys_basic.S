@@ -16,23 +16,12 @@
     .code32
     .text
     .globl _start
+#include "guest_start.inc"
 _start:
-    lgdt gdt_desc
-    ljmp $0x08, $1f
-1:  mov $0x10, %ax
-    mov %ax, %ds
-    mov %ax, %es
-    mov %ax, %ss
+    flat_start stack0_top
     mov %ax, %fs
     mov %ax, %gs
-    mov $stack0_top, %esp
-    /* IDT: every vector -> bad; then the ones we expect */
-    mov $0, %ecx
-2:  mov $bad, %eax
-    call set_gate
-    inc %ecx
-    cmp $256, %ecx
-    jne 2b
+    idt_fill_bad 256
     mov $6, %ecx
     mov $h_ud, %eax
     call set_gate

@@ -14,20 +14,10 @@
     .code32
     .text
     .globl _start
+#include "guest_start.inc"
 _start:
-    lgdt gdt_desc
-    ljmp $0x08, $1f
-1:  mov $0x10, %ax
-    mov %ax, %ds
-    mov %ax, %es
-    mov %ax, %ss
-    mov $stack_top, %esp
-    mov $0, %ecx
-2:  movl $bad, %eax
-    call set_gate
-    inc %ecx
-    cmp $32, %ecx
-    jne 2b
+    flat_start stack_top
+    idt_fill_bad 32
     mov $14, %ecx
     mov $h_pf, %eax
     call set_gate
