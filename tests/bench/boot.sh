@@ -33,70 +33,40 @@ VMPACK=$vmpack examples/debian-i386/make-image.sh "$work/linux.vmpk" > "$work/ma
 
 status=0
 python3 - "$vmpack" "$work/linux.vmpk" "$work/console.log" "${VMP_BOOT_TIMEOUT:-600}" <<'PY' || status=$?
-import os, re, select, subprocess, sys, time
+import sys, time
+sys.path.insert(0, "tests/lib")
+from vmconsole import Console, ConsoleTimeout
 
 vmpack, image, log_path, boot_timeout = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-t0 = time.monotonic()
-p = subprocess.Popen([vmpack, "run", image], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                     stderr=subprocess.STDOUT)
-out = b""
-log = open(log_path, "wb")
-
-def wait_for(marker, timeout):
-    global out
-    start = len(out)
-    deadline = time.monotonic() + timeout
-    while marker not in out[start:]:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return None
-        r, _, _ = select.select([p.stdout], [], [], left)
-        if r:
-            chunk = os.read(p.stdout.fileno(), 65536)
-            if not chunk:
-                return None
-            out += chunk
-            log.write(chunk)
-    return time.monotonic() - t0
-
-def send(line):
-    p.stdin.write(line.encode() + b"\n")
-    p.stdin.flush()
-
-def cpu_s():
-    with open("/proc/%d/stat" % p.pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+c = Console([vmpack, "run", image], log=log_path)
 
 def fail(why):
-    if p.poll() is None:
-        p.kill()
-    p.wait()
-    rest = p.stdout.read()
-    lines = [l for l in (out + rest).decode(errors="replace").splitlines() if l.strip()]
+    c.kill()
     print("bench: vmpack FAILED: %s" % why)
-    print("bench: vmpack last console lines: %r" % lines[-3:])
+    print("bench: vmpack last console lines: %r" % c.last_lines(3))
     sys.exit(1)
 
-t_ready = wait_for(b"vmpack-guest: ready", boot_timeout)
-if t_ready is None:
-    try:
-        p.wait(timeout=5)  # the console closed: let vmpack's status arrive
-    except subprocess.TimeoutExpired:
-        pass
-    fail("no ready marker (vmpack exit status %s; None: still running after %d s)" % (p.poll(), boot_timeout))
-send("echo vmpack-echo-$((6*7))")
-t_shell = wait_for(b"vmpack-echo-42", 60)
-if t_shell is None:
-    fail("the shell did not answer")
-c0 = cpu_s()
-time.sleep(2)
-idle = (cpu_s() - c0) / 2
-t_off0 = time.monotonic()
-send("poweroff -f")
 try:
-    status = p.wait(timeout=60)
-except subprocess.TimeoutExpired:
+    t_ready = c.ready(boot_timeout)
+except ConsoleTimeout:
+    try:
+        c.wait(5)  # the console closed: let vmpack's status arrive
+    except ConsoleTimeout:
+        pass
+    fail("no ready marker (vmpack exit status %s; None: still running after %d s)" % (c.poll(), boot_timeout))
+try:
+    c.run("echo vmpack-echo-$((6*7))", rb"vmpack-echo-42", 60)
+except ConsoleTimeout:
+    fail("the shell did not answer")
+t_shell = c.elapsed()
+c0 = c.cpu_seconds()
+time.sleep(2)
+idle = (c.cpu_seconds() - c0) / 2
+t_off0 = time.monotonic()
+c.send(b"poweroff -f\n")
+try:
+    status = c.wait(60)
+except ConsoleTimeout:
     fail("poweroff -f did not end vmpack")
 if status != 0:
     fail("vmpack exited with %d after poweroff -f" % status)

@@ -21,10 +21,12 @@ vmpack inspect --json linux.vmpk > inspect.json
 json_get inspect.json '" ".join(j["cpu"]["features"])' > features.txt
 json_get inspect.json '"%s %d %d %d" % (j["cpu"]["vendor"], j["cpu"]["family"], j["cpu"]["model"], j["cpu"]["stepping"])' > signature.txt
 
-python3 - "$VMPACK" linux.vmpk features.txt "${VMP_BOOT_TIMEOUT:-600}" <<'PY'
-import hashlib, http.server, os, re, secrets, select, subprocess, sys, threading, time
+python3 - "$VMPACK" linux.vmpk features.txt "${VMP_BOOT_TIMEOUT:-600}" "$top/tests/lib" <<'PY'
+import hashlib, http.server, secrets, sys, threading
 
 vmpack, image, features_path, boot_timeout = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+sys.path.insert(0, sys.argv[5])
+from vmconsole import Console, ConsoleTimeout
 profile = set(open(features_path).read().split())
 vendor, family, model, stepping = open("signature.txt").read().split()
 family, model, stepping = int(family), int(model), int(stepping)
@@ -69,56 +71,24 @@ srv = http.server.HTTPServer(("127.0.0.1", 0), H)
 port = srv.server_address[1]
 threading.Thread(target=srv.serve_forever, daemon=True).start()
 
-t0 = time.monotonic()
-err = open("vmpack-stderr.log", "wb")
-p = subprocess.Popen([vmpack, "run", image], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                     stderr=err)
-out = b""
-log = open("console.log", "wb")
-
-def wait_for(pattern, timeout):
-    """Read the console until the regex shows up after the current point."""
-    global out
-    start = len(out)
-    deadline = time.monotonic() + timeout
-    while True:
-        m = re.search(pattern, out[start:])
-        if m:
-            return m
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return None
-        r, _, _ = select.select([p.stdout], [], [], left)
-        if r:
-            chunk = os.read(p.stdout.fileno(), 65536)
-            if not chunk:
-                return None
-            out += chunk
-            log.write(chunk)
-            log.flush()
-
-def send(line):
-    p.stdin.write(line.encode() + b"\n")
-    p.stdin.flush()
+c = Console([vmpack, "run", image], log="console.log", stderr="vmpack-stderr.log")
 
 def fail(why):
-    p.kill()
-    p.wait()
-    err.flush()
-    tail = out[-2000:].decode(errors="replace")
-    sys.exit("FAIL: %s\n--- console tail ---\n%s\n--- vmpack stderr ---\n%s"
-             % (why, tail, open("vmpack-stderr.log", errors="replace").read()[-1500:]))
+    c.kill()
+    sys.exit("FAIL: %s\n--- vmpack stderr ---\n%s"
+             % (why, open("vmpack-stderr.log", errors="replace").read()[-1500:]))
 
 def run(cmd, pattern, what, timeout=60):
-    send(cmd)
-    m = wait_for(pattern, timeout)
-    if m is None:
-        fail("%s: %r did not print %r" % (what, cmd, pattern))
-    return m
+    try:
+        return c.run(cmd, pattern, timeout)
+    except ConsoleTimeout as e:
+        fail("%s: %r did not print %r: %s" % (what, cmd, pattern, e))
 
-if wait_for(rb"vmpack-guest: ready", boot_timeout) is None:
-    fail("no 'vmpack-guest: ready' within %d s" % boot_timeout)
-ok("boots to the ready marker in %.1f s" % (time.monotonic() - t0))
+try:
+    t_ready = c.ready(boot_timeout)
+except ConsoleTimeout as e:
+    fail("no 'vmpack-guest: ready' within %d s: %s" % (boot_timeout, e))
+ok("boots to the ready marker in %.1f s" % t_ready)
 # The shell computes the markers, so the echo of the typed line cannot match.
 run("echo she''ll-$((6*7))", rb"shell-42", "shell")
 ok("the shell answers")
@@ -155,11 +125,11 @@ run("wget -q -O - http://10.0.2.2:%d/token; echo :w''get-$?" % port,
     token.encode() + rb"\r?\n:wget-0", "network", 60)
 ok("the guest fetched the host's 127.0.0.1:%d through slirp" % port)
 
-send("poweroff -f")
+c.send(b"poweroff -f\n")
 try:
-    status = p.wait(timeout=60)
-except subprocess.TimeoutExpired:
-    fail("poweroff -f did not end vmpack")
+    status = c.wait(60)
+except ConsoleTimeout as e:
+    fail("poweroff -f did not end vmpack: %s" % e)
 if status != 0:
     fail("vmpack exited with %d after poweroff -f" % status)
 ok("poweroff -f ends vmpack with status 0")
