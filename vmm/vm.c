@@ -60,6 +60,7 @@ void vmp_vm_destroy(vmp_vm *vm)
 
     if (vm == NULL)
         return;
+    vm_snap_free(vm);
     cpu_destroy(atomic_load(&vm->cpu));
     board_destroy(vm->board);
     for (i = 0; i < vm->ndisks; i++)
@@ -87,9 +88,8 @@ static void vm_kick(void *opaque)
 
 static int vm_check_config(struct vmp_vm *vm, const struct vmp_config *cfg)
 {
-    if (cfg->power != VMP_POWER_OFF)
-        return vm_fail(vm, VMP_ERR_UNSUPPORTED,
-                       "the container holds a suspended guest; resuming is not implemented yet");
+    if (cfg->power != VMP_POWER_OFF && cfg->power != VMP_POWER_SUSPENDED)
+        return vm_fail(vm, VMP_ERR_UNSUPPORTED, "power state %u: unknown", (unsigned)cfg->power);
     if (cfg->mem_bytes < MACHINE_RAM_MIN_BYTES || cfg->mem_bytes > MACHINE_RAM_MAX_BYTES ||
         cfg->mem_bytes % MACHINE_RAM_ALIGN_BYTES != 0)
         return vm_fail(vm, VMP_ERR_UNSUPPORTED,
@@ -203,7 +203,10 @@ int vmp_vm_load(vmp_vm *vm, vmp_reader *r, const struct vmp_vm_options *opts)
     if (opts != NULL)
         vm->opts = *opts;
     cfg = vmp_reader_config(r);
-    if ((rc = vm_check_config(vm, cfg)) != 0 || (rc = vm_alloc_ram(vm, cfg->mem_bytes)) != 0 ||
+    /* a suspended container brings its RAM (vm_snap.c) */
+    if ((rc = vm_check_config(vm, cfg)) != 0 ||
+        (rc = cfg->power == VMP_POWER_SUSPENDED ? vm_snap_load_ram(vm)
+                                                : vm_alloc_ram(vm, cfg->mem_bytes)) != 0 ||
         (rc = vm_open_disks(vm, cfg)) != 0)
         return rc;
 
@@ -239,7 +242,10 @@ int vmp_vm_load(vmp_vm *vm, vmp_reader *r, const struct vmp_vm_options *opts)
     state = aligned_alloc(64, (sizeof *state + 63) / 64 * 64);
     if (state == NULL)
         return vm_fail(vm, VMP_ERR_NOMEM, "out of memory");
-    if ((rc = vm_load_linux(vm, cfg, state)) != 0)
+    /* resume: devices, clock and CPU from the container instead of a boot */
+    rc = cfg->power == VMP_POWER_SUSPENDED ? vm_snap_restore(vm, state)
+                                           : vm_load_linux(vm, cfg, state);
+    if (rc != 0)
         goto out;
 
     memset(&cc, 0, sizeof cc);
@@ -364,7 +370,7 @@ out_console:
         exit_info->reason = VMP_VM_STOPPED;
         break;
     default:
-        exit_info->reason = VMP_VM_STOPPED;
+        exit_info->reason = vm_snap_suspend_pending(vm) ? VMP_VM_SUSPEND : VMP_VM_STOPPED;
         break;
     }
     return rc;

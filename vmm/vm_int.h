@@ -30,7 +30,20 @@ struct vmp_vm {
     struct cpu *_Atomic cpu;
     int loaded;
     uint64_t run_ns;
+    struct vm_snap *snap; /* vm_snap.c: resume state, control socket; NULL if unused */
     char errmsg[512];
 };
+
+/* vm_snap.c: the suspend and resume steps vm.c calls. */
+/* Suspended container: RAM from the container into vm->ram_fd/ram/ram_bytes
+ * (in place of a fresh memfd), the CPU and device sections kept for
+ * vm_snap_restore. */
+int vm_snap_load_ram(struct vmp_vm *vm);
+/* After board_create, in place of the kernel loader: devices (board_restore),
+ * the virtual clock, and the CPU state into *state. */
+int vm_snap_restore(struct vmp_vm *vm, struct vmp_x86_state *state);
+/* 1 if a control client's suspend is waiting (vmp_vm_run's exit reason). */
+int vm_snap_suspend_pending(const struct vmp_vm *vm);
+void vm_snap_free(struct vmp_vm *vm);
 
 #endif

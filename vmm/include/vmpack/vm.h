@@ -9,8 +9,8 @@
  *      vmp_vm_destroy): guest RAM (a memfd of the configured size), the
  *      devices, the disks (copy-on-write over the container's chunks), the
  *      vCPU with the container's CPU profile, and the Linux kernel, initrd
- *      and command line placed by the loader. Only powered-off containers
- *      load today (resume comes with the suspend work).
+ *      and command line placed by the loader; or, for a suspended
+ *      container, the saved RAM, devices, vCPU and clock (below).
  *   3. vmp_vm_run(vm, &exit) runs the guest on the calling thread (the vCPU
  *      thread; a second thread serves timers, the console and the network)
  *      until the guest powers off, halts, asks for a reset, the console's
@@ -70,6 +70,7 @@ enum vmp_vm_stop {
                             the VM is not rebooted */
     VMP_VM_STOPPED = 4,  /* vmp_vm_request_stop() */
     VMP_VM_QUIT = 5,     /* the console's quit key */
+    VMP_VM_SUSPEND = 6,  /* a control client asked for a suspend: vmp_vm_control_suspend */
 };
 
 struct vmp_vm_exit {
@@ -92,6 +93,58 @@ struct vmp_vm_stats {
     uint64_t run_ns;
 };
 void vmp_vm_get_stats(const vmp_vm *vm, struct vmp_vm_stats *st);
+
+/* ---- suspend and resume (vm_snap.c, spec/snapshot.md) ---------------------
+ * Resume: vmp_vm_load of a suspended container restores guest RAM, every
+ * device, the vCPU and the virtual clock instead of booting the kernel;
+ * the disks start from the container's images. vmp_vm_run then continues
+ * the guest at the instruction where it stopped.
+ * Suspend through the API: once vmp_vm_run has returned VMP_VM_STOPPED or
+ * VMP_VM_SUSPEND, vmp_vm_save writes the whole state into a suspended
+ * container at path (atomically: path keeps its old content until the new
+ * one is complete; path may be the container the VM runs from). The VM
+ * may run on afterwards.
+ * Suspend through the control socket (vmm/ctl.h): vmp_vm_control_open
+ * before vmp_vm_run; a client's "suspend PATH" request stops the guest and
+ * makes vmp_vm_run return VMP_VM_SUSPEND; vmp_vm_control_suspend then saves
+ * to that PATH with progress lines to the client and answers it. The
+ * socket's "quit" request ends vmp_vm_run with VMP_VM_QUIT.
+ */
+struct vmp_vm_save_stats {
+    uint64_t chunks_new;                    /* compressed and stored anew */
+    uint64_t chunks_copied;                 /* unchanged: copied from the source by digest */
+    uint64_t chunks_zero;                   /* all zero: not stored */
+    uint64_t ram_new, ram_copied, ram_zero; /* the RAM image's part of the above */
+    uint64_t bytes_new;                     /* uncompressed bytes stored anew */
+    uint64_t file_bytes;                    /* the container's size */
+    double seconds;                         /* wall time of the save */
+};
+
+/* Called after each chunk with bytes done and the total; nonzero aborts the
+ * save (VMP_ERR_CALLBACK; path untouched). */
+typedef int vmp_vm_progress_fn(void *ctx, uint64_t done_bytes, uint64_t total_bytes);
+
+/* 0, VMP_ERR_STATE (not loaded, or the guest is running or has ended for
+ * good), or the writer's error (path untouched). stats may be NULL. */
+int vmp_vm_save(vmp_vm *vm, const char *path, vmp_vm_progress_fn *progress, void *ctx,
+                struct vmp_vm_save_stats *stats);
+
+/* Opens the control socket NAME in $XDG_RUNTIME_DIR/vmpack (xdg_runtime_dir
+ * as the caller read it; NULL or "": /tmp/vmpack-UID), serving "status",
+ * "suspend PATH" and "quit" from the I/O thread; container is what
+ * "status" reports. After vmp_vm_load. VMP_ERR_STATE if a live VM holds the
+ * name. The socket is removed by vmp_vm_destroy or a successful suspend. */
+int vmp_vm_control_open(vmp_vm *vm, const char *xdg_runtime_dir, const char *name,
+                        const char *container);
+
+/* After vmp_vm_run returned VMP_VM_SUSPEND: saves to the PATH the client
+ * gave (copied to path, pathlen may be 0), telling the client the progress
+ * and then "ok" with the figures or "error" with the reason. 0 when the
+ * guest is saved (the socket is closed: end the process, the guest now
+ * lives in the container); else the save's error (the client was told; the
+ * guest may continue with vmp_vm_run). */
+int vmp_vm_control_suspend(vmp_vm *vm, char *path, size_t pathlen,
+                           struct vmp_vm_save_stats *stats);
 
 #ifdef __cplusplus
 }

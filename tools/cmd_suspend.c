@@ -1,0 +1,217 @@
+/*
+ * cmd_suspend.c - `vmpack suspend NAME [-o OUT.vmpk]`: asks the running VM
+ * NAME, through its control socket (spec/snapshot.md 5), to stop its guest
+ * at an instruction boundary and save it into a suspended container (by
+ * default the one it was started from, replaced atomically), then waits for
+ * the VM process to end. The save itself runs in the VM's process
+ * (vmm/vm_snap.c); this side shows its progress and its figures.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The control socket's client is vmm/ctl.h, not yet a public header. */
+#include "../vmm/ctl.h"
+
+int cmd_suspend(int argc, char **argv);
+
+/* Progress is shown once a suspend has taken longer than this. */
+#define SUSPEND_QUIET_S 0.5
+/* How long the VM process may take to end after its "ok". */
+#define SUSPEND_EXIT_WAIT_S 10.0
+
+struct susp_ctx {
+    struct cli_progress prog;
+    int verbose;
+};
+
+static void help(void)
+{
+    printf("usage: vmpack suspend NAME [-o OUT.vmpk] [--progress] [-v]\n\n"
+           "Stop the guest of the running VM NAME (see `vmpack ps`) at an instruction\n"
+           "boundary, save its RAM, CPU and device state, its clock and its disks'\n"
+           "changed chunks into a suspended container, and end the VM. Without -o the\n"
+           "container is the one the VM was started from, replaced atomically: a\n"
+           "suspend that fails or is killed midway leaves the old file as it was.\n"
+           "Chunks that did not change since that container are copied, not stored\n"
+           "again; the last line gives the counts. `vmpack resume OUT.vmpk` brings\n"
+           "the guest back, on this host or another, from any folder.\n\n"
+           "  -o, --output FILE   write the suspended container here instead\n"
+           "  --progress          show progress even when stderr is not a terminal\n"
+           "  -v, --verbose       show the VM's messages on stderr\n"
+           "  -h, --help          show this help\n\n"
+           "Exit status: 0 once the guest is saved and its VM has ended; 1 if the VM\n"
+           "is not running or the save failed (the guest then runs on); 2 for bad\n"
+           "arguments.\n");
+}
+
+static void susp_line(void *ctx, const char *text)
+{
+    struct susp_ctx *c = ctx;
+    unsigned long long done, total;
+
+    if (sscanf(text, "progress %llu %llu", &done, &total) == 2) {
+        c->prog.total = total;
+        if (cli_now() - c->prog.start_s >= SUSPEND_QUIET_S)
+            cli_progress_update(&c->prog, done);
+        return;
+    }
+    if (c->verbose)
+        fprintf(stderr, "vmpack: %s\n", text);
+}
+
+/* The value of key in a "k=v k=v ... path=PATH" answer; path runs to the end. */
+static int susp_field(const char *reply, const char *key, char *out, size_t outlen)
+{
+    char pat[32];
+    const char *p, *e;
+    size_t n;
+
+    snprintf(pat, sizeof pat, "%s=", key);
+    for (p = reply; (p = strstr(p, pat)) != NULL; p++)
+        if (p == reply || p[-1] == ' ')
+            break;
+    if (p == NULL)
+        return -1;
+    p += strlen(pat);
+    e = strcmp(key, "path") == 0 || strcmp(key, "container") == 0 ? p + strlen(p) : strchr(p, ' ');
+    if (e == NULL)
+        e = p + strlen(p);
+    n = (size_t)(e - p) < outlen - 1 ? (size_t)(e - p) : outlen - 1;
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return 0;
+}
+
+static unsigned long long susp_num(const char *reply, const char *key)
+{
+    char v[32];
+
+    return susp_field(reply, key, v, sizeof v) == 0 ? strtoull(v, NULL, 10) : 0;
+}
+
+/* A process that ended but was not reaped yet counts as gone. */
+static int susp_pid_gone(long pid)
+{
+    char path[64], buf[256], *p;
+    FILE *f;
+    int gone = 0;
+
+    if (kill((pid_t)pid, 0) != 0)
+        return errno == ESRCH;
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    f = fopen(path, "r");
+    if (f == NULL)
+        return 1;
+    if (fgets(buf, sizeof buf, f) != NULL && (p = strrchr(buf, ')')) != NULL && p[1] == ' ')
+        gone = p[2] == 'Z' || p[2] == 'X';
+    fclose(f);
+    return gone;
+}
+
+static int susp_wait_exit(long pid)
+{
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    double until = cli_now() + SUSPEND_EXIT_WAIT_S;
+
+    while (!susp_pid_gone(pid)) {
+        if (cli_now() > until)
+            return -1;
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+int cmd_suspend(int argc, char **argv)
+{
+    static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
+                                         {"progress", no_argument, NULL, 'P'},
+                                         {"verbose", no_argument, NULL, 'v'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    struct susp_ctx ctx;
+    const char *name, *out = NULL;
+    char dir[256], err[4096], reply[CTL_LINE_MAX], target[PATH_MAX], line[CTL_LINE_MAX];
+    char cwd[PATH_MAX], a[32], b[32];
+    long pid;
+    int c, rc, force = 0, n;
+
+    memset(&ctx, 0, sizeof ctx);
+    while ((c = getopt_long(argc, argv, ":o:vh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            out = optarg;
+            break;
+        case 'P':
+            force = 1;
+            break;
+        case 'v':
+            ctx.verbose = 1;
+            break;
+        case 'h':
+            help();
+            return CLI_OK;
+        default:
+            return cli_bad_option("suspend", c, argv);
+        }
+    }
+    if (argc - optind != 1)
+        return cli_usage("suspend", "expected one VM name (see vmpack ps)");
+    name = argv[optind];
+    if (!ctl_name_valid(name))
+        return cli_usage("suspend", "'%s' is not a VM name (1-63 of A-Z a-z 0-9 . _ -)", name);
+    if (out != NULL && out[0] == '\0')
+        return cli_usage("suspend", "-o: expected a file name");
+    if (ctl_dir(getenv("XDG_RUNTIME_DIR"), dir, sizeof dir, err, sizeof err) != 0)
+        return cli_error("suspend", "%s", err);
+
+    /* The VM writes the file: it needs a path that does not depend on the
+     * folder this command runs in. */
+    if (out == NULL) {
+        rc = ctl_request(dir, name, "status", NULL, NULL, CTL_TIMEOUT_MS, reply, sizeof reply, err,
+                         sizeof err);
+        if (rc != 0)
+            return cli_error("suspend", "%s", err);
+        if (susp_field(reply, "container", target, sizeof target) != 0 || target[0] != '/')
+            return cli_error("suspend", "VM '%s' did not say which container it runs (%s)", name,
+                             reply);
+    } else if (out[0] == '/') {
+        snprintf(target, sizeof target, "%s", out);
+    } else {
+        if (getcwd(cwd, sizeof cwd) == NULL)
+            return cli_error("suspend", "getcwd: %s", strerror(errno));
+        n = snprintf(target, sizeof target, "%s/%s", cwd, out);
+        if (n < 0 || (size_t)n >= sizeof target)
+            return cli_error(out, "path too long");
+    }
+    n = snprintf(line, sizeof line, "suspend %s", target);
+    if (n < 0 || (size_t)n >= sizeof line)
+        return cli_error(target, "path too long for a control request");
+
+    cli_progress_begin(&ctx.prog, "suspend", 0, force);
+    rc = ctl_request(dir, name, line, susp_line, &ctx, 0, reply, sizeof reply, err, sizeof err);
+    cli_progress_end(&ctx.prog);
+    if (rc != 0)
+        return cli_error("suspend", "%s", err);
+    pid = (long)susp_num(reply, "pid");
+    printf("suspended VM '%s' into %s in %.1f s: %llu chunks new, %llu copied, %llu zero "
+           "(RAM %llu new, %llu copied, %llu zero); %s stored anew, file %s\n",
+           name, target, cli_now() - ctx.prog.start_s, susp_num(reply, "chunks_new"),
+           susp_num(reply, "chunks_copied"), susp_num(reply, "chunks_zero"),
+           susp_num(reply, "ram_new"), susp_num(reply, "ram_copied"), susp_num(reply, "ram_zero"),
+           cli_fmt_size(susp_num(reply, "bytes_new"), a, sizeof a),
+           cli_fmt_size(susp_num(reply, "file_bytes"), b, sizeof b));
+    fflush(stdout);
+    if (pid > 0 && susp_wait_exit(pid) != 0)
+        return cli_error("suspend", "the guest is saved, but VM process %ld has not ended "
+                                    "after %.0f s",
+                         pid, SUSPEND_EXIT_WAIT_S);
+    return CLI_OK;
+}
