@@ -25,6 +25,8 @@ _Static_assert(__builtin_offsetof(struct cpu_rt, view) == RT_VIEW, "rt layout");
 _Static_assert(__builtin_offsetof(struct cpu_rt, seg_base) == RT_SEGBASE, "rt layout");
 _Static_assert(__builtin_offsetof(struct cpu_rt, eflags_virt) == RT_EFLAGS_VIRT, "rt layout");
 _Static_assert(__builtin_offsetof(struct cpu_rt, scratch) == RT_SCRATCH, "rt layout");
+_Static_assert(__builtin_offsetof(struct cpu_rt, icount) == RT_ICOUNT, "rt layout");
+_Static_assert(__builtin_offsetof(struct cpu_rt, sig_block) == RT_SIG_BLOCK, "rt layout");
 _Static_assert(__builtin_offsetof(struct cpu_rt, entry) == RT_ENTRY, "rt layout");
 _Static_assert(__builtin_offsetof(struct cpu_rt, ibt) == RT_IBT, "rt layout");
 _Static_assert(__builtin_offsetof(struct cpu_rt, guest_fx) == RT_GUEST_FX, "rt layout");
@@ -109,7 +111,8 @@ int cpu_create(const struct cpu_config *cfg, struct cpu **out)
     if (mprotect(cpu->poll, CPU_PAGE_SIZE, PROT_READ) != 0)
         goto fail;
     cpu->rt = (struct cpu_rt *)(cpu->rt_mapping + CPU_PAGE_SIZE);
-    cpu->rt->exit_fn = (uint64_t)(uintptr_t)xlat_exit;
+    cpu->rt->exit_fn = (uint64_t)(uintptr_t)xlat_exit_code;
+    cpu->icount_deadline = UINT64_MAX;
 
     if (view_create(cpu) != 0)
         goto fail;
@@ -173,6 +176,19 @@ void cpu_flush(struct cpu *cpu)
     tc_flush(cpu);
 }
 
+void cpu_set_deterministic(struct cpu *cpu, int on)
+{
+    if (cpu->det == (on != 0))
+        return;
+    cpu->det = on != 0;
+    tc_flush(cpu); /* chained jumps and lookup-table entries go with it */
+}
+
+void cpu_set_icount_deadline(struct cpu *cpu, uint64_t icount)
+{
+    cpu->icount_deadline = icount;
+}
+
 void cpu_kick(struct cpu *cpu)
 {
     mprotect(cpu->poll, CPU_PAGE_SIZE, PROT_NONE);
@@ -196,6 +212,7 @@ static void cpu_state_to_rt(struct cpu *cpu)
         rt->eflags_virt = (cpu->state.eflags & EFL_VIRT_KEEP) | 0x202;
     for (int s = 0; s < VMP_NSEG; s++)
         rt->seg_base[s] = cpu->state.seg[s].base;
+    rt->icount = cpu->state.icount;
 }
 
 static void cpu_rt_to_state(struct cpu *cpu)
@@ -203,6 +220,30 @@ static void cpu_rt_to_state(struct cpu *cpu)
     struct cpu_rt *rt = cpu->rt;
     memcpy(cpu->state.gpr, rt->gpr, sizeof rt->gpr);
     cpu->state.eflags = (rt->eflags & EFL_ARITH_DF) | rt->eflags_virt;
+    cpu->state.icount = rt->icount;
+}
+
+/* A signal left translated code in the middle of a block (a fault: the
+ * instruction at exit_eip did not complete): add the instructions of the
+ * block that retired before it since its last count (xlat.c, "icount").
+ * R9 named the block (cpu_rt.h); exits the code took itself leave 0. */
+static void cpu_icount_fix(struct cpu *cpu, uint32_t eip)
+{
+    struct cpu_rt *rt = cpu->rt;
+    uint32_t first;
+    if (!rt->sig_block)
+        return;
+    struct xlat_block *b = tc_find_pc(cpu, (const uint8_t *)(uintptr_t)rt->sig_block, &first, NULL);
+    rt->sig_block = 0;
+    if (!b)
+        return;
+    const struct xlat_map *m = &cpu->maps[b->map_first];
+    for (uint32_t k = 0; k < b->map_n; k++) {
+        if (m[k].eip == eip) {
+            rt->icount += m[k].pending;
+            return;
+        }
+    }
 }
 
 /* A caller may give FS/GS a base without a selector (cpu.h): only a null
@@ -293,6 +334,11 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
             ex->reason = CPU_EXIT_INTERNAL;
             break;
         }
+        if (rt->icount >= cpu->icount_deadline) {
+            cpu->state.eip = eip;
+            ex->reason = CPU_EXIT_DEADLINE;
+            break;
+        }
         rt->entry = (uint64_t)(uintptr_t)b->host;
         cpu->in_guest = 1;
         xlat_enter(rt);
@@ -300,6 +346,10 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
         cpu->stats.exits++;
         eip = rt->exit_eip;
         uint32_t reason = rt->reason;
+        if (reason == XE_EXCEPTION || reason == XE_PAGEFAULT || reason == XE_SMC)
+            cpu_icount_fix(cpu, eip);
+        else
+            rt->sig_block = 0;
         if (sys && cpu->poll_after_one && (reason == XE_CHAIN || reason == XE_LOOKUP)) {
             /* the instruction after STI / MOV SS ran alone: interrupts now */
             cpu->poll_after_one = 0;
@@ -320,8 +370,9 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
             uint8_t *site = (uint8_t *)(uintptr_t)rt->chain_site;
             b = cpu_block_for(cpu, eip);
             /* never link to a block that is not in the cache (a fetch-fault
-             * block in system mode, a single step): it would run forever */
-            if (b && gen == cpu->flush_gen && site >= cpu->cc && site + 4 <= cpu->cc + cpu->cc_used &&
+             * block in system mode, a single step): it would run forever.
+             * Deterministic mode never links: the deadline is checked here */
+            if (b && !cpu->det && gen == cpu->flush_gen && site >= cpu->cc && site + 4 <= cpu->cc + cpu->cc_used &&
                 tc_lookup(cpu, eip, cpu->cur_mode) == b) {
                 uint32_t src_eip = 0;
                 uint8_t *to = b->host;
@@ -334,7 +385,7 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
         }
         if (reason == XE_LOOKUP) {
             b = cpu_block_for(cpu, eip);
-            if (b && tc_lookup(cpu, eip, cpu->cur_mode) == b)
+            if (b && !cpu->det && tc_lookup(cpu, eip, cpu->cur_mode) == b)
                 tc_ibtc_set(cpu, eip, b->host);
             continue;
         }
@@ -349,6 +400,9 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
             cpu_rt_to_state(cpu);
             cpu->stats.helper_calls++;
             int r = cpu_helper_emulate(cpu, ex);
+            /* the instruction completed unless it raised an exception */
+            if (r == 0 || (r > 0 && ex->reason != CPU_EXIT_EXCEPTION))
+                cpu->state.icount++;
             cpu_state_to_rt(cpu);
             cpu_check_seg_assumptions(cpu);
             if (r < 0) {
@@ -381,6 +435,8 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
             struct cpu_exit ev = {0};
             cpu_rt_to_state(cpu);
             int r = cpu_sys_page_fault(cpu, rt->scratch, (rt->arg & 2) != 0, &ev);
+            if (r == 0 && cpu->state.eip != eip)
+                cpu->state.icount++; /* an MMIO access emulated and stepped past */
             if (r < 0) {
                 ex->reason = CPU_EXIT_INTERNAL;
                 break;

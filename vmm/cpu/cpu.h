@@ -128,6 +128,7 @@ enum cpu_exit_reason {
     CPU_EXIT_KICK,          /* cpu_kick() was called */
     CPU_EXIT_SHUTDOWN,      /* triple fault or reset request */
     CPU_EXIT_INTERNAL,      /* a broken invariant; message in cpu_errmsg() */
+    CPU_EXIT_DEADLINE,      /* icount reached cpu_set_icount_deadline()'s value */
 };
 
 struct cpu_exit {
@@ -174,6 +175,26 @@ int cpu_user_protect(struct cpu *cpu, uint32_t gla, uint64_t len_bytes, int prot
  * gives the thread a sigaltstack if it has none). */
 void *cpu_user_ptr(struct cpu *cpu, uint32_t gla);
 
+/*
+ * Instruction count: cpu_state()->icount counts the guest instructions
+ * retired, exact at every exit of cpu_run. An instruction counts once it
+ * completes: one that faults (#PF, #GP, #UD...) does not, nor does a fault
+ * that the translator resolves itself (a page mapped into the view, an SMC
+ * restart); INT n, INT3, INTO and ICEBP count, as do HLT and instructions
+ * emulated in C; a REP string instruction counts once. Delivering an
+ * interrupt or exception is not an instruction.
+ *
+ * Deterministic mode: cpu_set_deterministic(cpu, 1) stops chaining blocks
+ * and inline indirect-branch lookups, so every block end returns to the
+ * dispatcher (slower). There cpu_run returns CPU_EXIT_DEADLINE at the first
+ * block boundary where icount >= the deadline (also at entry if it is
+ * already reached); cpu_kick still stops at a block boundary. Without
+ * deterministic mode the deadline is only checked where a block returns
+ * to the dispatcher anyway. UINT64_MAX: no deadline (the default).
+ */
+void cpu_set_deterministic(struct cpu *cpu, int on);
+void cpu_set_icount_deadline(struct cpu *cpu, uint64_t icount);
+
 /* Drop every translated block (e.g. after loading code from outside). */
 void cpu_flush(struct cpu *cpu);
 
@@ -183,6 +204,12 @@ struct cpu_stats {
     uint64_t smc_invalidations;
     uint64_t exits;
     uint64_t helper_calls;
+    /* system mode: pages mapped into a shadow view on a fault; both views
+     * emptied (CR3 writes, paging changes); of those, emptied because the
+     * host's limit of mappings was reached */
+    uint64_t view_maps;
+    uint64_t view_flushes;
+    uint64_t view_resets;
 };
 void cpu_get_stats(const struct cpu *cpu, struct cpu_stats *out);
 

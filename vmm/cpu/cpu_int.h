@@ -42,6 +42,8 @@ struct xlat_map {
     uint32_t eip;
     uint8_t fixup;          /* 1..4: a fault here finds AL/AH (CL/CH, DL/DH,
                                BL/BH) swapped: swap them back (xlat.c) */
+    uint8_t pending;        /* instructions of the block retired before this one
+                               and not yet added to icount (xlat.c, "icount") */
 };
 
 #define TC_BLOCK_PAGES 4 /* first and last page, pages of inlined thunks */
@@ -136,6 +138,10 @@ struct cpu {
     void *io_opaque;
     int ram_fd;
     uint8_t view_user;              /* the view holds CPL 3's permissions */
+    /* the shadow views (view.c): [0] CPL 0-2, [1] CPL 3, each with its
+     * page[]; cpu->view and cpu->page are the current privilege's */
+    uint8_t *sview[2];
+    uint8_t *spage[2];
     uint32_t view_cr0, view_cr3, view_cr4; /* paging state the view was filled with */
     uint8_t poll_after_one;         /* STI/MOV SS shadow: run one insn, then poll */
     uint32_t last_fault_gla;        /* a fault that repeats after mapping: internal error */
@@ -153,6 +159,11 @@ struct cpu {
     uint32_t nm;
     uint8_t mlist_over;             /* more than fit: empty by scanning page[] */
     unsigned fault_repeats;
+
+    /* deterministic mode (cpu_set_deterministic): no chaining, every block
+     * end returns to the dispatcher, which checks icount_deadline */
+    uint8_t det;
+    uint64_t icount_deadline;       /* UINT64_MAX: none */
 
     struct cpu_stats stats;
     char errmsg[256];
@@ -203,6 +214,12 @@ int view_sys_code_init(struct cpu *cpu);
 void view_sys_code_fini(struct cpu *cpu);
 /* the cache was flushed: no code page is listed any more */
 void view_sys_code_reset(struct cpu *cpu);
+/* linear page pg has no code any more (its blocks are dropped): clear its
+ * marks in both views */
+void view_sys_forget_code(struct cpu *cpu, uint32_t pg);
+/* make the view of CPL 3 (user) or of CPL 0-2 current: cpu->view, cpu->page
+ * and rt->view; the caller loads the GS base when it runs the guest */
+void view_sys_select(struct cpu *cpu, int user);
 
 /* cpu_signal.c */
 int cpu_signal_install(struct cpu *cpu);

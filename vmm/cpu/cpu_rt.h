@@ -8,7 +8,9 @@
  *   R12       the direct indirect-branch table (rt.ibt), if there is one
  *   R13       host address of the guest's linear 0 (the view base, 4 GiB aligned)
  *   R15       struct cpu_rt; the poll page is the page just below it
- *   R8-R11, R14  scratch; RFLAGS holds the guest's arithmetic flags and DF
+ *   R9        a host pc inside the running block (set by its prologue, so an
+ *             exit through a signal can find the block and correct icount)
+ *   R8, R10, R11, R14  scratch; RFLAGS holds the guest's arithmetic flags and DF
  *   GS base   the view base, so gs:[r32] with 0x67 is a guest linear access
  *
  * The offsets are fixed numbers because the assembler and the emitter use
@@ -29,13 +31,16 @@
 #define RT_SEGBASE 80       /* uint32 base[6], ES..GS */
 #define RT_EFLAGS_VIRT 104  /* the EFLAGS bits the host does not hold (IF, AC, ID, bit 1) */
 #define RT_SCRATCH 108
-#define RT_ENTRY 112        /* host code xlat_enter jumps to */
-#define RT_IBT 120          /* uint64 host[2^32] by guest EIP, or 0 (tcache.c) */
+#define RT_ICOUNT 112       /* uint64 guest instructions retired (xlat.c adds at branches) */
+#define RT_SIG_BLOCK 120    /* R9 at a signal exit: a host pc inside the faulting block;
+                               0 after an exit the translated code took itself */
 #define RT_GUEST_FX 128     /* 512-byte FXSAVE image of the guest */
 #define RT_HOST_FX 640      /* 512-byte FXSAVE image of the host C side */
+#define RT_ENTRY 1152       /* host code xlat_enter jumps to */
+#define RT_IBT 1160         /* uint64 host[2^32] by guest EIP, or 0 (tcache.c) */
 #define RT_IBTC_BITS 16
 #define RT_IBTC_N (1 << RT_IBTC_BITS)
-#define RT_IBTC_KEY 1152                         /* uint32 key[N]: 0 - guest EIP */
+#define RT_IBTC_KEY 1168                         /* uint32 key[N]: 0 - guest EIP */
 #define RT_IBTC_HOST (RT_IBTC_KEY + 4 * RT_IBTC_N) /* uint64 host[N] */
 #define RT_SIZE (RT_IBTC_HOST + 8 * RT_IBTC_N)
 
@@ -69,17 +74,20 @@ struct cpu_rt {
     uint32_t seg_base[6];
     uint32_t eflags_virt;
     uint32_t scratch;
-    uint64_t entry;
-    uint64_t ibt;
+    uint64_t icount;
+    uint64_t sig_block;
     uint8_t guest_fx[512] __attribute__((aligned(16)));
     uint8_t host_fx[512] __attribute__((aligned(16)));
+    uint64_t entry;
+    uint64_t ibt;
     uint32_t ibtc_key[RT_IBTC_N];
     uint64_t ibtc_host[RT_IBTC_N];
 };
 
 /* cpu_entry.S */
 void xlat_enter(struct cpu_rt *rt);
-extern const char xlat_exit[];
+extern const char xlat_exit[];      /* the signal handler's way out: keeps R9 */
+extern const char xlat_exit_code[]; /* rt.exit_fn: translated code's own exits */
 #endif
 
 #endif

@@ -24,6 +24,17 @@
  * so a fault in the middle is reported at the guest instruction that did
  * it; every emitted sequence performs its faulting access before it
  * changes guest state, so that report is exact.
+ *
+ * icount (cpu.h): the count of retired instructions lives in rt.icount.
+ * A block adds to it, flag-free (mov r10 / lea / mov), just before each
+ * branch that can leave it (after the branch's own memory accesses) and
+ * in each exit sequence, the instructions retired since its last add; so
+ * a chained jump, which skips the exit stubs, has already counted. A
+ * signal in the middle of a block (a fault) leaves through xlat_exit with
+ * R9 pointing into the block (the prologue's lea), and the dispatcher adds
+ * the faulting instruction's xlat_map.pending: what retired before it
+ * since the last add (cpu.c, cpu_icount_fix). An inlined get_pc thunk
+ * counts as the three instructions it stands for (call, mov, ret).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +68,7 @@ struct xctx {
     int nstubs;
     uint32_t thunks[XLAT_MAX_INSNS];    /* inlined get_pc thunks: their code counts as ours */
     int nthunks;
+    int unflushed;          /* instructions retired in the block, not yet added to icount */
 };
 
 static void x_fail(struct xctx *x, const char *what)
@@ -69,6 +81,25 @@ static void x_fail(struct xctx *x, const char *what)
 
 /* --- exits and stubs ------------------------------------------------------ */
 
+/* rt.icount += n without touching the flags: mov r10, [r15+icount];
+ * lea r10, [r10+n]; mov [r15+icount], r10 */
+static void x_icount_add(struct emit *e, int n)
+{
+    if (n <= 0)
+        return;
+    const uint8_t seq[] = {0x4D, 0x8B, 0x57, RT_ICOUNT, 0x4D, 0x8D, 0x52, (uint8_t)n,
+                           0x4D, 0x89, 0x57, RT_ICOUNT};
+    emit_n(e, seq, sizeof seq);
+}
+
+/* Before a branch out of the block: count what retired so far, with the
+ * current instruction if it completes (include_cur). */
+static void x_icount_flush(struct xctx *x, int include_cur)
+{
+    x_icount_add(&x->e, x->unflushed + (include_cur ? 1 : 0));
+    x->unflushed = include_cur ? -1 : 0; /* the loop counts the current one next */
+}
+
 static void x_exit_seq(struct emit *e, uint32_t reason, uint32_t eip, uint32_t arg)
 {
     emit_rt_store_imm(e, RT_EXIT_EIP, eip);
@@ -78,9 +109,12 @@ static void x_exit_seq(struct emit *e, uint32_t reason, uint32_t eip, uint32_t a
     emit_n(e, jmp_exit, sizeof jmp_exit);
 }
 
-/* End the block with an exit to C. */
+/* End the block with an exit to C. An exit past the current instruction
+ * (INT n, the traps) counts it; one at it (a fault, C emulation) does not:
+ * the dispatcher counts what C completes. */
 static void x_exit(struct xctx *x, uint32_t reason, uint32_t eip, uint32_t arg)
 {
+    x_icount_add(&x->e, x->unflushed + (eip != x->eip ? 1 : 0));
     x_exit_seq(&x->e, reason, eip, arg);
     x->done = 1;
 }
@@ -156,6 +190,16 @@ static void x_emit_stubs(struct xctx *x)
 static void x_ind_jump(struct xctx *x)
 {
     struct emit *e = &x->e;
+    if (x->cpu->det) {
+        /* deterministic mode: every block end goes back to the dispatcher */
+        static const uint8_t st[] = {0x45, 0x89, 0x77, RT_EXIT_EIP}; /* mov [r15+exit_eip], r14d */
+        static const uint8_t jmp_exit[] = {0x41, 0xFF, 0x67, RT_EXIT_FN};
+        emit_n(e, st, sizeof st);
+        emit_rt_store_imm(e, RT_REASON, XE_LOOKUP);
+        emit_n(e, jmp_exit, sizeof jmp_exit);
+        x->done = 1;
+        return;
+    }
     if (x->cpu->ibt) {
         /* one entry per guest address (tcache.c): a miss reads 0 and the
          * jump to 0 faults into cpu_signal.c, which exits XE_LOOKUP */
@@ -652,6 +696,7 @@ static int x_pc_thunk(struct xctx *x, uint32_t target)
     emit_b(&x->e, (uint8_t)(0xB8 | ((b[1] >> 3) & 7)));             /* mov REG, imm32 */
     emit_u32(&x->e, x->next);
     x->thunks[x->nthunks++] = target;
+    x->unflushed += 2; /* the thunk's mov and ret */
     return 1;
 }
 
@@ -826,12 +871,14 @@ static void x_insn(struct xctx *x)
         }
         break;
     case X86K_JMP_REL:
+        x_icount_flush(x, 1);
         x_jmp(x, x_rel_target(x));
         x->done = 1;
         break;
     case X86K_JCC:
         /* the not-taken path continues in the same block (a superblock):
          * no extra jump on the fall-through */
+        x_icount_flush(x, 1);
         x_jcc(x, in->opcode & 15, x_rel_target(x));
         break;
     case X86K_JCXZ:
@@ -840,6 +887,7 @@ static void x_insn(struct xctx *x)
             x_exit(x, XE_EMULATE, x->eip, 0);
             break;
         }
+        x_icount_flush(x, 1);
         if (in->kind == X86K_LOOP) {
             static const uint8_t dec[] = {0x8D, 0x49, 0xFF}; /* lea ecx, [rcx-1] */
             emit_n(e, dec, 3);
@@ -865,6 +913,7 @@ static void x_insn(struct xctx *x)
         if (x_pc_thunk(x, x_rel_target(x)))
             break;
         x_push_imm32(x, x->next);
+        x_icount_flush(x, 1);
         x_jmp(x, x_rel_target(x));
         x->done = 1;
         break;
@@ -877,6 +926,7 @@ static void x_insn(struct xctx *x)
         x_load_rm_r14(x);
         if (in->kind == X86K_CALL_IND)
             x_push_imm32(x, x->next);
+        x_icount_flush(x, 1);
         x_ind_jump(x);
         break;
     case X86K_RET:
@@ -886,6 +936,7 @@ static void x_insn(struct xctx *x)
         }
         x_load_at_esp(x, 6, 0x44, 4);
         x_lea_esp(x, 4 + (int32_t)(in->imm_size ? (in->imm & 0xFFFF) : 0));
+        x_icount_flush(x, 1);
         x_ind_jump(x);
         break;
     case X86K_INT:
@@ -904,6 +955,7 @@ static void x_insn(struct xctx *x)
         emit_b(&sub, 0);
         uint8_t *rel = sub.p - 1;
         emit_rt_store_imm(&sub, RT_SCRATCH, 0);
+        x_icount_add(&sub, x->unflushed + 1);
         x_exit_seq(&sub, XE_EXCEPTION, x->next, 4);
         if (!sub.overflow)
             *rel = (uint8_t)(sub.p - rel - 1);
@@ -1015,6 +1067,9 @@ struct xlat_block *xlat_block_translate(struct cpu *cpu, uint32_t eip, int max_i
      * has a backward or indirect branch, which enters before it. */
     static const uint8_t poll[XLAT_POLL_BYTES] = {0x45, 0x8A, 0xB7, 0x00, 0xF0, 0xFF, 0xFF};
     emit_n(&x->e, poll, sizeof poll);
+    /* lea r9, [rip]: names this block to a signal exit (icount, cpu_rt.h) */
+    static const uint8_t here[] = {0x4C, 0x8D, 0x0D, 0, 0, 0, 0};
+    emit_n(&x->e, here, sizeof here);
 
     uint32_t pc = eip;
     if (max_insns > XLAT_MAX_INSNS)
@@ -1025,6 +1080,7 @@ struct xlat_block *xlat_block_translate(struct cpu *cpu, uint32_t eip, int max_i
         cpu->maps[cpu->nmaps].host_off = emit_off(&x->e);
         cpu->maps[cpu->nmaps].eip = pc;
         cpu->maps[cpu->nmaps].fixup = 0;
+        cpu->maps[cpu->nmaps].pending = (uint8_t)x->unflushed;
         cpu->nmaps++;
         b->map_n++;
         if (avail == 0) {
@@ -1038,6 +1094,7 @@ struct xlat_block *xlat_block_translate(struct cpu *cpu, uint32_t eip, int max_i
                 emit_rt_store_imm(&x->e, RT_SCRATCH, pc);
                 x_exit(x, XE_PAGEFAULT, pc, err);
             } else {
+                x_icount_flush(x, 0);
                 x_jmp(x, pc);
             }
             break;
@@ -1054,6 +1111,7 @@ struct xlat_block *xlat_block_translate(struct cpu *cpu, uint32_t eip, int max_i
                 emit_rt_store_imm(&x->e, RT_SCRATCH, page_end);
                 x_exit(x, XE_PAGEFAULT, pc, 4 | ((cpu->page[page_end >> 12] & PP_MAPPED) ? 1 : 0));
             } else {
+                x_icount_flush(x, 0);
                 x_jmp(x, pc);
             }
             break;
@@ -1068,11 +1126,14 @@ struct xlat_block *xlat_block_translate(struct cpu *cpu, uint32_t eip, int max_i
         }
         x->next = pc + x->in.len;
         x_insn(x);
+        x->unflushed++;
         pc = x->next;
         b->gla_end = pc;
     }
-    if (!x->done)
+    if (!x->done) {
+        x_icount_flush(x, 0);
         x_jmp(x, pc);
+    }
     if (!x->failed)
         x_emit_stubs(x);
     if (x->e.overflow && !x->failed)
