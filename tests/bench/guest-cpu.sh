@@ -47,7 +47,9 @@ VMPACK=$vmpack examples/debian-i386/make-image.sh "$work/guest.vmpk" \
 
 python3 - "$vmpack" "$work" "${BENCH_REPS:-3}" "${BENCH_GUEST_REPS:-1}" \
     "${BENCH_TIMEOUT:-120}" "${VMP_BOOT_TIMEOUT:-600}" "${progs[@]}" <<'PY'
-import hashlib, math, os, re, select, subprocess, sys, time
+import hashlib, math, os, subprocess, sys, time
+sys.path.insert(0, "tests/lib")
+from vmconsole import Console, ConsoleTimeout
 
 vmpack, work = sys.argv[1], sys.argv[2]
 reps, greps, run_timeout, boot_timeout = (int(x) for x in sys.argv[3:7])
@@ -64,44 +66,27 @@ for p in progs:
         best = t if best is None or t < best else best
     native[p] = (best, hashlib.md5(r.stdout).hexdigest())
 
-log = open(os.path.join(work, "console.log"), "wb")
-proc = subprocess.Popen([vmpack, "run", os.path.join(work, "guest.vmpk")],
-                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-out = b""
+c = Console([vmpack, "run", os.path.join(work, "guest.vmpk")],
+            log=os.path.join(work, "console.log"))
 
 def wait_for(pattern, timeout):
-    """Wait for the regex pattern in the output read from now on."""
-    global out
-    start = len(out)
-    deadline = time.monotonic() + timeout
-    while True:
-        m = re.compile(pattern).search(out, start)
-        if m:
-            return m
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return None
-        r, _, _ = select.select([proc.stdout], [], [], left)
-        if r:
-            chunk = os.read(proc.stdout.fileno(), 65536)
-            if not chunk:
-                return None
-            out += chunk
-            log.write(chunk)
+    """The match of the regex pattern, or None after timeout."""
+    try:
+        return c.expect(pattern, timeout)
+    except ConsoleTimeout:
+        return None
 
 def send(line):
-    proc.stdin.write(line.encode() + b"\n")
-    proc.stdin.flush()
+    c.send(line.encode() + b"\n")
 
 def fail(why):
-    if proc.poll() is None:
-        proc.kill()
-    proc.wait()
-    lines = [l for l in out.decode(errors="replace").splitlines() if l.strip()]
-    print("guest-cpu: FAILED: %s; last console lines: %r" % (why, lines[-3:]))
+    c.kill()
+    print("guest-cpu: FAILED: %s; last console lines: %r" % (why, c.last_lines(3)))
     sys.exit(1)
 
-if not wait_for(rb"vmpack-guest: ready", boot_timeout):
+try:
+    c.ready(boot_timeout)
+except ConsoleTimeout:
     fail("no ready marker in %d s" % boot_timeout)
 
 # The console echoes what we type, so the result line is told apart by a
@@ -111,8 +96,7 @@ guest, wrong, stuck = {}, {}, {}
 def interrupt(p):
     """A run that did not end: ^C, then check that the shell answers."""
     stuck[p] = True
-    proc.stdin.write(b"\x03\n")
-    proc.stdin.flush()
+    c.interrupt()
     send("echo gb:$((40+2)):back:%s" % p)
     if not wait_for(rb"gb:42:back:" + p.encode(), 30):
         report()
@@ -157,8 +141,8 @@ for p in progs:
 
 send("poweroff -f")
 try:
-    status = proc.wait(timeout=60)
-except subprocess.TimeoutExpired:
+    status = c.wait(60)
+except ConsoleTimeout:
     fail("poweroff -f did not end vmpack")
 
 report()
