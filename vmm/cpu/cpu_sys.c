@@ -4,14 +4,16 @@
  * cpu_helper_emulate), event delivery through the guest IDT (intr.c) and
  * external interrupts from the board.
  *
- * Memory: one shadow view, filled lazily: a fault on it walks the guest
- * page tables (mmu.c; paging off: linear = physical) and maps the memfd
- * page with the current CPL's rights, read-only until the guest PTE is
- * dirty. A CR3 write or a paging-control change empties the view and the
- * code cache (blocks are keyed by linear address; global pages are not
- * kept); a change between CPL 0 and 3 empties the view. The guest runs at
- * any CPL with
- * flat 32-bit segments: the translator still takes CS as 32-bit and ES/DS/
+ * Memory: two shadow views, one per privilege (CPL 0-2 and CPL 3, view.c),
+ * each filled lazily: a fault on one walks the guest page tables (mmu.c;
+ * paging off: linear = physical) and maps the memfd page with that
+ * privilege's rights, read-only until the guest PTE is dirty. A change
+ * between CPL 3 and the others only switches views (and the GS base); a
+ * CR3 write, INVLPG or a paging-control change unmaps in both. A CR3
+ * write keeps the blocks of global code pages that still map the same
+ * physical page; other blocks translated from the old tables' pages are
+ * dropped (blocks are keyed by linear address). The guest runs at
+ * any CPL with flat 32-bit segments: the translator still takes CS as 32-bit and ES/DS/
  * SS bases as 0 (FS/GS bases are folded in, as in user mode). An access
  * outside RAM (MMIO), INS/OUTS, real mode and task switches stop
  * the CPU with CPU_EXIT_INTERNAL and a message that names them. I/O
@@ -61,6 +63,7 @@ int cpu_sys_init(struct cpu *cpu, const struct cpu_config *cfg)
     cpu->ram_fd = cfg->ram_fd;
     if (view_sys_code_init(cpu) != 0)
         return -1;
+    view_sys_select(cpu, 0);
     /* flat protected mode at CPL 0, as the Linux 32-bit boot protocol starts */
     struct vmp_x86_state *s = &cpu->state;
     s->eflags = 0x2;
@@ -74,6 +77,11 @@ int cpu_sys_init(struct cpu *cpu, const struct cpu_config *cfg)
     return 0;
 }
 
+static inline void cpu_sys_wrgsbase(uint64_t base)
+{
+    __asm__ volatile("wrgsbase %0" ::"r"(base) : "memory");
+}
+
 void cpu_sys_sync_view(struct cpu *cpu)
 {
     const struct vmp_x86_state *s = &cpu->state;
@@ -83,19 +91,20 @@ void cpu_sys_sync_view(struct cpu *cpu)
                          ((s->cr0 & SYS_CR0_PG) && s->cr3 != cpu->view_cr3);
     if (paging_changed) {
         /* SDM 3A 4.10.4.1: a CR3 write flushes the TLB; blocks are keyed by
-         * linear address, so they go too (global pages are not kept yet) */
+         * linear address, so they go too (global pages are not kept here) */
         view_sys_unmap_all(cpu);
         tc_flush(cpu);
-    } else if (user != cpu->view_user) {
-        view_sys_unmap_all(cpu); /* one view: refilled with the new CPL's rights */
-    } else {
-        return;
+        cpu->view_cr0 = s->cr0;
+        cpu->view_cr3 = s->cr3;
+        cpu->view_cr4 = s->cr4;
+        cpu->fault_repeats = 0;
     }
-    cpu->view_user = (uint8_t)user;
-    cpu->view_cr0 = s->cr0;
-    cpu->view_cr3 = s->cr3;
-    cpu->view_cr4 = s->cr4;
-    cpu->fault_repeats = 0;
+    if (user != cpu->view_user) {
+        /* the other privilege's view: nothing is unmapped */
+        view_sys_select(cpu, user);
+        cpu_sys_wrgsbase(cpu->rt->view);
+        cpu->fault_repeats = 0;
+    }
 }
 
 /*
@@ -241,7 +250,7 @@ void cpu_sys_state_changed(struct cpu *cpu)
 {
     view_sys_unmap_all(cpu);
     tc_flush(cpu);
-    cpu->view_user = sys_cpl(&cpu->state) == 3;
+    view_sys_select(cpu, sys_cpl(&cpu->state) == 3); /* cpu_run loads the GS base */
     cpu->view_cr0 = cpu->state.cr0;
     cpu->view_cr3 = cpu->state.cr3;
     cpu->view_cr4 = cpu->state.cr4;
@@ -354,7 +363,7 @@ static void cpu_sys_keep_global_code(struct cpu *cpu)
         tc_invalidate_page(cpu, lin);
         if (gen != cpu->flush_gen)
             return;
-        cpu->page[lin] &= (uint8_t)~(PP_CODE | PP_XCHK);
+        view_sys_forget_code(cpu, lin);
         cpu->xlist[i] = cpu->xlist[--cpu->nx];
     }
 }

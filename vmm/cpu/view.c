@@ -1,5 +1,6 @@
 /*
- * view.c - the guest's linear address space in user mode: the *view*.
+ * view.c - the guest's linear address space as host address space: the
+ * *view*.
  *
  * 4 GiB of host address space, 4 GiB aligned (so the low half of a host
  * pointer into it is the guest linear address, which the string and
@@ -11,9 +12,16 @@
  * translated code came from it: such a page's host copy is read-only until
  * a write invalidates the code (view_smc, or cpu_signal.c for C writes).
  *
- * System mode will add the per-CPL shadow views over the RAM memfd here,
- * filled lazily from the guest page tables; the translator only needs
- * cpu->view and page[].
+ * System mode has two shadow views over the RAM memfd, one per privilege
+ * (DESIGN.md, "Memory"): sview[0] for CPL 0-2, sview[1] for CPL 3, each
+ * with its own page[] (spage[]), 8 GiB apart (the 4 GiB between them is
+ * reserved too: the guard of the first). Each is filled lazily with its
+ * privilege's rights (cpu_sys.c); a privilege change only points cpu->view,
+ * cpu->page and the GS base at the other one (view_sys_select). CR3
+ * writes, INVLPG and paging changes unmap in both. The marks of translated
+ * code (PP_CODE, PP_XCHK) belong to the linear page, not to a view: they
+ * are set and cleared in both page[] arrays, so a code page is read-only
+ * in both views. The translator only needs cpu->view and cpu->page.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -36,7 +44,11 @@ static int view_host_prot(uint8_t pp)
 
 int view_create(struct cpu *cpu)
 {
-    cpu->view_mapping_bytes = 2 * CPU_VIEW_BYTES + 2 * CPU_VIEW_GUARD;
+    /* system mode: the CPL 3 view 8 GiB above the CPL 0 one */
+    int sys = cpu->mode == CPU_MODE_SYSTEM;
+    uint64_t span = sys ? 3 * CPU_VIEW_BYTES : CPU_VIEW_BYTES;
+    /* one view's worth of slack to align the first view to 4 GiB */
+    cpu->view_mapping_bytes = CPU_VIEW_BYTES + span + 2 * CPU_VIEW_GUARD;
     cpu->view_mapping = mmap(NULL, cpu->view_mapping_bytes, PROT_NONE,
                              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (cpu->view_mapping == MAP_FAILED) {
@@ -47,14 +59,29 @@ int view_create(struct cpu *cpu)
     v = (v + CPU_VIEW_BYTES - 1) & ~(uintptr_t)(CPU_VIEW_BYTES - 1);
     cpu->view = (uint8_t *)v;
     cpu->page = calloc(CPU_NPAGES, 1);
-    return cpu->page ? 0 : -1;
+    if (!cpu->page)
+        return -1;
+    if (sys) {
+        cpu->sview[0] = cpu->view;
+        cpu->sview[1] = cpu->view + 2 * CPU_VIEW_BYTES;
+        cpu->spage[0] = cpu->page;
+        cpu->spage[1] = calloc(CPU_NPAGES, 1);
+        if (!cpu->spage[1])
+            return -1;
+    }
+    return 0;
 }
 
 void view_destroy(struct cpu *cpu)
 {
     if (cpu->view_mapping)
         munmap(cpu->view_mapping, cpu->view_mapping_bytes);
-    free(cpu->page);
+    if (cpu->spage[0]) {
+        free(cpu->spage[0]);
+        free(cpu->spage[1]);
+    } else {
+        free(cpu->page);
+    }
 }
 
 static int view_range_ok(struct cpu *cpu, uint32_t gla, uint64_t len)
@@ -154,25 +181,61 @@ void *cpu_user_ptr(struct cpu *cpu, uint32_t gla)
 }
 
 #define VIEW_XLIST_MAX (1u << 16)
+#define VIEW_MLIST_MAX (1u << 16)
 
-/* system mode: RAM page gpn just got code; other linear pages mapping it
- * that are already in the view (made writable after a write dropped the
- * code) become read-only too, or a later write through them is not seen */
+/* --- system mode: the two shadow views over the RAM memfd ------------------ */
+
+static void view_sys_reprotect(struct cpu *cpu, int v, uint32_t pg)
+{
+    mprotect(cpu->sview[v] + ((uint64_t)pg << 12), CPU_PAGE_SIZE,
+             view_host_prot(cpu->spage[v][pg]));
+}
+
+/* linear page pg holds translated code: read-only in both views */
+static void view_sys_code_set(struct cpu *cpu, uint32_t pg)
+{
+    for (int v = 0; v < 2; v++) {
+        uint8_t *pp = &cpu->spage[v][pg];
+        if (*pp & PP_CODE)
+            continue;
+        *pp |= PP_CODE;
+        if ((*pp & PP_MAPPED) && (*pp & PROT_WRITE))
+            view_sys_reprotect(cpu, v, pg);
+    }
+}
+
+/* clear code marks (PP_CODE, PP_XCHK) of linear page pg in both views; a
+ * mapped page that loses PP_CODE gets its guest rights back */
+static void view_sys_code_clear(struct cpu *cpu, uint32_t pg, uint8_t bits)
+{
+    for (int v = 0; v < 2; v++) {
+        uint8_t *pp = &cpu->spage[v][pg];
+        int was_code = (*pp & PP_CODE) != 0;
+        *pp &= (uint8_t)~bits;
+        if (was_code && !(*pp & PP_CODE) && (*pp & PP_MAPPED) && (*pp & PROT_WRITE))
+            view_sys_reprotect(cpu, v, pg);
+    }
+}
+
+void view_sys_forget_code(struct cpu *cpu, uint32_t pg)
+{
+    view_sys_code_clear(cpu, pg, PP_CODE | PP_XCHK);
+}
+
+/* RAM page gpn just got code; other linear pages mapping it that are
+ * already in a view (made writable after a write dropped the code) become
+ * read-only too, or a later write through them is not seen */
 static void view_sys_protect_aliases(struct cpu *cpu, uint32_t gpn)
 {
     uint32_t n = cpu->mlist_over ? CPU_NPAGES : cpu->nm;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t lin = cpu->mlist_over ? i : cpu->mlist[i];
-        uint8_t *pp = &cpu->page[lin];
-        if (!(*pp & PP_MAPPED) || (*pp & PP_CODE) || cpu->page_gpn[lin] != gpn)
-            continue;
-        *pp |= PP_CODE;
-        if (*pp & PROT_WRITE)
-            mprotect(cpu->view + ((uint64_t)lin << 12), CPU_PAGE_SIZE, view_host_prot(*pp));
+        if (((cpu->spage[0][lin] | cpu->spage[1][lin]) & PP_MAPPED) && cpu->page_gpn[lin] == gpn)
+            view_sys_code_set(cpu, lin);
     }
 }
 
-/* system mode: linear page pg (mapped) holds translated code */
+/* linear page pg (mapped) holds translated code */
 static void view_sys_list_code(struct cpu *cpu, uint32_t pg)
 {
     uint32_t gpn = cpu->page_gpn[pg];
@@ -188,7 +251,8 @@ static void view_sys_list_code(struct cpu *cpu, uint32_t pg)
         cpu->xlist_over = 1;
         return;
     }
-    cpu->page[pg] |= PP_XCHK;
+    cpu->spage[0][pg] |= PP_XCHK;
+    cpu->spage[1][pg] |= PP_XCHK;
     cpu->xgpn[pg] = gpn;
     cpu->xlist[cpu->nx++] = pg;
 }
@@ -198,9 +262,12 @@ void view_mark_code(struct cpu *cpu, uint32_t gla_first, uint32_t gla_end)
     uint32_t last = (gla_end - 1) >> 12;
     for (uint32_t pg = gla_first >> 12;; pg = (pg + 1) & (CPU_NPAGES - 1)) {
         uint8_t *pp = &cpu->page[pg];
-        if (cpu->xlist && (*pp & PP_MAPPED))
-            view_sys_list_code(cpu, pg);
-        if ((*pp & PP_MAPPED) && !(*pp & PP_CODE)) {
+        if (cpu->xlist) {
+            if (*pp & PP_MAPPED) {
+                view_sys_list_code(cpu, pg);
+                view_sys_code_set(cpu, pg);
+            }
+        } else if ((*pp & PP_MAPPED) && !(*pp & PP_CODE)) {
             *pp |= PP_CODE;
             if (*pp & PROT_WRITE)
                 mprotect(cpu->view + ((uint64_t)pg << 12), CPU_PAGE_SIZE, view_host_prot(*pp));
@@ -214,14 +281,21 @@ void view_mark_code(struct cpu *cpu, uint32_t gla_first, uint32_t gla_end)
 void view_smc(struct cpu *cpu, uint32_t gla)
 {
     uint32_t pg = gla >> 12;
-    cpu->page[pg] &= (uint8_t)~PP_CODE;
-    mprotect(cpu->view + ((uint64_t)pg << 12), CPU_PAGE_SIZE, view_host_prot(cpu->page[pg]));
+    if (!cpu->xlist) {
+        cpu->page[pg] &= (uint8_t)~PP_CODE;
+        mprotect(cpu->view + ((uint64_t)pg << 12), CPU_PAGE_SIZE, view_host_prot(cpu->page[pg]));
+        tc_invalidate_page(cpu, pg);
+        cpu->stats.smc_invalidations++;
+        return;
+    }
+    /* system mode: the code of every linear page mapping the same RAM page */
+    int mapped = (cpu->page[pg] & PP_MAPPED) != 0;
+    view_sys_code_clear(cpu, pg, PP_CODE);
     uint64_t gen = cpu->flush_gen;
     tc_invalidate_page(cpu, pg);
     cpu->stats.smc_invalidations++;
-    if (!cpu->xlist || !(cpu->page[pg] & PP_MAPPED) || gen != cpu->flush_gen)
+    if (!mapped || gen != cpu->flush_gen)
         return;
-    /* system mode: the code of every linear page mapping the same RAM page */
     uint32_t gpn = cpu->page_gpn[pg];
     if ((uint64_t)gpn < cpu->ram_bytes >> 12)
         cpu->pcode[gpn] = 0;
@@ -236,25 +310,31 @@ void view_smc(struct cpu *cpu, uint32_t gla)
             if (gen != cpu->flush_gen)
                 return;
         }
-        cpu->page[lin] &= (uint8_t)~(PP_CODE | PP_XCHK);
-        if (lin != pg && (cpu->page[lin] & PP_MAPPED))
-            mprotect(cpu->view + ((uint64_t)lin << 12), CPU_PAGE_SIZE,
-                     view_host_prot(cpu->page[lin]));
+        view_sys_code_clear(cpu, lin, PP_CODE | PP_XCHK);
         cpu->xlist[i] = cpu->xlist[--cpu->nx];
     }
 }
 
+void view_sys_select(struct cpu *cpu, int user)
+{
+    cpu->view_user = (uint8_t)(user != 0);
+    cpu->view = cpu->sview[cpu->view_user];
+    cpu->page = cpu->spage[cpu->view_user];
+    cpu->rt->view = (uint64_t)(uintptr_t)cpu->view;
+}
 
-/* --- system mode: the shadow view over the RAM memfd ------------------------ */
+static void *view_sys_mmap(struct cpu *cpu, uint32_t pg, int prot, int fd, uint32_t gpa)
+{
+    return mmap(cpu->view + ((uint64_t)pg << 12), CPU_PAGE_SIZE, prot, MAP_SHARED | MAP_FIXED,
+                fd, (off_t)(gpa & ~(CPU_PAGE_SIZE - 1)));
+}
 
 /*
- * Map guest physical page gpa at linear page gla with the guest's
- * permission for the current privilege level (prot: PROT_READ, plus
+ * Map guest physical page gpa at linear page gla in the current view with
+ * the guest's permission for its privilege (prot: PROT_READ, plus
  * PROT_WRITE when the page is writable and dirty). A page with translated
  * code stays read-only in the host (view_host_prot), as in user mode.
  */
-#define VIEW_MLIST_MAX (1u << 16)
-
 int view_sys_map(struct cpu *cpu, uint32_t gla, int fd, uint32_t gpa, int prot)
 {
     uint32_t pg = gla >> 12;
@@ -262,44 +342,63 @@ int view_sys_map(struct cpu *cpu, uint32_t gla, int fd, uint32_t gpa, int prot)
     uint8_t code = (cpu->page[pg] & (PP_CODE | PP_XCHK)) |
                    ((uint64_t)gpn < cpu->ram_bytes >> 12 && cpu->pcode[gpn] ? PP_CODE : 0);
     uint8_t pp = (uint8_t)(code | PP_MAPPED | PROT_EXEC | (prot & (PROT_READ | PROT_WRITE)));
-    cpu->page_gpn[pg] = gpn;
-    void *p = mmap(cpu->view + ((uint64_t)pg << 12), CPU_PAGE_SIZE, view_host_prot(pp),
-                   MAP_SHARED | MAP_FIXED, fd, (off_t)(gpa & ~(CPU_PAGE_SIZE - 1)));
+    void *p = view_sys_mmap(cpu, pg, view_host_prot(pp), fd, gpa);
+    if (p == MAP_FAILED && errno == ENOMEM) {
+        /* one mapping per page: past vm.max_map_count, start the views over */
+        view_sys_unmap_all(cpu);
+        cpu->stats.view_resets++;
+        p = view_sys_mmap(cpu, pg, view_host_prot(pp), fd, gpa);
+    }
     if (p == MAP_FAILED)
         return -errno;
-    if (!(cpu->page[pg] & PP_MAPPED)) {
+    cpu->page_gpn[pg] = gpn;
+    if (!((cpu->spage[0][pg] | cpu->spage[1][pg]) & PP_MAPPED)) {
         if (cpu->nm < VIEW_MLIST_MAX)
             cpu->mlist[cpu->nm++] = pg;
         else
             cpu->mlist_over = 1;
     }
     cpu->page[pg] = pp;
+    cpu->stats.view_maps++;
     return 0;
 }
 
-/* Forget every linear mapping (CR3 write, paging control, privilege
- * switch); the marks of translated code stay with their pages. */
+/* Forget every linear mapping of both views (CR3 write, paging control);
+ * the marks of translated code stay with their pages. */
 void view_sys_unmap_all(struct cpu *cpu)
 {
-    mmap(cpu->view, CPU_VIEW_BYTES, PROT_NONE,
-         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-    if (cpu->mlist && !cpu->mlist_over) {
-        for (uint32_t i = 0; i < cpu->nm; i++)
-            cpu->page[cpu->mlist[i]] &= PP_CODE | PP_XCHK;
-    } else {
-        for (uint32_t i = 0; i < CPU_NPAGES; i++)
-            cpu->page[i] &= PP_CODE | PP_XCHK;
+    if (cpu->nm == 0 && !cpu->mlist_over)
+        return;
+    for (int v = 0; v < 2; v++)
+        mmap(cpu->sview[v], CPU_VIEW_BYTES, PROT_NONE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+    for (int v = 0; v < 2; v++) {
+        uint8_t *page = cpu->spage[v];
+        if (!cpu->mlist_over) {
+            for (uint32_t i = 0; i < cpu->nm; i++)
+                page[cpu->mlist[i]] &= PP_CODE | PP_XCHK;
+        } else {
+            for (uint32_t i = 0; i < CPU_NPAGES; i++)
+                page[i] &= PP_CODE | PP_XCHK;
+        }
     }
     cpu->nm = 0;
     cpu->mlist_over = 0;
+    cpu->stats.view_flushes++;
 }
 
+/* Forget linear page gla in both views (INVLPG). */
 void view_sys_unmap_page(struct cpu *cpu, uint32_t gla)
 {
     uint32_t pg = gla >> 12;
-    mmap(cpu->view + ((uint64_t)pg << 12), CPU_PAGE_SIZE, PROT_NONE,
-         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-    cpu->page[pg] &= PP_CODE | PP_XCHK;
+    for (int v = 0; v < 2; v++) {
+        uint8_t *pp = &cpu->spage[v][pg];
+        if (!(*pp & PP_MAPPED))
+            continue;
+        mmap(cpu->sview[v] + ((uint64_t)pg << 12), CPU_PAGE_SIZE, PROT_NONE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+        *pp &= PP_CODE | PP_XCHK;
+    }
 }
 
 int view_sys_code_init(struct cpu *cpu)
@@ -325,8 +424,10 @@ void view_sys_code_reset(struct cpu *cpu)
 {
     if (!cpu->xlist)
         return;
-    for (uint32_t i = 0; i < cpu->nx; i++)
-        cpu->page[cpu->xlist[i]] &= (uint8_t)~PP_XCHK;
+    for (uint32_t i = 0; i < cpu->nx; i++) {
+        cpu->spage[0][cpu->xlist[i]] &= (uint8_t)~PP_XCHK;
+        cpu->spage[1][cpu->xlist[i]] &= (uint8_t)~PP_XCHK;
+    }
     cpu->nx = 0;
     cpu->xlist_over = 0;
     memset(cpu->pcode, 0, cpu->ram_bytes >> 12);
