@@ -95,3 +95,51 @@ def argv(machine, cache, work, memory_mb=256, disk=None):
 # isa-debug-exit exits with (value << 1) | 1: the first PM1a_CNT write of
 # ACPI S5 is SLP_TYP 5 (0x1400), so status 1.
 LOADER_POWEROFF_STATUS = 1
+
+
+class Monitor:
+    """QEMU's human monitor (HMP) on a unix socket (-monitor
+    unix:PATH,server=on,wait=off): cmd() types one command and returns
+    what QEMU printed before its next "(qemu) " prompt, the typed line's
+    echo and terminal escapes included."""
+
+    PROMPT = b"(qemu) "
+
+    def __init__(self, path, timeout=30):
+        import socket
+        import time
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+        self._buf = b""
+        self._read_prompt(timeout)
+
+    def _read_prompt(self, timeout):
+        import time
+        deadline = time.monotonic() + timeout
+        while self.PROMPT not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("QEMU monitor: no prompt within %g s: %r" % (timeout, self._buf[-300:]))
+            self.sock.settimeout(left)
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("QEMU monitor closed: %r" % self._buf[-300:])
+            self._buf += chunk
+        text, self._buf = self._buf.split(self.PROMPT, 1)
+        return text.decode(errors="replace")
+
+    def cmd(self, line, timeout=60):
+        self.sock.sendall(line.encode() + b"\n")
+        return self._read_prompt(timeout)
+
+    def close(self):
+        self.sock.close()
