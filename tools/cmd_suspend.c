@@ -45,7 +45,7 @@ static void help(void)
            "the guest back, on this host or another, from any folder.\n\n"
            "  -o, --output FILE   write the suspended container here instead\n"
            "  --progress          show progress even when stderr is not a terminal\n"
-           "  -v, --verbose       show the VM's messages on stderr\n"
+           "  -v, --verbose       show the VM's messages and progress on stderr, a line each\n"
            "  -h, --help          show this help\n\n"
            "Exit status: 0 once the guest is saved and its VM has ended; 1 if the VM\n"
            "is not running or the save failed (the guest then runs on); 2 for bad\n"
@@ -59,7 +59,9 @@ static void susp_line(void *ctx, const char *text)
 
     if (sscanf(text, "progress %llu %llu", &done, &total) == 2) {
         c->prog.total = total;
-        if (cli_now() - c->prog.start_s >= SUSPEND_QUIET_S)
+        if (c->verbose)
+            fprintf(stderr, "vmpack: saved %llu of %llu bytes\n", done, total);
+        else if (cli_now() - c->prog.start_s >= SUSPEND_QUIET_S)
             cli_progress_update(&c->prog, done);
         return;
     }
