@@ -28,6 +28,7 @@ static const struct vmp_section_support check_known[] = {
     {"dev.virtio-5", 1},
     {"dev.acpi-pm", 1},
     {"vm.clock", 1},
+    {"vm.determinism", 1},
 };
 
 static void check_feat_text(unsigned feat, char *buf, size_t buflen)

@@ -49,6 +49,11 @@ static void help(const char *cmd)
            "                       `vmpack suspend NAME` (1-63 of A-Z a-z 0-9 . _ -)\n"
            "  --cpu-stats          print translator and board counters on stderr at the end\n"
            "  --hostfwd H:G        forward TCP 127.0.0.1:H on the host to the guest's port G\n"
+           "  --deterministic      boot in deterministic mode: time counts guest\n"
+           "                       instructions, entropy from a seed in the container, no\n"
+           "                       network; same input, same run (spec/machine.md); a\n"
+           "                       container suspended so resumes so without it\n"
+           "  --ram-digest         print 'ram sha256 HEX' and 'icount N' on stderr at the end\n"
            "  -h, --help           show this help\n\n"
            "Exit status: 0 when the guest powers off or halts (or Ctrl-A x), or once it\n"
            "is suspended; %d when it asks for a reset (reboot, or a panic with\n"
@@ -57,6 +62,22 @@ static void help(const char *cmd)
 }
 
 static vmp_vm *run_vm; /* for the signal handler */
+
+/* --ram-digest: what two deterministic runs compare. */
+static void print_ram_digest(const vmp_vm *vm)
+{
+    uint8_t d[32];
+    char hex[65];
+    struct vmp_vm_stats st;
+
+    if (vmp_vm_ram_digest(vm, d) != 0)
+        return;
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    vmp_vm_get_stats(vm, &st);
+    fprintf(stderr, "ram sha256 %s\nicount %llu%s\n", hex, (unsigned long long)st.icount,
+            st.deterministic ? " (deterministic)" : "");
+}
 
 static void on_signal(int sig)
 {
@@ -127,6 +148,8 @@ int cli_run_guest(const char *cmd, int argc, char **argv, int resume_only)
     static const struct option opts[] = {{"cpu-stats", no_argument, NULL, 'S'},
                                          {"hostfwd", required_argument, NULL, 'F'},
                                          {"name", required_argument, NULL, 'n'},
+                                         {"deterministic", no_argument, NULL, 'D'},
+                                         {"ram-digest", no_argument, NULL, 'R'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     struct vmp_vm_options vo;
@@ -137,7 +160,7 @@ int cli_run_guest(const char *cmd, int argc, char **argv, int resume_only)
     char abs[PATH_MAX], out[4096];
     vmp_reader *r = NULL;
     vmp_vm *vm = NULL;
-    int c, rc, stats = 0, ret = CLI_FAIL, suspended;
+    int c, rc, stats = 0, ret = CLI_FAIL, suspended, ram_digest = 0;
     double t0;
 
     vmp_vm_options_init(&vo);
@@ -152,6 +175,12 @@ int cli_run_guest(const char *cmd, int argc, char **argv, int resume_only)
             break;
         case 'n':
             name = optarg;
+            break;
+        case 'D':
+            vo.deterministic = 1;
+            break;
+        case 'R':
+            ram_digest = 1;
             break;
         case 'h':
             help(cmd);
@@ -225,6 +254,8 @@ int cli_run_guest(const char *cmd, int argc, char **argv, int resume_only)
     }
     if (stats)
         print_stats(vm);
+    if (ram_digest)
+        print_ram_digest(vm);
     if (rc != 0) {
         cli_error_lib(path, vmp_vm_errmsg(vm), rc);
         goto out;

@@ -14,6 +14,12 @@
  * thread through an eventfd; a rising INTR wakes a halted vCPU (condition
  * variable) and kicks a running one (cpu_kick), so an idle guest costs a
  * timer wake-up per guest tick and nothing else.
+ *
+ * Deterministic mode (spec/machine.md): the clock counts instructions; the
+ * vCPU thread runs the timers (board_det_service at the icount deadline
+ * the dispatcher stops at; board_det_idle on HLT) and moves console input
+ * into the UART at PIT ticks; the I/O thread only reads console input,
+ * writes output and serves the control socket.
  */
 #define _GNU_SOURCE
 #include "board.h"
@@ -217,7 +223,7 @@ static uint32_t board_port_in(void *opaque, uint16_t port, unsigned size_bytes)
 
     pthread_mutex_lock(&b->lock);
     v = dev_bus_pio_read(b->bus, port, size_bytes);
-    if (port >= MACHINE_COM1_PORT && port < MACHINE_COM1_PORT + 8)
+    if (port >= MACHINE_COM1_PORT && port < MACHINE_COM1_PORT + 8 && !b->cfg.deterministic)
         board_console_pump(b); /* the guest may have made room */
     board_after_vcpu_access(b, 0);
     pthread_mutex_unlock(&b->lock);
@@ -230,7 +236,7 @@ static void board_port_out(void *opaque, uint16_t port, unsigned size_bytes, uin
 
     pthread_mutex_lock(&b->lock);
     dev_bus_pio_write(b->bus, port, size_bytes, value);
-    if (port >= MACHINE_COM1_PORT && port < MACHINE_COM1_PORT + 8)
+    if (port >= MACHINE_COM1_PORT && port < MACHINE_COM1_PORT + 8 && !b->cfg.deterministic)
         board_console_pump(b); /* the driver may have started listening */
     board_after_vcpu_access(b, 0);
     pthread_mutex_unlock(&b->lock);
@@ -305,6 +311,49 @@ static uint64_t board_dev_clock(void *opaque)
     return vclock_now(opaque);
 }
 
+/* ---- deterministic mode ------------------------------------------------------
+ * Everything a device does on its own happens here, on the vCPU thread, at
+ * a time that is a function of the instruction count only. */
+
+uint64_t board_det_service(struct board *b)
+{
+    uint64_t now, next;
+
+    pthread_mutex_lock(&b->lock);
+    now = vclock_now(b->cfg.clock);
+    /* console input lands at PIT ticks: a time the instruction count fixes */
+    if (pit_next_deadline_ns(b->pit) <= now)
+        board_console_pump(b);
+    board_run_timers(b, now);
+    next = board_next_deadline(b);
+    pthread_mutex_unlock(&b->lock);
+    return next;
+}
+
+#define BOARD_DET_IDLE_MAX 100000 /* deadlines skipped in one HLT before giving up */
+
+int board_det_idle(struct board *b)
+{
+    int pending, n;
+
+    pthread_mutex_lock(&b->lock);
+    b->stats.hlt_waits++;
+    for (n = 0; !(pending = pic_has_interrupt(b->pic)) && n < BOARD_DET_IDLE_MAX; n++) {
+        uint64_t now = vclock_now(b->cfg.clock), next = board_next_deadline(b);
+
+        if (next == DEV_NO_DEADLINE || atomic_load(&b->stop) != BOARD_RUNNING)
+            break;
+        if (next > now)
+            vclock_skip(b->cfg.clock, next - now);
+        now = vclock_now(b->cfg.clock);
+        if (pit_next_deadline_ns(b->pit) <= now)
+            board_console_pump(b);
+        board_run_timers(b, now);
+    }
+    pthread_mutex_unlock(&b->lock);
+    return pending;
+}
+
 /* ---- the I/O loop ---------------------------------------------------------- */
 
 static int board_grow_pfds(struct board *b, size_t n)
@@ -337,11 +386,17 @@ int board_io_step(struct board *b, int max_wait_ms)
     uint64_t wait_ns = UINT64_MAX;
 
     pthread_mutex_lock(&b->lock);
-    now = vclock_now(b->cfg.clock);
-    board_run_timers(b, now);
+    /* deterministic mode: timers and console input are the vCPU's
+     * (board_det_service); this thread only reads input, flushes output
+     * and serves the extra fd */
+    if (!b->cfg.deterministic) {
+        now = vclock_now(b->cfg.clock);
+        board_run_timers(b, now);
+    }
     if (b->con.quit)
         board_request_stop(b, BOARD_STOP_QUIT);
-    board_console_pump(b);
+    if (!b->cfg.deterministic)
+        board_console_pump(b);
     host_now = vclock_host_ns();
     if (console_flush_deadline(&b->con) <= host_now)
         console_flush(&b->con);
@@ -369,7 +424,7 @@ int board_io_step(struct board *b, int max_wait_ms)
         }
         nfds += net_n;
     }
-    deadline = board_next_deadline(b);
+    deadline = b->cfg.deterministic ? DEV_NO_DEADLINE : board_next_deadline(b);
     host_deadline =
         deadline == DEV_NO_DEADLINE ? UINT64_MAX : vclock_host_deadline(b->cfg.clock, deadline);
     flush_at = console_flush_deadline(&b->con);
@@ -408,7 +463,8 @@ int board_io_step(struct board *b, int max_wait_ms)
         console_read_input(&b->con);
         if (b->con.quit)
             board_request_stop(b, BOARD_STOP_QUIT);
-        board_console_pump(b);
+        if (!b->cfg.deterministic)
+            board_console_pump(b);
     }
     if (rc > 0 && extra_idx >= 0 && (b->pfds[extra_idx].revents & (POLLIN | POLLHUP | POLLERR)))
         extra_ready = 1;
@@ -468,6 +524,15 @@ int board_create(const struct board_config *cfg, struct board **out, char *err, 
         return -1;
     }
     b->cfg = *cfg;
+    if (cfg->deterministic && (cfg->rng_seed == NULL || cfg->net)) {
+        snprintf(err, errlen, "board: deterministic mode needs an RNG seed and no network");
+        free(b);
+        return -1;
+    }
+    if (cfg->rng_seed != NULL) {
+        memcpy(b->det_seed, cfg->rng_seed, sizeof b->det_seed);
+        b->cfg.rng_seed = b->det_seed;
+    }
     b->wake_fd = -1;
     b->extra_fd = -1;
     pthread_mutex_init(&b->lock, NULL);

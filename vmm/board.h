@@ -62,6 +62,11 @@ struct board_config {
     uint8_t mac[6];
     int rng;                 /* populate virtio-rng (slot 2) */
     const uint8_t *rng_seed; /* NULL: host entropy */
+    /* Deterministic mode (spec/machine.md "Deterministic mode"): clock is
+     * an instruction-count clock (vclock_init_icount), rng_seed is set and
+     * net is 0; device timers and console input run on the vCPU thread
+     * through board_det_service / board_det_idle, never on the I/O thread. */
+    int deterministic;
     int console_in_fd, console_out_fd, console_err_fd;
     void (*kick)(void *opaque); /* make the vCPU leave cpu_run; async-signal-safe */
     void *kick_opaque;
@@ -106,6 +111,7 @@ struct board {
     void *extra_ctx;
     struct pollfd *pfds;
     size_t npfds_cap;
+    uint8_t det_seed[VIRTIO_RNG_SEED_BYTES]; /* deterministic mode: cfg.rng_seed's bytes */
 };
 
 int board_create(const struct board_config *cfg, struct board **out, char *err, size_t errlen);
@@ -137,6 +143,32 @@ void board_io_wake(struct board *b);
 
 /* Run the devices' timers that are due at the virtual time now_ns (lock held). */
 void board_run_timers(struct board *b, uint64_t now_ns);
+
+/* ---- deterministic mode (vCPU thread only) ----------------------------------
+ * board_det_service: run the timers due at the clock's time; console input
+ * moves into the UART only when the PIT ticked. Returns the guest ns of
+ * the next device deadline (DEV_NO_DEADLINE if none): the caller turns it
+ * into the vCPU's icount deadline.
+ * board_det_idle, on HLT with IF=1: while no interrupt is pending, move the
+ * clock on to the next deadline at once (vclock_skip) and run the timers.
+ * Returns 1 if an interrupt is pending, 0 if nothing can ever raise one
+ * (the caller then waits for a stop with board_wait_interrupt). */
+uint64_t board_det_service(struct board *b);
+int board_det_idle(struct board *b);
+
+/* The "vm.determinism" section (spec/machine.md "Deterministic mode"):
+ * board_save writes it in deterministic mode; vm.c reads it before
+ * building the machine, so a container keeps its mode, seed and time. */
+#define BOARD_DET_SECTION "vm.determinism"
+struct board_det {
+    uint32_t ns_per_insn;
+    uint8_t seed[VIRTIO_RNG_SEED_BYTES];
+    int64_t rtc_unix_seconds; /* the RTC's time at power on */
+    uint64_t clock_ns;        /* the clock at the save (0 at power on) */
+    uint64_t icount;          /* the vCPU's icount at the save */
+};
+/* 0, or DEV_ECORRUPT with a message in err. */
+int board_det_parse(const void *data, size_t len, struct board_det *out, char *err, size_t errlen);
 
 /* ---- saved state (board_state.c) -----------------------------------------
  * The devices' sections of spec/devices.md ("dev.pic", "dev.pit", "dev.rtc",

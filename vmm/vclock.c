@@ -1,6 +1,7 @@
 /*
  * vclock.c - the virtual clock: host CLOCK_MONOTONIC plus an offset, frozen
- * while paused (vclock.h).
+ * while paused; or, in deterministic mode, start + icount * ns_per_insn
+ * (vclock.h).
  */
 #include "vclock.h"
 
@@ -67,4 +68,17 @@ uint64_t vclock_host_deadline(const struct vclock *c, uint64_t guest_ns)
     if (c->source != VCLOCK_HOST || atomic_load(&c->paused_at_ns) != UINT64_MAX)
         return UINT64_MAX;
     return guest_ns - atomic_load(&c->offset_ns);
+}
+
+void vclock_skip(struct vclock *c, uint64_t ns)
+{
+    if (c->source == VCLOCK_ICOUNT)
+        c->start_ns += ns;
+}
+
+uint64_t vclock_icount_at(const struct vclock *c, uint64_t guest_ns)
+{
+    if (c->source != VCLOCK_ICOUNT || guest_ns <= c->start_ns)
+        return 0;
+    return (guest_ns - c->start_ns + c->ns_per_insn - 1) / c->ns_per_insn;
 }

@@ -45,6 +45,12 @@ uint64_t vclock_now(const struct vclock *c);
 void vclock_pause(struct vclock *c);
 void vclock_resume(struct vclock *c);
 
+/* VCLOCK_ICOUNT, one thread: move the clock forward by ns without
+ * instructions (a halted CPU in deterministic mode). */
+void vclock_skip(struct vclock *c, uint64_t ns);
+/* VCLOCK_ICOUNT: the first icount at which the clock reads >= guest_ns. */
+uint64_t vclock_icount_at(const struct vclock *c, uint64_t guest_ns);
+
 /* Guest ns -> host monotonic ns at which the clock reaches it (for sleeping
  * until a device deadline); UINT64_MAX if never (paused or icount mode). */
 uint64_t vclock_host_deadline(const struct vclock *c, uint64_t guest_ns);

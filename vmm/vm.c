@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "loader.h"
 #include "vm_int.h"
 
@@ -128,6 +130,82 @@ static int vm_open_disks(struct vmp_vm *vm, const struct vmp_config *cfg)
     return 0;
 }
 
+/* Deterministic mode (spec/machine.md "Deterministic mode"): a container
+ * with a "vm.determinism" section runs in it with that section's seed,
+ * time and clock; otherwise --deterministic starts a powered-off one with
+ * a seed derived from its manifest digest, 1 ns per instruction and the
+ * RTC at VM_DET_RTC_EPOCH. Sets vm->det and vm->det_params. */
+#define VM_DET_RTC_EPOCH 1704067200 /* 2024-01-01T00:00:00Z */
+#define VM_DET_NS_PER_INSN 1
+
+static int vm_det_config(struct vmp_vm *vm, const struct vmp_config *cfg)
+{
+    struct board_det *d = &vm->det_params;
+    unsigned sec;
+    void *data = NULL;
+    size_t len = 0;
+    char err[300];
+    int rc;
+
+    memset(d, 0, sizeof *d);
+    vm->det = 0;
+    if (vmp_reader_section_find(vm->reader, BOARD_DET_SECTION, &sec) == 0) {
+        rc = vmp_reader_section_read(vm->reader, sec, &data, &len);
+        if (rc != 0)
+            return vm_fail(vm, rc, "section %s: %s", BOARD_DET_SECTION,
+                           vmp_reader_errmsg(vm->reader));
+        rc = board_det_parse(data, len, d, err, sizeof err);
+        free(data);
+        if (rc != 0)
+            return vm_fail(vm, VMP_ERR_FORMAT, "%s", err);
+        vm->det = 1;
+        return 0;
+    }
+    if (!vm->opts.deterministic)
+        return 0;
+    if (cfg->power == VMP_POWER_SUSPENDED)
+        return vm_fail(vm, VMP_ERR_UNSUPPORTED,
+                       "the container was suspended in real-time mode; it cannot continue "
+                       "deterministically");
+    {
+        static const char tag[] = "vmpack deterministic seed v1";
+        uint8_t md[VMP_DIGEST_BYTES];
+        crypto_generichash_state h;
+
+        vmp_reader_manifest_digest(vm->reader, md);
+        crypto_generichash_init(&h, NULL, 0, sizeof d->seed);
+        crypto_generichash_update(&h, (const unsigned char *)tag, sizeof tag - 1);
+        crypto_generichash_update(&h, md, sizeof md);
+        crypto_generichash_final(&h, d->seed, sizeof d->seed);
+    }
+    d->ns_per_insn = VM_DET_NS_PER_INSN;
+    d->rtc_unix_seconds = VM_DET_RTC_EPOCH;
+    vm->det = 1;
+    return 0;
+}
+
+/* The board's part of deterministic mode, before board_create. */
+static void vm_det_board(struct vmp_vm *vm, struct board_config *bc)
+{
+    const struct board_det *d = &vm->det_params;
+
+    atomic_store(&vm->det_icount, d->icount);
+    vclock_init_icount(&vm->clock, d->clock_ns - d->icount * d->ns_per_insn, &vm->det_icount,
+                       d->ns_per_insn);
+    bc->deterministic = 1;
+    bc->rtc_unix_seconds = d->rtc_unix_seconds;
+    bc->rng_seed = d->seed;
+    bc->net = 0;
+}
+
+int vmp_vm_ram_digest(const vmp_vm *vm, uint8_t digest[32])
+{
+    if (vm == NULL || vm->ram == NULL)
+        return VMP_ERR_STATE;
+    crypto_hash_sha256(digest, vm->ram, vm->ram_bytes);
+    return 0;
+}
+
 static int vm_alloc_ram(struct vmp_vm *vm, uint64_t bytes)
 {
     vm->ram_fd = memfd_create("vmpack-ram", MFD_CLOEXEC);
@@ -207,7 +285,7 @@ int vmp_vm_load(vmp_vm *vm, vmp_reader *r, const struct vmp_vm_options *opts)
     if ((rc = vm_check_config(vm, cfg)) != 0 ||
         (rc = cfg->power == VMP_POWER_SUSPENDED ? vm_snap_load_ram(vm)
                                                 : vm_alloc_ram(vm, cfg->mem_bytes)) != 0 ||
-        (rc = vm_open_disks(vm, cfg)) != 0)
+        (rc = vm_open_disks(vm, cfg)) != 0 || (rc = vm_det_config(vm, cfg)) != 0)
         return rc;
 
     vclock_init(&vm->clock, 0);
@@ -231,6 +309,11 @@ int vmp_vm_load(vmp_vm *vm, vmp_reader *r, const struct vmp_vm_options *opts)
     bc.console_err_fd = vm->opts.console_err_fd;
     bc.kick = vm_kick;
     bc.kick_opaque = vm;
+    if (vm->det && vm->opts.net_hostfwd_host_port != 0)
+        return vm_fail(vm, VMP_ERR_UNSUPPORTED,
+                       "deterministic mode has no network: no port forwarding");
+    if (vm->det)
+        vm_det_board(vm, &bc);
     if (board_create(&bc, &vm->board, err, sizeof err) != 0)
         return vm_fail(vm, VMP_ERR_NOMEM, "%s", err);
     if (vm->opts.net_hostfwd_host_port != 0 &&
@@ -263,11 +346,27 @@ int vmp_vm_load(vmp_vm *vm, vmp_reader *r, const struct vmp_vm_options *opts)
     }
     *cpu_state(cpu) = *state;
     cpu_state_changed(cpu);
+    if (vm->det) {
+        /* the clock now follows the vCPU's own count (cpu.h: exact at every
+         * exit and inside the I/O callbacks) */
+        cpu_set_deterministic(cpu, 1);
+        vm->clock.icount = (const _Atomic uint64_t *)&cpu_state(cpu)->icount;
+    }
     atomic_store(&vm->cpu, cpu);
     vm->loaded = 1;
 out:
     free(state);
     return rc;
+}
+
+/* Deterministic mode, before each cpu_run: the timers due at the
+ * instruction-count time run, and the vCPU stops at the next deadline. */
+static void vm_det_arm(struct vmp_vm *vm, struct cpu *cpu)
+{
+    uint64_t next = board_det_service(vm->board);
+
+    cpu_set_icount_deadline(cpu, next == DEV_NO_DEADLINE ? UINT64_MAX
+                                                         : vclock_icount_at(&vm->clock, next));
 }
 
 static void *vm_io_thread(void *arg)
@@ -310,6 +409,8 @@ int vmp_vm_run(vmp_vm *vm, struct vmp_vm_exit *exit_info)
     }
 
     while (atomic_load(&b->stop) == BOARD_RUNNING) {
+        if (vm->det)
+            vm_det_arm(vm, cpu);
         if (cpu_run(cpu, &ex) != 0 && ex.reason != CPU_EXIT_INTERNAL) {
             rc = vm_fail(vm, VMP_ERR_IO, "vCPU: %s", cpu_errmsg(cpu));
             board_request_stop(b, BOARD_STOP_ERROR);
@@ -317,12 +418,13 @@ int vmp_vm_run(vmp_vm *vm, struct vmp_vm_exit *exit_info)
         }
         switch (ex.reason) {
         case CPU_EXIT_KICK:
+        case CPU_EXIT_DEADLINE: /* deterministic mode: vm_det_arm runs the timers */
             break;
         case CPU_EXIT_HLT:
             /* spec/machine.md 4.3: HLT with IF=0 never resumes */
             if (!(cpu_state(cpu)->eflags & 0x200))
                 board_request_stop(b, BOARD_STOP_HALTED);
-            else
+            else if (!vm->det || !board_det_idle(b))
                 board_wait_interrupt(b);
             break;
         case CPU_EXIT_SHUTDOWN:
@@ -397,7 +499,9 @@ void vmp_vm_get_stats(const vmp_vm *vm, struct vmp_vm_stats *st)
         st->smc_invalidations = cs.smc_invalidations;
         st->cpu_exits = cs.exits;
         st->helper_calls = cs.helper_calls;
+        st->icount = cpu_state(cpu)->icount;
     }
+    st->deterministic = vm->det;
     if (vm->board != NULL) {
         st->irqs_delivered = vm->board->stats.irqs_delivered;
         st->hlt_waits = vm->board->stats.hlt_waits;

@@ -52,6 +52,12 @@ struct vmp_vm_options {
     const char *work_dir;            /* where the disks' working files go; NULL: /var/tmp */
     uint16_t net_hostfwd_host_port;  /* 0: none; else forward 127.0.0.1:host to */
     uint16_t net_hostfwd_guest_port; /* the guest's 10.0.2.15:guest (TCP) */
+    /* Deterministic mode (spec/machine.md "Deterministic mode"): the clock
+     * counts guest instructions, entropy comes from a seed in the container,
+     * no network; the same container with the same console input runs the
+     * same instruction stream. A container saved in this mode resumes in it
+     * whatever this says; a suspended real-time one cannot be made so. */
+    int deterministic;
 };
 
 /* Defaults: stdin, stdout, stderr; /var/tmp; no port forwarding. */
@@ -91,8 +97,14 @@ struct vmp_vm_stats {
     uint64_t console_in_bytes, console_out_bytes;
     uint64_t disk_dirty_chunks;
     uint64_t run_ns;
+    uint64_t icount;      /* guest instructions retired since power on */
+    int deterministic;    /* the VM runs in deterministic mode */
 };
 void vmp_vm_get_stats(const vmp_vm *vm, struct vmp_vm_stats *st);
+
+/* SHA-256 of the whole guest RAM, with the vCPU stopped (after vmp_vm_run
+ * returned): two deterministic runs compare with it. 0 or VMP_ERR_STATE. */
+int vmp_vm_ram_digest(const vmp_vm *vm, uint8_t digest[32]);
 
 /* ---- suspend and resume (vm_snap.c, spec/snapshot.md) ---------------------
  * Resume: vmp_vm_load of a suspended container restores guest RAM, every
