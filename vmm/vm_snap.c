@@ -146,7 +146,9 @@ static int snap_restore_clock(struct vmp_vm *vm, const struct snapshot_state *st
      * instruction-count clock follows from the restored icount instead. */
     if (vm->clock.source == VCLOCK_HOST) {
         vclock_init(&vm->clock, now_ns);
-        vclock_pause(&vm->clock);
+        /* paused at exactly the saved value (vclock_pause would add the
+         * nanoseconds since the init); vmp_vm_run resumes it */
+        atomic_store(&vm->clock.paused_at_ns, now_ns);
     }
     return 0;
 }
