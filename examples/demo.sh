@@ -2,7 +2,8 @@
 # The main job, end to end: build vmpack, make a container from a sample
 # disk, inspect, sign and verify it, get the disk back byte for byte, and
 # see two snapshots share every unchanged chunk; then fetch the example
-# Debian i386 guest, boot it under the binary translator and talk to it.
+# Debian i386 guest, boot it under the binary translator, talk to it,
+# suspend it into a container mid-count and resume it in a new process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/deps.sh
@@ -66,19 +67,49 @@ fi
 echo "== the example guest: Debian's i386 kernel and busybox (fetched with apt) =="
 VMPACK="$vmpack" examples/debian-i386/make-image.sh "$out/linux.vmpk"
 $vmpack inspect "$out/linux.vmpk" | head -12
-echo "== boot it (binary translation, no KVM), run two commands, power off =="
+echo "== boot it (binary translation, no KVM) under the name 'demo' and start a count =="
 # The console is the guest's COM1. Commands go in once the guest says it is
-# ready (input sent before its serial driver listens would be lost).
-coproc VM { exec "$vmpack" run "$out/linux.vmpk" 2>&1; }
-vm_pid=$VM_PID # bash unsets VM_PID when the coprocess ends
-sent=0
-while IFS= read -r line <&"${VM[0]}"; do
+# ready (input sent before its serial driver listens would be lost). The
+# count goes on from one process to the next: suspended at n=3, the resumed
+# guest prints n=4 next, then the file it wrote before the suspension.
+coproc VM { exec "$vmpack" run --name demo "$out/linux.vmpk" 2>&1; }
+vm_pid=$VM_PID # bash unsets VM_PID and VM when the coprocess ends:
+exec {vm_out}<&"${VM[0]}" {vm_in}>&"${VM[1]}" # keep its pipes under our own names
+sent=0 suspended_at=
+while IFS= read -r line <&$vm_out; do
   printf '%s\n' "$line"
   if [ $sent = 0 ] && [[ $line == *"vmpack-guest: ready"* ]]; then
     sleep 1
-    printf 'uname -a; grep -m1 flags /proc/cpuinfo\npoweroff -f\n' >&"${VM[1]}"
+    printf '%s\n' 'uname -a; grep -m1 flags /proc/cpuinfo; date > /tmp/mark; for i in $(seq 1 8); do echo n=$i; sleep 1; done; echo mark: $(cat /tmp/mark); poweroff -f' >&$vm_in
     sent=1
   fi
+  if [ -z "$suspended_at" ] && [[ $line =~ ^n=3 ]]; then
+    suspended_at=3
+    $vmpack ps
+    $vmpack suspend demo -o "$out/linux-suspended.vmpk"
+  fi
 done
+exec {vm_out}<&- {vm_in}>&-
+wait "$vm_pid" && echo "the VM process ended after the suspend (exit 0)"
+[ "$suspended_at" = 3 ] || { echo "demo: the guest never counted to 3" >&2; exit 1; }
+echo "== the suspended container: RAM, CPU and device state inside, checked =="
+$vmpack inspect "$out/linux-suspended.vmpk" | head -12
+$vmpack verify "$out/linux-suspended.vmpk"
+$vmpack check "$out/linux-suspended.vmpk"
+echo "== resume it in a new process, from another folder =="
+mkdir -p "$out/elsewhere"
+cp "$out/linux-suspended.vmpk" "$out/elsewhere/moved.vmpk"
+next=
+vmpack_abs=$(realpath "$vmpack")
+coproc VM { cd "$out/elsewhere" && exec "$vmpack_abs" resume moved.vmpk 2>&1 </dev/null; }
+vm_pid=$VM_PID
+exec {vm_out}<&"${VM[0]}"
+while IFS= read -r line <&$vm_out; do
+  printf '%s\n' "$line"
+  if [ -z "$next" ] && [[ $line =~ ^n=([0-9]+) ]]; then next=${BASH_REMATCH[1]}; fi
+done
+exec {vm_out}<&-
 wait "$vm_pid" && echo "guest powered off; vmpack exited 0"
+[ "$next" = 4 ] || { echo "demo: the resumed guest went on at n=$next, not n=4" >&2; exit 1; }
+echo "the resumed guest went on at n=4: same instruction stream, no repeat, no gap"
 echo "demo: done"
