@@ -52,7 +52,7 @@ argv = qemuguest.argv(machine, cache, work)
 
 def fail(why):
     c.kill()
-    sys.exit("boot-qemu.sh: %s" % why)
+    sys.exit("boot-qemu.sh: %s\n--- console tail ---\n%s" % (why, c.tail(1500).decode(errors="replace")))
 
 for run in range(1, runs + 1):
     c = Console(argv, log=os.path.join(work, "console-%d.log" % run))
@@ -62,7 +62,7 @@ for run in range(1, runs + 1):
         c.run("echo vmpack-echo-$((6*7))", rb"vmpack-echo-42", 60)
         t_shell = c.elapsed()
     except ConsoleTimeout as e:
-        fail(e)
+        fail(e.what)
     checks = [
         ("uname -m", b"i686"),
         ("cat /mnt/hello.txt", b"hello from the vmpack example disk"),
@@ -80,13 +80,13 @@ for run in range(1, runs + 1):
         try:
             c.run(cmd, re.escape(want), 30)
         except ConsoleTimeout as e:
-            fail("%r did not print %r: %s" % (cmd, want, e))
+            fail("%r did not print %r: %s" % (cmd, want, e.what))
     t_off0 = time.monotonic()
     c.send(b"poweroff -f\n")
     try:
         status = c.wait(60)
     except ConsoleTimeout as e:
-        fail("poweroff -f did not end the machine: %s" % e)
+        fail("poweroff -f did not end the machine: %s" % e.what)
     t_off = time.monotonic() - t_off0
     out = c.output
     if machine == "loader":

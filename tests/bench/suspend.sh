@@ -72,9 +72,11 @@ class Skip(Exception):
 
 
 def fail(c, who, why):
+    tail = ""
     if c is not None:
         c.kill()
-    raise Skip("%s FAILED: %s" % (who, why))
+        tail = "\n--- %s console tail ---\n%s" % (who, c.tail(1500).decode(errors="replace"))
+    raise Skip("%s FAILED: %s%s" % (who, why, tail))
 
 
 def workload(c, who):
@@ -86,7 +88,7 @@ def workload(c, who):
                   "echo w''l-$((6*7)) $(md5sum < /tmp/wl)" % workload_mb,
                   rb"wl-42 ([0-9a-f]{32})", 600)
     except ConsoleTimeout as e:
-        fail(c, who, "workload: %s" % e)
+        fail(c, who, "workload: %s" % e.what)
     res[who]["workload_s"] = time.monotonic() - t0
     return m.group(1)
 
@@ -102,7 +104,7 @@ def shell_answers(c, who, timeout=300):
             break
         except ConsoleTimeout as e:
             if time.monotonic() > deadline or c.poll() is not None:
-                fail(c, who, "the resumed shell did not answer: %s" % e)
+                fail(c, who, "the resumed shell did not answer: %s" % e.what)
     t = c.elapsed()
     time.sleep(0.3)  # the queued copies of the command answer too
     c.mark()
@@ -113,7 +115,7 @@ def check_intact(c, who, md5):
     try:
         m = c.run("echo c''k-$((6*7)) $(md5sum < /tmp/wl)", rb"ck-42 ([0-9a-f]{32})", 120)
     except ConsoleTimeout as e:
-        fail(c, who, "md5 after resume: %s" % e)
+        fail(c, who, "md5 after resume: %s" % e.what)
     if m.group(1) != md5:
         fail(c, who, "the workload's data changed across suspend: md5 %s, was %s"
              % (m.group(1).decode(), md5.decode()))
@@ -125,7 +127,7 @@ def poweroff(c, who, want_status):
     try:
         status = c.wait(60)
     except ConsoleTimeout as e:
-        fail(c, who, "poweroff -f did not end it: %s" % e)
+        fail(c, who, "poweroff -f did not end it: %s" % e.what)
     if status != want_status:
         fail(c, who, "exit status %d after poweroff -f, not %d" % (status, want_status))
 
@@ -143,7 +145,7 @@ def qemu_half():
     try:
         c.ready(boot_timeout)
     except ConsoleTimeout as e:
-        fail(c, who, "boot: %s" % e)
+        fail(c, who, "boot: %s" % e.what)
     md5 = workload(c, who)
     mon = qemuguest.Monitor(sock)
     t0 = time.monotonic()
@@ -207,7 +209,7 @@ def vmpack_half():
     try:
         c.ready(boot_timeout)
     except ConsoleTimeout as e:
-        fail(c, who, "boot: %s" % e)
+        fail(c, who, "boot: %s" % e.what)
     md5 = workload(c, who)
     if h.returncode != 0:
         # The workload's figure alone, then say why the rest is missing.
@@ -226,7 +228,7 @@ def vmpack_half():
     try:
         status = c.wait(60)
     except ConsoleTimeout as e:
-        fail(c, who, "vmpack run did not end after suspend: %s" % e)
+        fail(c, who, "vmpack run did not end after suspend: %s" % e.what)
     if status != 0:
         notes[who].append("vmpack run exited %d after suspend" % status)
     res[who]["file_bytes"] = os.path.getsize(out)

@@ -75,19 +75,20 @@ c = Console([vmpack, "run", image], log="console.log", stderr="vmpack-stderr.log
 
 def fail(why):
     c.kill()
-    sys.exit("FAIL: %s\n--- vmpack stderr ---\n%s"
-             % (why, open("vmpack-stderr.log", errors="replace").read()[-1500:]))
+    sys.exit("FAIL: %s\n--- console tail ---\n%s\n--- vmpack stderr ---\n%s"
+             % (why, c.tail(2000).decode(errors="replace"),
+                open("vmpack-stderr.log", errors="replace").read()[-1500:]))
 
 def run(cmd, pattern, what, timeout=60):
     try:
         return c.run(cmd, pattern, timeout)
     except ConsoleTimeout as e:
-        fail("%s: %r did not print %r: %s" % (what, cmd, pattern, e))
+        fail("%s: %r did not print %r: %s" % (what, cmd, pattern, e.what))
 
 try:
     t_ready = c.ready(boot_timeout)
 except ConsoleTimeout as e:
-    fail("no 'vmpack-guest: ready' within %d s: %s" % (boot_timeout, e))
+    fail("no 'vmpack-guest: ready' within %d s: %s" % (boot_timeout, e.what))
 ok("boots to the ready marker in %.1f s" % t_ready)
 # The shell computes the markers, so the echo of the typed line cannot match.
 run("echo she''ll-$((6*7))", rb"shell-42", "shell")
@@ -129,7 +130,7 @@ c.send(b"poweroff -f\n")
 try:
     status = c.wait(60)
 except ConsoleTimeout as e:
-    fail("poweroff -f did not end vmpack: %s" % e)
+    fail("poweroff -f did not end vmpack: %s" % e.what)
 if status != 0:
     fail("vmpack exited with %d after poweroff -f" % status)
 ok("poweroff -f ends vmpack with status 0")
