@@ -6,6 +6,8 @@
  *      tables mapping the same physical page there, it still runs right
  *   N  after a CR3 write to tables mapping a different physical page (also
  *      global) at 0x400000, the new code runs; back again, the old code
+ *   L  data at 0x401000 (not global) after CR3 writes between tables
+ *      mapping different frames there: each time the new frame's
  *   P  code patched through a second linear alias of its physical page
  *      (0x800000), then run through the first: the new code runs (twice)
  *   F  the same code reading fs:[4] under ten FS bases in turn, twice and
@@ -97,6 +99,33 @@ _start:
     cmp $0xa1, %eax
     jne bad
     mov $'N', %al
+    call putc
+
+    /* L */
+    movl $0x1111, lbuf1
+    movl $0x2222, lbuf2
+    mov $lbuf1, %eax
+    or $3, %eax
+    mov %eax, pt_a + 4
+    mov $lbuf2, %eax
+    or $3, %eax
+    mov %eax, pt_b + 4
+    mov $pd1, %eax
+    mov %eax, %cr3
+    cmpl $0x1111, 0x401000
+    jne bad
+    mov $pd3, %eax
+    mov %eax, %cr3
+    cmpl $0x2222, 0x401000
+    jne bad
+    movl $0x3333, 0x401000
+    mov $pd1, %eax
+    mov %eax, %cr3
+    cmpl $0x1111, 0x401000
+    jne bad
+    cmpl $0x3333, lbuf2
+    jne bad
+    mov $'L', %al
     call putc
 
     /* P */
@@ -234,6 +263,10 @@ pt_b:
 pt_c:
     .space 4096
 fsbuf:
+    .space 4096
+lbuf1:
+    .space 4096
+lbuf2:
     .space 4096
 idt:
     .space 32 * 8

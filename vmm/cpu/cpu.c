@@ -265,7 +265,9 @@ unsigned cpu_null_fsgs(const struct cpu *cpu)
  * from outside between runs, and both are checked. */
 static void cpu_check_seg_assumptions(struct cpu *cpu)
 {
-    unsigned m = cpu_null_fsgs(cpu);
+    /* bit 2: system mode at CPL 3, whose blocks are kept apart too
+     * (cpu_sys_sync_view switches it) */
+    unsigned m = cpu_null_fsgs(cpu) | (cpu->view_user ? 4u : 0u);
     uint32_t fs = cpu->state.seg[VMP_FS].base, gs = cpu->state.seg[VMP_GS].base;
     if (m != cpu->null_fsgs || fs != cpu->xlat_fs_base || gs != cpu->xlat_gs_base) {
         tc_switch_ctx(cpu, m, fs, gs);

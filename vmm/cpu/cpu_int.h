@@ -33,6 +33,7 @@
 #define PP_MAPPED 0x40u     /* the caller mapped this page */
 #define PP_CODE 0x80u       /* translated code came from here: host copy is read-only */
 #define PP_XCHK 0x20u       /* system mode: in cpu->xlist, checked at CR3 writes */
+#define PP_GLOBAL 0x10u     /* system mode: mapped from a global PTE (kept at CR3 writes) */
 
 #define EFL_ARITH_DF 0xCD5u  /* CF PF AF ZF SF DF OF: live in the host RFLAGS */
 #define EFL_VIRT_KEEP 0x244000u /* AC, ID, NT: kept in rt.eflags_virt */
@@ -209,6 +210,8 @@ void view_smc(struct cpu *cpu, uint32_t gla);
 /* view.c, system mode: the shadow view filled from the guest page tables */
 int view_sys_map(struct cpu *cpu, uint32_t gla, int fd, uint32_t gpa, int prot);
 void view_sys_unmap_all(struct cpu *cpu);
+/* CR3 write with CR4.PGE: forget the pages not mapped as global */
+void view_sys_unmap_nonglobal(struct cpu *cpu);
 void view_sys_unmap_page(struct cpu *cpu, uint32_t gla);
 int view_sys_code_init(struct cpu *cpu);
 void view_sys_code_fini(struct cpu *cpu);
@@ -265,6 +268,9 @@ size_t cpu_sys_fetch(struct cpu *cpu, uint32_t gla, uint8_t *buf, size_t max);
 /* C-side guest memory accesses in system mode (cpu_guest_read/write). */
 int cpu_sys_guest_rw(struct cpu *cpu, uint32_t gla, void *buf, size_t n, int write,
                      struct cpu_exit *ex);
+/* The physical page of linear page lin in the current tables if it is
+ * present and global: 1 with *gpn, else 0. Reads only: no A/D bits. */
+int cpu_sys_peek_global(const struct cpu *cpu, uint32_t lin, uint32_t *gpn);
 /* Take an external interrupt if IF=1 and no shadow: 0, or -1 (triple fault). */
 int cpu_sys_poll_intr(struct cpu *cpu);
 

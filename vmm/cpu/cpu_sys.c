@@ -104,6 +104,13 @@ void cpu_sys_sync_view(struct cpu *cpu)
         view_sys_select(cpu, user);
         cpu_sys_wrgsbase(cpu->rt->view);
         cpu->fault_repeats = 0;
+        /* and its blocks: a block translated at CPL 0 must not run at CPL
+         * 3, where fetching its code may fault (DESIGN.md: blocks are
+         * found by address and mode, CPL included). Bit 2 of the context
+         * key, as cpu.c's cpu_check_seg_assumptions computes it. */
+        unsigned m = (cpu->null_fsgs & 3u) | (user ? 4u : 0u);
+        tc_switch_ctx(cpu, m, cpu->xlat_fs_base, cpu->xlat_gs_base);
+        cpu->null_fsgs = (uint8_t)m;
     }
 }
 
@@ -206,7 +213,8 @@ int cpu_sys_page_fault(struct cpu *cpu, uint32_t gla, int write, struct cpu_exit
     }
     cpu->last_fault_gla = gla;
     int rc = view_sys_map(cpu, gla, cpu->ram_fd, w.gpa,
-                          PROT_READ | (w.map_writable ? PROT_WRITE : 0));
+                          PROT_READ | (w.map_writable ? PROT_WRITE : 0) |
+                              (w.global ? PP_GLOBAL : 0));
     if (rc < 0) {
         cpu_set_err(cpu, "mapping linear 0x%08x: error %d", gla, rc);
         return -1;
@@ -313,9 +321,9 @@ static int cpu_sys_rw(struct cpu *cpu, uint32_t gla, void *buf, unsigned len, in
     return cpu_sys_guest_rw(cpu, gla, buf, len, write, ex);
 }
 
-/* The physical page of linear page lin in the current tables if it is
- * present and global (G with CR4.PGE), else 0. Reads only: no A/D bits. */
-static int cpu_sys_peek_global(struct cpu *cpu, uint32_t lin, uint32_t *gpn)
+/* cpu_int.h. Present and global are read from the PTE (4 KiB) or PDE
+ * (4 MiB); the caller has checked CR4.PGE. */
+int cpu_sys_peek_global(const struct cpu *cpu, uint32_t lin, uint32_t *gpn)
 {
     const struct vmp_x86_state *s = &cpu->state;
     uint32_t pde, pte;
@@ -400,7 +408,10 @@ static int cpu_sys_mov_cr(struct cpu *cpu, const struct x86_insn *in, struct cpu
         /* SDM 3A 4.10.4.1: any CR3 write flushes, even of the same value */
         s->cr3 = v;
         if (s->cr0 & SYS_CR0_PG) {
-            view_sys_unmap_all(cpu);
+            if (s->cr4 & SYS_CR4_PGE)
+                view_sys_unmap_nonglobal(cpu);
+            else
+                view_sys_unmap_all(cpu);
             cpu_sys_keep_global_code(cpu);
         }
         cpu->view_cr3 = v;

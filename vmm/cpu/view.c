@@ -332,8 +332,9 @@ static void *view_sys_mmap(struct cpu *cpu, uint32_t pg, int prot, int fd, uint3
 /*
  * Map guest physical page gpa at linear page gla in the current view with
  * the guest's permission for its privilege (prot: PROT_READ, plus
- * PROT_WRITE when the page is writable and dirty). A page with translated
- * code stays read-only in the host (view_host_prot), as in user mode.
+ * PROT_WRITE when the page is writable and dirty, plus PP_GLOBAL for a
+ * global page). A page with translated code stays read-only in the host
+ * (view_host_prot), as in user mode.
  */
 int view_sys_map(struct cpu *cpu, uint32_t gla, int fd, uint32_t gpa, int prot)
 {
@@ -341,7 +342,8 @@ int view_sys_map(struct cpu *cpu, uint32_t gla, int fd, uint32_t gpa, int prot)
     uint32_t gpn = gpa >> 12;
     uint8_t code = (cpu->page[pg] & (PP_CODE | PP_XCHK)) |
                    ((uint64_t)gpn < cpu->ram_bytes >> 12 && cpu->pcode[gpn] ? PP_CODE : 0);
-    uint8_t pp = (uint8_t)(code | PP_MAPPED | PROT_EXEC | (prot & (PROT_READ | PROT_WRITE)));
+    uint8_t pp = (uint8_t)(code | PP_MAPPED | PROT_EXEC |
+                           (prot & (PROT_READ | PROT_WRITE | PP_GLOBAL)));
     void *p = view_sys_mmap(cpu, pg, view_host_prot(pp), fd, gpa);
     if (p == MAP_FAILED && errno == ENOMEM) {
         /* one mapping per page: past vm.max_map_count, start the views over */
@@ -384,6 +386,61 @@ void view_sys_unmap_all(struct cpu *cpu)
     }
     cpu->nm = 0;
     cpu->mlist_over = 0;
+    cpu->stats.view_flushes++;
+}
+
+static void view_sys_unmap_range(struct cpu *cpu, uint32_t pg_first, uint32_t pg_end)
+{
+    for (int v = 0; v < 2; v++)
+        mmap(cpu->sview[v] + ((uint64_t)pg_first << 12), (uint64_t)(pg_end - pg_first) << 12,
+             PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+}
+
+static int view_cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * SDM 3A 4.10.4.1: a CR3 write leaves the translations of global pages
+ * (CR4.PGE) alone. The mapped pages in address order: each run of
+ * non-global ones is unmapped with one call (Linux: the user half in one),
+ * the global ones (the kernel's) stay mapped in both views if the new
+ * tables map them as global to the same physical page (hardware may keep
+ * a stale global translation; this does not).
+ */
+void view_sys_unmap_nonglobal(struct cpu *cpu)
+{
+    if (cpu->mlist_over) {
+        view_sys_unmap_all(cpu);
+        return;
+    }
+    qsort(cpu->mlist, cpu->nm, sizeof *cpu->mlist, view_cmp_u32);
+    uint32_t keep = 0, run_first = 0, run_end = 0;
+    for (uint32_t i = 0; i < cpu->nm; i++) {
+        uint32_t lin = cpu->mlist[i];
+        uint8_t pp = cpu->spage[0][lin] | cpu->spage[1][lin];
+        if ((keep && cpu->mlist[keep - 1] == lin) || !(pp & PP_MAPPED))
+            continue; /* listed twice (INVLPG, then mapped again), or gone */
+        uint32_t gpn;
+        if ((pp & PP_GLOBAL) && cpu_sys_peek_global(cpu, lin, &gpn) &&
+            gpn == cpu->page_gpn[lin]) {
+            if (run_end != run_first)
+                view_sys_unmap_range(cpu, run_first, run_end);
+            run_first = run_end = 0;
+            cpu->mlist[keep++] = lin;
+            continue;
+        }
+        if (run_end == run_first)
+            run_first = lin;
+        run_end = lin + 1;
+        cpu->spage[0][lin] &= PP_CODE | PP_XCHK;
+        cpu->spage[1][lin] &= PP_CODE | PP_XCHK;
+    }
+    if (run_end != run_first)
+        view_sys_unmap_range(cpu, run_first, run_end);
+    cpu->nm = keep;
     cpu->stats.view_flushes++;
 }
 

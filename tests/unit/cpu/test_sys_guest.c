@@ -100,8 +100,10 @@ static uint64_t fake_clock(void *opaque)
 static const struct cpu_io_ops fake_ops = {fake_in, fake_out, fake_mmio_read, fake_mmio_write,
                                            fake_ack, fake_clock};
 
-/* Run tests/guest/<name>.bin; returns the last exit reason. */
-static enum cpu_exit_reason run_guest(const char *name, struct board *b)
+/* Run tests/guest/<name>.bin; returns the last exit reason; the CPU's
+ * counters at the end in *stats if it is not NULL. */
+static enum cpu_exit_reason run_guest_stats(const char *name, struct board *b,
+                                            struct cpu_stats *stats)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s.bin", VMP_GUEST_DIR, name);
@@ -156,9 +158,16 @@ static enum cpu_exit_reason run_guest(const char *name, struct board *b)
         break;
     }
     b->out[b->nout] = 0;
+    if (stats)
+        cpu_get_stats(cpu, stats);
     cpu_destroy(cpu);
     close(fd);
     return last;
+}
+
+static enum cpu_exit_reason run_guest(const char *name, struct board *b)
+{
+    return run_guest_stats(name, b, NULL);
 }
 
 static void test_sys_guest_basic(void **state)
@@ -203,17 +212,36 @@ static void test_sys_guest_isolation(void **state)
     assert_int_equal(r, CPU_EXIT_HLT);
 }
 
-/* The code cache across CR3 writes (global pages kept only while they map
- * the same frame), writes through a linear alias of a code page, and FS
- * base switches between block sets. */
+/* The code cache and the views across CR3 writes (global pages kept only
+ * while they map the same frame, other pages not), writes through a linear
+ * alias of a code page, and FS base switches between block sets. */
 static void test_sys_guest_xcache(void **state)
 {
     (void)state;
     struct board b;
     enum cpu_exit_reason r = run_guest("sys_xcache", &b);
-    assert_string_equal(b.out, "GNPF");
+    assert_string_equal(b.out, "GNLPF");
     assert_int_equal(b.exit_code, 0);
     assert_int_equal(r, CPU_EXIT_HLT);
+}
+
+/* One shadow view per privilege: rights checked against what the other
+ * privilege mapped (user vs supervisor pages, WP, D bits, INVLPG in both,
+ * a supervisor code block not run at ring 3, SMC across privileges), and
+ * privilege changes that do not empty the views: the 300 system calls of
+ * the N loop map a handful of pages, not hundreds. */
+static void test_sys_guest_privview(void **state)
+{
+    (void)state;
+    struct board b;
+    struct cpu_stats st;
+    enum cpu_exit_reason r = run_guest_stats("sys_privview", &b, &st);
+    assert_string_equal(b.out, "UVODKSNW");
+    assert_int_equal(b.exit_code, 0);
+    assert_int_equal(r, CPU_EXIT_HLT);
+    /* paging on (a CR3 write, then CR0.PG) and CR0.WP: a few emptyings */
+    assert_true(st.view_flushes <= 4);
+    assert_true(st.view_maps < 100);
 }
 
 int main(void)
@@ -224,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_sys_guest_basic),
         cmocka_unit_test(test_sys_guest_paging),
         cmocka_unit_test(test_sys_guest_xcache),
+        cmocka_unit_test(test_sys_guest_privview),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
