@@ -24,12 +24,11 @@ while [ $# -gt 0 ]; do
     *) echo "boot.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
-[ -x "$vmpack" ] || { echo "boot.sh: no vmpack at $vmpack (build it, or --vmpack PATH)" >&2; exit 2; }
-vmpack=$(realpath "$vmpack")
+. tests/lib/bench.sh
+vmpack=$(bench_vmpack boot.sh "$vmpack")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-VMPACK=$vmpack examples/debian-i386/make-image.sh "$work/linux.vmpk" > "$work/make-image.log" 2>&1 ||
-    { tail -5 "$work/make-image.log" >&2; echo "boot.sh: cannot build the example guest" >&2; exit 1; }
+bench_image boot.sh "$vmpack" "$work/linux.vmpk"
 
 status=0
 python3 - "$vmpack" "$work/linux.vmpk" "$work/console.log" "${VMP_BOOT_TIMEOUT:-600}" <<'PY' || status=$?

@@ -27,8 +27,8 @@ while [ $# -gt 0 ]; do
     *) echo "guest-cpu.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
-[ -x "$vmpack" ] || { echo "guest-cpu.sh: no vmpack at $vmpack (build it, or --vmpack PATH)" >&2; exit 2; }
-vmpack=$(realpath "$vmpack")
+. tests/lib/bench.sh
+vmpack=$(bench_vmpack guest-cpu.sh "$vmpack")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -41,9 +41,7 @@ for p in "${progs[@]}"; do
         { echo "guest-cpu.sh: cannot build $p (gcc-multilib?)" >&2; exit 2; }
 done
 disk_mb=$(( $(du -sm "$work/progs" | cut -f1) + 16 ))
-VMPACK=$vmpack examples/debian-i386/make-image.sh "$work/guest.vmpk" \
-    --disk-mb "$disk_mb" --extra "$work/progs" > "$work/make-image.log" 2>&1 ||
-    { tail -5 "$work/make-image.log" >&2; echo "guest-cpu.sh: cannot build the guest image" >&2; exit 1; }
+bench_image guest-cpu.sh "$vmpack" "$work/guest.vmpk" --disk-mb "$disk_mb" --extra "$work/progs"
 
 python3 - "$vmpack" "$work" "${BENCH_REPS:-3}" "${BENCH_GUEST_REPS:-1}" \
     "${BENCH_TIMEOUT:-120}" "${VMP_BOOT_TIMEOUT:-600}" "${progs[@]}" <<'PY'

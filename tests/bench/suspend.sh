@@ -46,11 +46,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 vmpk=
 if [ "$do_vmpack" = 1 ]; then
-    [ -x "$vmpack" ] || { echo "suspend.sh: no vmpack at $vmpack (build it, or --vmpack PATH)" >&2; exit 2; }
-    vmpack=$(realpath "$vmpack")
-    VMPACK=$vmpack examples/debian-i386/make-image.sh "$work/guest.vmpk" --memory 256M \
-        > "$work/make-image.log" 2>&1 ||
-        { tail -5 "$work/make-image.log" >&2; echo "suspend.sh: cannot build the guest image" >&2; exit 1; }
+    . tests/lib/bench.sh
+    vmpack=$(bench_vmpack suspend.sh "$vmpack")
+    bench_image suspend.sh "$vmpack" "$work/guest.vmpk" --memory 256M
     vmpk=$work/guest.vmpk
 fi
 
