@@ -255,6 +255,23 @@ static int snap_disks(struct vmp_vm *vm, struct snapshot_disk *dk)
     return 0;
 }
 
+/*
+ * The CPU state as the container keeps it: nothing of the host (DESIGN.md
+ * "The container"). The translator's 64-bit FXSAVE image (SDM 1 10.5.1,
+ * table 10-2) holds host values in the x87 last-instruction and
+ * last-operand pointers (bytes 8-23: the host address of the translated
+ * instruction), MXCSR_MASK (28-31: this CPU's) and XMM8-15 and the
+ * reserved area (288-511: registers a 32-bit guest cannot name). They are
+ * zeroed: FXRSTOR ignores MXCSR_MASK, and a guest never sees the others
+ * with a meaning.
+ */
+static void snap_neutral_cpu(struct vmp_x86_state *s)
+{
+    memset(s->fxsave + 8, 0, 16);
+    memset(s->fxsave + 28, 0, 4);
+    memset(s->fxsave + 288, 0, 512 - 288);
+}
+
 int vmp_vm_save(vmp_vm *vm, const char *path, vmp_vm_progress_fn *progress, void *ctx,
                 struct vmp_vm_save_stats *stats)
 {
@@ -262,6 +279,7 @@ int vmp_vm_save(vmp_vm *vm, const char *path, vmp_vm_progress_fn *progress, void
     struct snap_sections ss;
     struct snapshot_stats st;
     struct snapshot_in in;
+    struct vmp_x86_state *cpu_copy = NULL;
     struct cpu *cpu;
     char err[400];
     int rc, why;
@@ -288,9 +306,16 @@ int vmp_vm_save(vmp_vm *vm, const char *path, vmp_vm_progress_fn *progress, void
     }
     if ((rc = snap_disks(vm, dk)) != 0)
         goto out;
+    cpu_copy = aligned_alloc(64, (sizeof *cpu_copy + 63) / 64 * 64);
+    if (cpu_copy == NULL) {
+        rc = snap_vm_fail(vm, VMP_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    *cpu_copy = *cpu_state(cpu);
+    snap_neutral_cpu(cpu_copy);
     memset(&in, 0, sizeof in);
     in.config = vmp_reader_config(vm->reader);
-    in.cpu = cpu_state(cpu);
+    in.cpu = cpu_copy;
     in.sections = ss.s;
     in.nsections = ss.n;
     in.ram_fd = vm->ram_fd;
@@ -317,6 +342,7 @@ int vmp_vm_save(vmp_vm *vm, const char *path, vmp_vm_progress_fn *progress, void
         stats->seconds = st.seconds;
     }
 out:
+    free(cpu_copy);
     snap_sections_free(&ss);
     return rc;
 }

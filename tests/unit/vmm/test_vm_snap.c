@@ -286,7 +286,8 @@ static void test_vm_snap_control_suspend_resume(void **state)
 }
 
 /* Saving a resumed guest into its own container: only the chunk the guest
- * changed (the counter's) is stored anew; the rest is copied by digest. */
+ * changed (the counter's) is stored anew; the rest is copied by digest.
+ * The saved FXSAVE image holds nothing of the host. */
 static void test_vm_snap_incremental(void **state)
 {
     struct loaded a, b;
@@ -297,10 +298,18 @@ static void test_vm_snap_incremental(void **state)
     snprintf(out, sizeof out, "%s/inc.vmpk", tmp);
     load(&a, src_path);
     run_for(&a, 50);
+    /* host leftovers in the FXSAVE image are not saved (vm_snap.c) */
+    cpu_state(a.vm->cpu)->fxsave[10] = 0xCD; /* x87 last instruction pointer */
+    cpu_state(a.vm->cpu)->fxsave[29] = 0xFF; /* MXCSR_MASK */
+    cpu_state(a.vm->cpu)->fxsave[300] = 0xAB; /* XMM8 */
     assert_int_equal(vmp_vm_save(a.vm, out, NULL, NULL, &st1), 0);
     unload(&a);
 
     load(&b, out);
+    assert_int_equal(cpu_state(b.vm->cpu)->fxsave[10], 0);
+    assert_int_equal(cpu_state(b.vm->cpu)->fxsave[29], 0);
+    assert_int_equal(cpu_state(b.vm->cpu)->fxsave[300], 0);
+    assert_int_equal(cpu_state(b.vm->cpu)->fxsave[0], 0x7F); /* FCW kept */
     run_for(&b, 50);
     assert_int_equal(vmp_vm_save(b.vm, out, NULL, NULL, &st2), 0);
     assert_int_equal(st2.ram_new, 1);
