@@ -11,8 +11,9 @@
 #include "cli.h"
 
 /* The sections this vmpack restores: the CPU (spec/container.md 6.3), the
- * board's devices (spec/devices.md 1) and the virtual clock (spec/devices.md
- * 8). Container section version 1. */
+ * board's devices (spec/devices.md 1), the virtual clock (spec/devices.md
+ * 8) and deterministic mode's parameters (spec/machine.md). Container
+ * section version 1. */
 static const struct vmp_section_support check_known[] = {
     {VMP_X86_SECTION_ID, VMP_X86_SECTION_VERSION},
     {"dev.pic", 1},

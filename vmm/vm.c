@@ -407,6 +407,10 @@ int vmp_vm_run(vmp_vm *vm, struct vmp_vm_exit *exit_info)
         rc = vm_fail(vm, VMP_ERR_IO, "cannot start the I/O thread");
         goto out_console;
     }
+    /* stopped (or suspended) inside HLT with IF=1: the CPU is still halted
+     * (spec/snapshot.md 3.1), so wait as the HLT exit below does */
+    if (!vm->det && cpu_state(cpu)->halted && (cpu_state(cpu)->eflags & 0x200))
+        board_wait_interrupt(b);
 
     while (atomic_load(&b->stop) == BOARD_RUNNING) {
         if (vm->det)

@@ -3,9 +3,9 @@
  * guest of two instructions (a counter in RAM incremented in a loop, run by
  * the real translator and board): the control socket's suspend handshake,
  * a resume that restores RAM, CPU and clock exactly and counts on, an
- * incremental save that stores only the changed chunk, and the refusals
+ * incremental save that stores only the changed chunk, the refusals
  * (relative path, unknown verb, a save that cannot be written: the guest
- * runs on).
+ * runs on), and a guest suspended in HLT that stays halted.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,7 +34,7 @@
 #define IMAGE_BYTES (PM_OFFSET + PM_BYTES)
 #define COUNTER_GPA 0x00800000u /* 8 MiB: below the kernel, away from the loader's tables */
 
-static char tmp[64], src_path[128], xdg[128];
+static char tmp[64], src_path[128], hlt_path[128], xdg[128];
 
 static void w16(uint8_t *p, uint16_t v)
 {
@@ -48,11 +48,17 @@ static void w32(uint8_t *p, uint32_t v)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* The guests: a counter in RAM (at code offset 2) incremented in a loop;
+ * and HLT with interrupts on in a loop, counting the wake-ups (nothing
+ * interrupts it: the PIT is never programmed). */
+static const uint8_t count_code[] = {0xFF, 0x05, 0, 0, 0, 0, 0xEB, 0xF8}; /* 1: inc [c]; jmp 1b */
+static const uint8_t hlt_code[] = {0xFB, 0xF4, 0xFF, 0x05, 0, 0, 0, 0, 0xEB, 0xF7};
+/*                                 sti   1: hlt  inc [c]                jmp 1b */
+
 /* A bzImage (boot protocol 2.15, relocatable, loaded at 16 MiB) whose
- * protected-mode code is: 1: inc dword [COUNTER_GPA]; jmp 1b */
-static void make_kernel(uint8_t *img)
+ * protected-mode code is code, with COUNTER_GPA at code offset addr_at. */
+static void make_kernel(uint8_t *img, const uint8_t *code, size_t len, size_t addr_at)
 {
-    static const uint8_t code[] = {0xFF, 0x05, 0, 0, 0, 0, 0xEB, 0xF8};
 
     memset(img, 0, IMAGE_BYTES);
     img[0x1F1] = SETUP_SECTS;
@@ -70,27 +76,19 @@ static void make_kernel(uint8_t *img)
     w32(img + 0x238, 2047);           /* cmdline_size */
     w32(img + 0x258, 16u << 20);      /* pref_address */
     w32(img + 0x260, 4u << 20);       /* init_size */
-    memcpy(img + PM_OFFSET, code, sizeof code);
-    w32(img + PM_OFFSET + 2, COUNTER_GPA);
+    memcpy(img + PM_OFFSET, code, len);
+    w32(img + PM_OFFSET + addr_at, COUNTER_GPA);
 }
 
-static int setup(void **state)
+/* A powered-off container at path: 64 MiB, i686, one 64 KiB disk. */
+static int write_container(const char *path, const uint8_t *kernel)
 {
-    static uint8_t kernel[IMAGE_BYTES], disk[65536];
+    static uint8_t disk[65536];
     struct vmp_config cfg;
     struct vmp_image_desc desc = {"disk0", VMP_IMAGE_DISK, 0, sizeof disk, 4096};
     vmp_writer *w = NULL;
     int pfd[2];
 
-    (void)state;
-    snprintf(tmp, sizeof tmp, "/tmp/test_vm_snap.XXXXXX");
-    if (mkdtemp(tmp) == NULL)
-        return -1;
-    snprintf(src_path, sizeof src_path, "%s/src.vmpk", tmp);
-    snprintf(xdg, sizeof xdg, "%s/xdg", tmp);
-    if (mkdir(xdg, 0700) != 0)
-        return -1;
-    make_kernel(kernel);
     memset(disk, 0x5A, sizeof disk);
     vmp_config_init(&cfg);
     cfg.mem_bytes = RAM_BYTES;
@@ -100,18 +98,38 @@ static int setup(void **state)
     strcpy(cfg.devices[0].id, "vda");
     strcpy(cfg.devices[0].image, "disk0");
     cfg.ndevices = 1;
-    if (vmp_writer_create(&w) != 0 || vmp_writer_open(w, src_path) != 0 || pipe(pfd) != 0)
+    if (vmp_writer_create(&w) != 0 || vmp_writer_open(w, path) != 0 || pipe(pfd) != 0)
         return -1;
     if (write(pfd[1], disk, sizeof disk) != (ssize_t)sizeof disk)
         return -1;
     close(pfd[1]);
     if (vmp_writer_add_image_fd(w, &desc, pfd[0]) != 0 || vmp_writer_set_config(w, &cfg) != 0 ||
-        vmp_writer_set_kernel_mem(w, kernel, sizeof kernel) != 0 ||
+        vmp_writer_set_kernel_mem(w, kernel, IMAGE_BYTES) != 0 ||
         vmp_writer_commit(w, NULL) != 0)
         return -1;
     close(pfd[0]);
     vmp_writer_destroy(w);
     return 0;
+}
+
+static int setup(void **state)
+{
+    static uint8_t kernel[IMAGE_BYTES];
+
+    (void)state;
+    snprintf(tmp, sizeof tmp, "/tmp/test_vm_snap.XXXXXX");
+    if (mkdtemp(tmp) == NULL)
+        return -1;
+    snprintf(src_path, sizeof src_path, "%s/src.vmpk", tmp);
+    snprintf(hlt_path, sizeof hlt_path, "%s/hlt.vmpk", tmp);
+    snprintf(xdg, sizeof xdg, "%s/xdg", tmp);
+    if (mkdir(xdg, 0700) != 0)
+        return -1;
+    make_kernel(kernel, count_code, sizeof count_code, 2);
+    if (write_container(src_path, kernel) != 0)
+        return -1;
+    make_kernel(kernel, hlt_code, sizeof hlt_code, 4);
+    return write_container(hlt_path, kernel);
 }
 
 static int teardown(void **state)
@@ -373,12 +391,39 @@ static void test_vm_snap_control_refusals(void **state)
     unload(&a);
 }
 
+/* A guest suspended inside HLT with interrupts on stays halted after the
+ * resume until an interrupt comes (none does here): no spurious wake-up. */
+static void test_vm_snap_halted_stays_halted(void **state)
+{
+    struct loaded a, b;
+    char out[256];
+
+    (void)state;
+    snprintf(out, sizeof out, "%s/hlt-s.vmpk", tmp);
+    load(&a, hlt_path);
+    run_for(&a, 100);
+    assert_int_equal(counter(&a), 0);
+    assert_int_equal(cpu_state(a.vm->cpu)->halted, 1);
+    run_for(&a, 50); /* continuing after a stop: still halted */
+    assert_int_equal(counter(&a), 0);
+    assert_int_equal(vmp_vm_save(a.vm, out, NULL, NULL, NULL), 0);
+    unload(&a);
+
+    load(&b, out);
+    assert_int_equal(cpu_state(b.vm->cpu)->halted, 1);
+    run_for(&b, 100);
+    assert_int_equal(counter(&b), 0);
+    assert_int_equal(cpu_state(b.vm->cpu)->halted, 1);
+    unload(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vm_snap_control_suspend_resume),
         cmocka_unit_test(test_vm_snap_incremental),
         cmocka_unit_test(test_vm_snap_control_refusals),
+        cmocka_unit_test(test_vm_snap_halted_stays_halted),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
