@@ -34,6 +34,7 @@
 #define PP_CODE 0x80u       /* translated code came from here: host copy is read-only */
 #define PP_XCHK 0x20u       /* system mode: in cpu->xlist, checked at CR3 writes */
 #define PP_GLOBAL 0x10u     /* system mode: mapped from a global PTE (kept at CR3 writes) */
+#define PP_LISTED 0x08u     /* system mode: in cpu->mlist (view.c), in both views' page[] */
 
 #define EFL_ARITH_DF 0xCD5u  /* CF PF AF ZF SF DF OF: live in the host RFLAGS */
 #define EFL_VIRT_KEEP 0x244000u /* AC, ID, NT: kept in rt.eflags_virt */

@@ -248,9 +248,17 @@ size_t cpu_sys_fetch(struct cpu *cpu, uint32_t gla, uint8_t *buf, size_t max)
 {
     struct sys_ctx c = cpu_sys_ctx(cpu);
     struct sys_fault f;
+    unsigned access = seg_access(&cpu->state);
     size_t n = 0;
-    while (n < max && mmu_read(&c, gla + (uint32_t)n, buf + n, 1, seg_access(&cpu->state), &f) == 0)
-        n++;
+    while (n < max) { /* a page at a time: one walk each */
+        uint32_t a = gla + (uint32_t)n;
+        size_t chunk = CPU_PAGE_SIZE - (a & (CPU_PAGE_SIZE - 1));
+        if (chunk > max - n)
+            chunk = max - n;
+        if (mmu_read(&c, a, buf + n, (unsigned)chunk, access, &f) != 0)
+            break;
+        n += chunk;
+    }
     return n;
 }
 
@@ -358,6 +366,7 @@ int cpu_sys_peek_global(const struct cpu *cpu, uint32_t lin, uint32_t *gpn)
 static void cpu_sys_keep_global_code(struct cpu *cpu)
 {
     if (!(cpu->state.cr4 & SYS_CR4_PGE) || cpu->xlist_over) {
+        view_sys_unmap_all(cpu);
         tc_flush(cpu);
         return;
     }
@@ -369,9 +378,14 @@ static void cpu_sys_keep_global_code(struct cpu *cpu)
             continue;
         }
         tc_invalidate_page(cpu, lin);
-        if (gen != cpu->flush_gen)
+        if (gen != cpu->flush_gen) {
+            view_sys_unmap_all(cpu); /* which kept pages changed is lost */
             return;
+        }
         view_sys_forget_code(cpu, lin);
+        /* a global page kept mapped (view_sys_unmap_nonglobal) whose frame
+         * changed: its new code is fetched from the new frame */
+        view_sys_unmap_page(cpu, lin << 12);
         cpu->xlist[i] = cpu->xlist[--cpu->nx];
     }
 }

@@ -354,13 +354,16 @@ int view_sys_map(struct cpu *cpu, uint32_t gla, int fd, uint32_t gpa, int prot)
     if (p == MAP_FAILED)
         return -errno;
     cpu->page_gpn[pg] = gpn;
-    if (!((cpu->spage[0][pg] | cpu->spage[1][pg]) & PP_MAPPED)) {
-        if (cpu->nm < VIEW_MLIST_MAX)
-            cpu->mlist[cpu->nm++] = pg;
-        else
-            cpu->mlist_over = 1;
+    uint8_t listed = cpu->page[pg] & PP_LISTED;
+    if (!listed && cpu->nm < VIEW_MLIST_MAX) {
+        cpu->mlist[cpu->nm++] = pg;
+        listed = PP_LISTED;
+        cpu->spage[0][pg] |= PP_LISTED;
+        cpu->spage[1][pg] |= PP_LISTED;
+    } else if (!listed) {
+        cpu->mlist_over = 1;
     }
-    cpu->page[pg] = pp;
+    cpu->page[pg] = pp | listed;
     cpu->stats.view_maps++;
     return 0;
 }
@@ -402,13 +405,32 @@ static int view_cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Drop the listed pages that are not global (and those INVLPG unmapped)
+ * from the list and page[]; the caller unmaps them. */
+static void view_sys_keep_global(struct cpu *cpu)
+{
+    uint32_t keep = 0;
+    for (uint32_t i = 0; i < cpu->nm; i++) {
+        uint32_t lin = cpu->mlist[i];
+        uint8_t pp = cpu->spage[0][lin] | cpu->spage[1][lin];
+        if ((pp & PP_MAPPED) && (pp & PP_GLOBAL)) {
+            cpu->mlist[keep++] = lin;
+        } else {
+            cpu->spage[0][lin] &= PP_CODE | PP_XCHK;
+            cpu->spage[1][lin] &= PP_CODE | PP_XCHK;
+        }
+    }
+    cpu->nm = keep;
+}
+
 /*
  * SDM 3A 4.10.4.1: a CR3 write leaves the translations of global pages
- * (CR4.PGE) alone. The mapped pages in address order: each run of
- * non-global ones is unmapped with one call (Linux: the user half in one),
- * the global ones (the kernel's) stay mapped in both views if the new
- * tables map them as global to the same physical page (hardware may keep
- * a stale global translation; this does not).
+ * (CR4.PGE) alone: they stay mapped in both views, the others go. In
+ * Linux the non-global pages (the user half) lie below every global one
+ * (the kernel's), so one unmap call per view covers them; otherwise each
+ * run of non-global pages in address order gets its own. A global page
+ * whose frame a CR3 write changes keeps its old mapping, as a TLB may
+ * (the guest must INVLPG it); cpu_sys.c drops it where code came from.
  */
 void view_sys_unmap_nonglobal(struct cpu *cpu)
 {
@@ -416,32 +438,52 @@ void view_sys_unmap_nonglobal(struct cpu *cpu)
         view_sys_unmap_all(cpu);
         return;
     }
-    qsort(cpu->mlist, cpu->nm, sizeof *cpu->mlist, view_cmp_u32);
-    uint32_t keep = 0, run_first = 0, run_end = 0;
+    uint32_t lo = UINT32_MAX, hi = 0;
     for (uint32_t i = 0; i < cpu->nm; i++) {
         uint32_t lin = cpu->mlist[i];
         uint8_t pp = cpu->spage[0][lin] | cpu->spage[1][lin];
-        if ((keep && cpu->mlist[keep - 1] == lin) || !(pp & PP_MAPPED))
-            continue; /* listed twice (INVLPG, then mapped again), or gone */
-        uint32_t gpn;
-        if ((pp & PP_GLOBAL) && cpu_sys_peek_global(cpu, lin, &gpn) &&
-            gpn == cpu->page_gpn[lin]) {
+        if ((pp & PP_MAPPED) && !(pp & PP_GLOBAL)) {
+            lo = lin < lo ? lin : lo;
+            hi = lin > hi ? lin : hi;
+        }
+    }
+    cpu->stats.view_flushes++;
+    if (lo == UINT32_MAX) {
+        view_sys_keep_global(cpu);
+        return;
+    }
+    int between = 0;
+    for (uint32_t i = 0; i < cpu->nm && !between; i++) {
+        uint32_t lin = cpu->mlist[i];
+        between = lin > lo && lin < hi &&
+                  ((cpu->spage[0][lin] | cpu->spage[1][lin]) & (PP_MAPPED | PP_GLOBAL)) ==
+                      (PP_MAPPED | PP_GLOBAL);
+    }
+    if (!between) {
+        view_sys_unmap_range(cpu, lo, hi + 1);
+        view_sys_keep_global(cpu);
+        return;
+    }
+    qsort(cpu->mlist, cpu->nm, sizeof *cpu->mlist, view_cmp_u32);
+    uint32_t run_first = 0, run_end = 0;
+    for (uint32_t i = 0; i < cpu->nm; i++) {
+        uint32_t lin = cpu->mlist[i];
+        uint8_t pp = cpu->spage[0][lin] | cpu->spage[1][lin];
+        if (!(pp & PP_MAPPED))
+            continue;
+        if (pp & PP_GLOBAL) {
             if (run_end != run_first)
                 view_sys_unmap_range(cpu, run_first, run_end);
             run_first = run_end = 0;
-            cpu->mlist[keep++] = lin;
             continue;
         }
         if (run_end == run_first)
             run_first = lin;
         run_end = lin + 1;
-        cpu->spage[0][lin] &= PP_CODE | PP_XCHK;
-        cpu->spage[1][lin] &= PP_CODE | PP_XCHK;
     }
     if (run_end != run_first)
         view_sys_unmap_range(cpu, run_first, run_end);
-    cpu->nm = keep;
-    cpu->stats.view_flushes++;
+    view_sys_keep_global(cpu);
 }
 
 /* Forget linear page gla in both views (INVLPG). */
@@ -454,7 +496,7 @@ void view_sys_unmap_page(struct cpu *cpu, uint32_t gla)
             continue;
         mmap(cpu->sview[v] + ((uint64_t)pg << 12), CPU_PAGE_SIZE, PROT_NONE,
              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-        *pp &= PP_CODE | PP_XCHK;
+        *pp &= PP_CODE | PP_XCHK | PP_LISTED; /* still listed: not listed twice */
     }
 }
 
