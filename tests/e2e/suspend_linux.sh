@@ -242,13 +242,20 @@ if status != 0:
     fail("the VM exited %d after its client was killed" % status)
 cli("verify", "r3.vmpk")
 last3 = counts(r3.output)[-1][0]
-r4 = console(["resume", "r3.vmpk"], ".", "resume-r3")
+r4 = console(["run", "r3.vmpk"], ".", "run-r3")  # run of a suspended container resumes it
 m = expect(r4, LINE, 120, "resume of the save whose client was killed")
 if int(m.group(1)) not in (last3 + 1, last3 + 2):
     fail("resumed at n=%s after n=%d" % (m.group(1), last3))
 r4.kill()
 ok("suspend client killed (SIGKILL) mid-save: the VM completed the save and exited 0; "
-   "the new container verifies and resumes at n=%s after n=%d" % (m.group(1).decode(), last3))
+   "the new container verifies and `vmpack run` resumes it at n=%s after n=%d"
+   % (m.group(1).decode(), last3))
+
+r = subprocess.run([vmpack, "resume", "linux.vmpk"], capture_output=True, text=True,
+                   stdin=subprocess.DEVNULL, timeout=60)
+if r.returncode != 1 or "nothing to resume" not in r.stderr or r.stdout:
+    fail("resume of a powered-off container: %d %r %r" % (r.returncode, r.stdout, r.stderr))
+ok("vmpack resume refuses a powered-off container: %s" % r.stderr.strip())
 
 # ---- a CPU profile this host lacks: check and resume refuse it --------------
 def rewrite_cpu(src, dst):
