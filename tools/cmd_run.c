@@ -193,8 +193,9 @@ int cli_run_guest(const char *cmd, int argc, char **argv, int resume_only)
         return cli_usage(cmd, "expected one container file");
     path = argv[optind];
     if (name != NULL && !ctl_name_valid(name))
-        return cli_usage(cmd, "--name: expected 1-63 of A-Z a-z 0-9 . _ - (not starting with "
-                              "'.'), got '%s'",
+        return cli_usage(cmd,
+                         "--name: expected 1-63 of A-Z a-z 0-9 . _ - (not starting with "
+                         "'.'), got '%s'",
                          name);
     r = cli_open(path);
     if (r == NULL)

@@ -212,8 +212,9 @@ int cmd_suspend(int argc, char **argv)
            cli_fmt_size(susp_num(reply, "file_bytes"), b, sizeof b));
     fflush(stdout);
     if (pid > 0 && susp_wait_exit(pid) != 0)
-        return cli_error("suspend", "the guest is saved, but VM process %ld has not ended "
-                                    "after %.0f s",
+        return cli_error("suspend",
+                         "the guest is saved, but VM process %ld has not ended "
+                         "after %.0f s",
                          pid, SUSPEND_EXIT_WAIT_S);
     return CLI_OK;
 }

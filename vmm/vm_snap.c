@@ -48,9 +48,9 @@ struct vm_snap {
     int progress_sent;
 };
 
-static int snap_vm_fail(struct vmp_vm *vm, int status, const char *fmt, ...)
+static int vm_snap_vm_fail(struct vmp_vm *vm, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static int snap_vm_fail(struct vmp_vm *vm, int status, const char *fmt, ...)
+static int vm_snap_vm_fail(struct vmp_vm *vm, int status, const char *fmt, ...)
 {
     va_list ap;
 
@@ -60,7 +60,7 @@ static int snap_vm_fail(struct vmp_vm *vm, int status, const char *fmt, ...)
     return status;
 }
 
-static struct vm_snap *snap_get(struct vmp_vm *vm)
+static struct vm_snap *vm_snap_get(struct vmp_vm *vm)
 {
     if (vm->snap == NULL) {
         vm->snap = calloc(1, sizeof *vm->snap);
@@ -96,28 +96,28 @@ int vm_snap_suspend_pending(const struct vmp_vm *vm)
 
 int vm_snap_load_ram(struct vmp_vm *vm)
 {
-    struct vm_snap *s = snap_get(vm);
+    struct vm_snap *s = vm_snap_get(vm);
     char err[400];
     int rc;
 
     if (s == NULL)
-        return snap_vm_fail(vm, VMP_ERR_NOMEM, "out of memory");
+        return vm_snap_vm_fail(vm, VMP_ERR_NOMEM, "out of memory");
     rc = snapshot_load(vm->reader, &s->st, NULL, err, sizeof err);
     s->have_state = 1;
     if (rc != 0)
-        return snap_vm_fail(vm, rc, "suspended state: %s", err);
+        return vm_snap_vm_fail(vm, rc, "suspended state: %s", err);
     vm->ram_fd = s->st.ram_fd;
     s->st.ram_fd = -1;
     vm->ram = mmap(NULL, s->st.ram_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, vm->ram_fd, 0);
     if (vm->ram == MAP_FAILED) {
         vm->ram = NULL;
-        return snap_vm_fail(vm, VMP_ERR_IO, "guest RAM: mmap: %s", strerror(errno));
+        return vm_snap_vm_fail(vm, VMP_ERR_IO, "guest RAM: mmap: %s", strerror(errno));
     }
     vm->ram_bytes = s->st.ram_bytes;
     return 0;
 }
 
-static int snap_find(void *ctx, const char *name, const void **data, size_t *len)
+static int vm_snap_find(void *ctx, const char *name, const void **data, size_t *len)
 {
     const struct snapshot_section *sec = snapshot_state_section(ctx, name);
 
@@ -129,19 +129,19 @@ static int snap_find(void *ctx, const char *name, const void **data, size_t *len
 }
 
 /* spec/devices.md 8 */
-static int snap_restore_clock(struct vmp_vm *vm, const struct snapshot_state *st)
+static int vm_snap_restore_clock(struct vmp_vm *vm, const struct snapshot_state *st)
 {
     const struct snapshot_section *sec = snapshot_state_section(st, VM_CLOCK_SECTION);
     struct dev_sec_reader r;
     uint64_t now_ns;
 
     if (sec == NULL)
-        return snap_vm_fail(vm, VMP_ERR_FORMAT, "section %s: missing", VM_CLOCK_SECTION);
+        return vm_snap_vm_fail(vm, VMP_ERR_FORMAT, "section %s: missing", VM_CLOCK_SECTION);
     dev_sec_reader_init(&r, VM_CLOCK_SECTION, sec->data, sec->len);
     dev_sec_get_version(&r, VM_CLOCK_VERSION);
     now_ns = dev_sec_get_u64(&r);
     if (dev_sec_end(&r) != DEV_OK)
-        return snap_vm_fail(vm, VMP_ERR_FORMAT, "%s", dev_sec_reader_errmsg(&r));
+        return vm_snap_vm_fail(vm, VMP_ERR_FORMAT, "%s", dev_sec_reader_errmsg(&r));
     /* The guest sees no time pass while suspended (DESIGN.md "Time"); an
      * instruction-count clock follows from the restored icount instead. */
     if (vm->clock.source == VCLOCK_HOST) {
@@ -160,14 +160,14 @@ int vm_snap_restore(struct vmp_vm *vm, struct vmp_x86_state *state)
     int rc;
 
     if (s == NULL || !s->have_state)
-        return snap_vm_fail(vm, VMP_ERR_STATE, "resume: no suspended state loaded");
-    if ((rc = snap_restore_clock(vm, &s->st)) != 0)
+        return vm_snap_vm_fail(vm, VMP_ERR_STATE, "resume: no suspended state loaded");
+    if ((rc = vm_snap_restore_clock(vm, &s->st)) != 0)
         return rc;
     /* spec/devices.md 1: RAM is in place; the board restores the PIC first. */
     err[0] = '\0';
-    rc = board_restore(vm->board, snap_find, &s->st, err, sizeof err);
+    rc = board_restore(vm->board, vm_snap_find, &s->st, err, sizeof err);
     if (rc != DEV_OK)
-        return snap_vm_fail(vm, VMP_ERR_FORMAT, "device state: %s", err);
+        return vm_snap_vm_fail(vm, VMP_ERR_FORMAT, "device state: %s", err);
     *state = s->st.cpu;
     snapshot_state_free(&s->st);
     s->have_state = 0;
@@ -176,12 +176,12 @@ int vm_snap_restore(struct vmp_vm *vm, struct vmp_x86_state *state)
 
 /* ---- suspend --------------------------------------------------------------- */
 
-struct snap_sections {
+struct vm_snap_sections {
     struct snapshot_section s[VM_SECTIONS_MAX];
     size_t n;
 };
 
-static void snap_sections_free(struct snap_sections *ss)
+static void vm_snap_sections_free(struct vm_snap_sections *ss)
 {
     size_t i;
 
@@ -192,9 +192,9 @@ static void snap_sections_free(struct snap_sections *ss)
     ss->n = 0;
 }
 
-static int snap_sink(void *ctx, const char *name, const void *data, size_t len)
+static int vm_snap_sink(void *ctx, const char *name, const void *data, size_t len)
 {
-    struct snap_sections *ss = ctx;
+    struct vm_snap_sections *ss = ctx;
     struct snapshot_section *sec;
     char *id;
     void *copy;
@@ -218,7 +218,7 @@ static int snap_sink(void *ctx, const char *name, const void *data, size_t len)
     return 0;
 }
 
-static int snap_clock_section(struct vmp_vm *vm, struct snap_sections *ss)
+static int vm_snap_clock_section(struct vmp_vm *vm, struct vm_snap_sections *ss)
 {
     struct dev_sec_writer w;
     int rc;
@@ -228,13 +228,13 @@ static int snap_clock_section(struct vmp_vm *vm, struct snap_sections *ss)
     dev_sec_put_u64(&w, vclock_now(&vm->clock));
     rc = dev_sec_writer_status(&w);
     if (rc == DEV_OK)
-        rc = snap_sink(ss, VM_CLOCK_SECTION, w.buf, w.len);
+        rc = vm_snap_sink(ss, VM_CLOCK_SECTION, w.buf, w.len);
     dev_sec_writer_free(&w);
     return rc;
 }
 
 /* The source image of each disk, in vm->disks[] order (as vm.c opened them). */
-static int snap_disks(struct vmp_vm *vm, struct snapshot_disk *dk)
+static int vm_snap_disks(struct vmp_vm *vm, struct snapshot_disk *dk)
 {
     const struct vmp_config *cfg = vmp_reader_config(vm->reader);
     unsigned n = 0, image;
@@ -244,14 +244,14 @@ static int snap_disks(struct vmp_vm *vm, struct snapshot_disk *dk)
         if (strcmp(cfg->devices[i].kind, "virtio-blk") != 0)
             continue;
         if (vmp_reader_image_find(vm->reader, cfg->devices[i].image, &image) != 0)
-            return snap_vm_fail(vm, VMP_ERR_NOT_FOUND, "device %s: image '%s': %s",
-                                cfg->devices[i].id, cfg->devices[i].image,
-                                vmp_reader_errmsg(vm->reader));
+            return vm_snap_vm_fail(vm, VMP_ERR_NOT_FOUND, "device %s: image '%s': %s",
+                                   cfg->devices[i].id, cfg->devices[i].image,
+                                   vmp_reader_errmsg(vm->reader));
         snapshot_disk_diskback(&dk[n], vm->disks[n], image);
         n++;
     }
     if (n != vm->ndisks)
-        return snap_vm_fail(vm, VMP_ERR_STATE, "%u disks open, %u in the config", vm->ndisks, n);
+        return vm_snap_vm_fail(vm, VMP_ERR_STATE, "%u disks open, %u in the config", vm->ndisks, n);
     return 0;
 }
 
@@ -265,7 +265,7 @@ static int snap_disks(struct vmp_vm *vm, struct snapshot_disk *dk)
  * zeroed: FXRSTOR ignores MXCSR_MASK, and a guest never sees the others
  * with a meaning.
  */
-static void snap_neutral_cpu(struct vmp_x86_state *s)
+static void vm_snap_neutral_cpu(struct vmp_x86_state *s)
 {
     memset(s->fxsave + 8, 0, 16);
     memset(s->fxsave + 28, 0, 4);
@@ -276,7 +276,7 @@ int vmp_vm_save(vmp_vm *vm, const char *path, vmp_vm_progress_fn *progress, void
                 struct vmp_vm_save_stats *stats)
 {
     struct snapshot_disk dk[BOARD_MAX_DISKS];
-    struct snap_sections ss;
+    struct vm_snap_sections ss;
     struct snapshot_stats st;
     struct snapshot_in in;
     struct vmp_x86_state *cpu_copy = NULL;
@@ -290,29 +290,29 @@ int vmp_vm_save(vmp_vm *vm, const char *path, vmp_vm_progress_fn *progress, void
         return VMP_ERR_INVALID;
     cpu = atomic_load(&vm->cpu);
     if (!vm->loaded || cpu == NULL)
-        return snap_vm_fail(vm, VMP_ERR_STATE, "save: the vm is not loaded");
+        return vm_snap_vm_fail(vm, VMP_ERR_STATE, "save: the vm is not loaded");
     /* Never run, stopped on request, or quit: the guest can go on from here.
      * After a power off, halt, reset or error it cannot. */
     why = atomic_load(&vm->board->stop);
     if (why != BOARD_RUNNING && why != BOARD_STOP_REQUEST && why != BOARD_STOP_QUIT)
-        return snap_vm_fail(vm, VMP_ERR_STATE, "save: the guest has stopped for good");
+        return vm_snap_vm_fail(vm, VMP_ERR_STATE, "save: the guest has stopped for good");
     memset(&ss, 0, sizeof ss);
-    rc = board_save(vm->board, snap_sink, &ss);
+    rc = board_save(vm->board, vm_snap_sink, &ss);
     if (rc == 0)
-        rc = snap_clock_section(vm, &ss);
+        rc = vm_snap_clock_section(vm, &ss);
     if (rc != 0) {
-        rc = snap_vm_fail(vm, VMP_ERR_NOMEM, "save: device state: error %d", rc);
+        rc = vm_snap_vm_fail(vm, VMP_ERR_NOMEM, "save: device state: error %d", rc);
         goto out;
     }
-    if ((rc = snap_disks(vm, dk)) != 0)
+    if ((rc = vm_snap_disks(vm, dk)) != 0)
         goto out;
     cpu_copy = aligned_alloc(64, (sizeof *cpu_copy + 63) / 64 * 64);
     if (cpu_copy == NULL) {
-        rc = snap_vm_fail(vm, VMP_ERR_NOMEM, "out of memory");
+        rc = vm_snap_vm_fail(vm, VMP_ERR_NOMEM, "out of memory");
         goto out;
     }
     *cpu_copy = *cpu_state(cpu);
-    snap_neutral_cpu(cpu_copy);
+    vm_snap_neutral_cpu(cpu_copy);
     memset(&in, 0, sizeof in);
     in.config = vmp_reader_config(vm->reader);
     in.cpu = cpu_copy;
@@ -327,7 +327,7 @@ int vmp_vm_save(vmp_vm *vm, const char *path, vmp_vm_progress_fn *progress, void
     in.progress_ctx = ctx;
     rc = snapshot_save(&in, path, &st, err, sizeof err);
     if (rc != 0) {
-        rc = snap_vm_fail(vm, rc, "save to %s: %s", path, err);
+        rc = vm_snap_vm_fail(vm, rc, "save to %s: %s", path, err);
         goto out;
     }
     if (stats != NULL) {
@@ -343,14 +343,14 @@ int vmp_vm_save(vmp_vm *vm, const char *path, vmp_vm_progress_fn *progress, void
     }
 out:
     free(cpu_copy);
-    snap_sections_free(&ss);
+    vm_snap_sections_free(&ss);
     return rc;
 }
 
 /* ---- the control socket ---------------------------------------------------- */
 
 /* The I/O thread (board_set_extra_fd), without the board's lock. */
-static int snap_ctl_handler(void *ctx, struct ctl_conn *c, const char *verb, const char *arg)
+static int vm_snap_ctl_handler(void *ctx, struct ctl_conn *c, const char *verb, const char *arg)
 {
     struct vmp_vm *vm = ctx;
     struct vm_snap *s = vm->snap;
@@ -381,7 +381,7 @@ static int snap_ctl_handler(void *ctx, struct ctl_conn *c, const char *verb, con
     return 0;
 }
 
-static void snap_ctl_ready(void *ctx)
+static void vm_snap_ctl_ready(void *ctx)
 {
     struct vmp_vm *vm = ctx;
 
@@ -397,25 +397,26 @@ int vmp_vm_control_open(vmp_vm *vm, const char *xdg_runtime_dir, const char *nam
     int rc;
 
     if (!vm->loaded)
-        return snap_vm_fail(vm, VMP_ERR_STATE, "control socket: the vm is not loaded");
-    s = snap_get(vm);
+        return vm_snap_vm_fail(vm, VMP_ERR_STATE, "control socket: the vm is not loaded");
+    s = vm_snap_get(vm);
     if (s == NULL)
-        return snap_vm_fail(vm, VMP_ERR_NOMEM, "out of memory");
+        return vm_snap_vm_fail(vm, VMP_ERR_NOMEM, "out of memory");
     if (s->ctl != NULL)
-        return snap_vm_fail(vm, VMP_ERR_STATE, "control socket: already open");
+        return vm_snap_vm_fail(vm, VMP_ERR_STATE, "control socket: already open");
     rc = ctl_dir(xdg_runtime_dir, dir, sizeof dir, err, sizeof err);
     if (rc == 0)
-        rc = ctl_server_open(dir, name, container, snap_ctl_handler, vm, &s->ctl, err, sizeof err);
+        rc = ctl_server_open(dir, name, container, vm_snap_ctl_handler, vm, &s->ctl, err,
+                             sizeof err);
     if (rc != 0)
-        return snap_vm_fail(vm, rc, "control socket: %s", err);
+        return vm_snap_vm_fail(vm, rc, "control socket: %s", err);
     ctl_server_set_state(s->ctl, "running");
-    board_set_extra_fd(vm->board, ctl_server_fd(s->ctl), snap_ctl_ready, vm);
+    board_set_extra_fd(vm->board, ctl_server_fd(s->ctl), vm_snap_ctl_ready, vm);
     return 0;
 }
 
 /* During the save, on the caller's thread: progress to the client, and
  * "status" answered for `vmpack ps` (the I/O thread is gone). */
-static int snap_ctl_progress(void *ctx, uint64_t done, uint64_t total)
+static int vm_snap_ctl_progress(void *ctx, uint64_t done, uint64_t total)
 {
     struct vm_snap *s = ctx;
     uint64_t now = vclock_host_ns();
@@ -435,8 +436,7 @@ static int snap_ctl_progress(void *ctx, uint64_t done, uint64_t total)
     return 0;
 }
 
-int vmp_vm_control_suspend(vmp_vm *vm, char *path, size_t pathlen,
-                           struct vmp_vm_save_stats *stats)
+int vmp_vm_control_suspend(vmp_vm *vm, char *path, size_t pathlen, struct vmp_vm_save_stats *stats)
 {
     struct vm_snap *s = vm->snap;
     struct vmp_vm_save_stats local;
@@ -448,12 +448,12 @@ int vmp_vm_control_suspend(vmp_vm *vm, char *path, size_t pathlen,
         stats = &local;
     memset(stats, 0, sizeof *stats);
     if (s == NULL || s->pending == NULL)
-        return snap_vm_fail(vm, VMP_ERR_STATE, "no suspend was requested");
+        return vm_snap_vm_fail(vm, VMP_ERR_STATE, "no suspend was requested");
     c = s->pending;
     if (path != NULL && pathlen > 0)
         snprintf(path, pathlen, "%s", s->pending_path);
     ctl_progress(c, "stopped at EIP 0x%08x; saving to %s", cpu_state(cpu)->eip, s->pending_path);
-    rc = vmp_vm_save(vm, s->pending_path, snap_ctl_progress, s, stats);
+    rc = vmp_vm_save(vm, s->pending_path, vm_snap_ctl_progress, s, stats);
     if (rc == 0) {
         /* The socket goes first: once the client hears "ok", this VM is no
          * longer listed or reachable. */
@@ -465,11 +465,10 @@ int vmp_vm_control_suspend(vmp_vm *vm, char *path, size_t pathlen,
                   "ram_copied=%llu ram_zero=%llu bytes_new=%llu file_bytes=%llu seconds=%.3f "
                   "path=%s",
                   (long)getpid(), (unsigned long long)stats->chunks_new,
-                  (unsigned long long)stats->chunks_copied,
-                  (unsigned long long)stats->chunks_zero, (unsigned long long)stats->ram_new,
-                  (unsigned long long)stats->ram_copied, (unsigned long long)stats->ram_zero,
-                  (unsigned long long)stats->bytes_new, (unsigned long long)stats->file_bytes,
-                  stats->seconds, s->pending_path);
+                  (unsigned long long)stats->chunks_copied, (unsigned long long)stats->chunks_zero,
+                  (unsigned long long)stats->ram_new, (unsigned long long)stats->ram_copied,
+                  (unsigned long long)stats->ram_zero, (unsigned long long)stats->bytes_new,
+                  (unsigned long long)stats->file_bytes, stats->seconds, s->pending_path);
     } else {
         ctl_reply(c, 0, "%s; the guest runs on", vm->errmsg);
         ctl_server_set_state(s->ctl, "running");

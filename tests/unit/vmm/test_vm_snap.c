@@ -68,14 +68,14 @@ static void make_kernel(uint8_t *img, const uint8_t *code, size_t len, size_t ad
     img[0x201] = 0x6A;
     memcpy(img + 0x202, "HdrS", 4);
     w16(img + 0x206, 0x020F);
-    img[0x211] = 0x01;                /* LOADED_HIGH */
-    w32(img + 0x214, 0x100000);       /* code32_start */
-    w32(img + 0x22C, 0x7FFFFFFF);     /* initrd_addr_max */
-    w32(img + 0x230, 16u << 20);      /* kernel_alignment */
-    img[0x234] = 1;                   /* relocatable */
-    w32(img + 0x238, 2047);           /* cmdline_size */
-    w32(img + 0x258, 16u << 20);      /* pref_address */
-    w32(img + 0x260, 4u << 20);       /* init_size */
+    img[0x211] = 0x01;            /* LOADED_HIGH */
+    w32(img + 0x214, 0x100000);   /* code32_start */
+    w32(img + 0x22C, 0x7FFFFFFF); /* initrd_addr_max */
+    w32(img + 0x230, 16u << 20);  /* kernel_alignment */
+    img[0x234] = 1;               /* relocatable */
+    w32(img + 0x238, 2047);       /* cmdline_size */
+    w32(img + 0x258, 16u << 20);  /* pref_address */
+    w32(img + 0x260, 4u << 20);   /* init_size */
     memcpy(img + PM_OFFSET, code, len);
     w32(img + PM_OFFSET + addr_at, COUNTER_GPA);
 }
@@ -104,8 +104,7 @@ static int write_container(const char *path, const uint8_t *kernel)
         return -1;
     close(pfd[1]);
     if (vmp_writer_add_image_fd(w, &desc, pfd[0]) != 0 || vmp_writer_set_config(w, &cfg) != 0 ||
-        vmp_writer_set_kernel_mem(w, kernel, IMAGE_BYTES) != 0 ||
-        vmp_writer_commit(w, NULL) != 0)
+        vmp_writer_set_kernel_mem(w, kernel, IMAGE_BYTES) != 0 || vmp_writer_commit(w, NULL) != 0)
         return -1;
     close(pfd[0]);
     vmp_writer_destroy(w);
@@ -317,8 +316,8 @@ static void test_vm_snap_incremental(void **state)
     load(&a, src_path);
     run_for(&a, 50);
     /* host leftovers in the FXSAVE image are not saved (vm_snap.c) */
-    cpu_state(a.vm->cpu)->fxsave[10] = 0xCD; /* x87 last instruction pointer */
-    cpu_state(a.vm->cpu)->fxsave[29] = 0xFF; /* MXCSR_MASK */
+    cpu_state(a.vm->cpu)->fxsave[10] = 0xCD;  /* x87 last instruction pointer */
+    cpu_state(a.vm->cpu)->fxsave[29] = 0xFF;  /* MXCSR_MASK */
     cpu_state(a.vm->cpu)->fxsave[300] = 0xAB; /* XMM8 */
     assert_int_equal(vmp_vm_save(a.vm, out, NULL, NULL, &st1), 0);
     unload(&a);
@@ -355,8 +354,7 @@ static void test_vm_snap_control_refusals(void **state)
         struct loaded other;
 
         load(&other, src_path);
-        assert_int_equal(vmp_vm_control_open(other.vm, xdg, "snap-t2", src_path),
-                         VMP_ERR_STATE);
+        assert_int_equal(vmp_vm_control_open(other.vm, xdg, "snap-t2", src_path), VMP_ERR_STATE);
         assert_non_null(strstr(vmp_vm_errmsg(other.vm), "snap-t2"));
         unload(&other);
     }
