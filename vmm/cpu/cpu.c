@@ -29,6 +29,8 @@ _Static_assert(__builtin_offsetof(struct cpu_rt, icount) == RT_ICOUNT, "rt layou
 _Static_assert(__builtin_offsetof(struct cpu_rt, sig_block) == RT_SIG_BLOCK, "rt layout");
 _Static_assert(__builtin_offsetof(struct cpu_rt, entry) == RT_ENTRY, "rt layout");
 _Static_assert(__builtin_offsetof(struct cpu_rt, ibt) == RT_IBT, "rt layout");
+_Static_assert(__builtin_offsetof(struct cpu_rt, deadline) == RT_DEADLINE, "rt layout");
+_Static_assert(__builtin_offsetof(struct cpu_rt, saved_rsp) == RT_SAVED_RSP, "rt layout");
 _Static_assert(__builtin_offsetof(struct cpu_rt, guest_fx) == RT_GUEST_FX, "rt layout");
 _Static_assert(__builtin_offsetof(struct cpu_rt, host_fx) == RT_HOST_FX, "rt layout");
 _Static_assert(__builtin_offsetof(struct cpu_rt, ibtc_key) == RT_IBTC_KEY, "rt layout");
@@ -113,6 +115,7 @@ int cpu_create(const struct cpu_config *cfg, struct cpu **out)
     cpu->rt = (struct cpu_rt *)(cpu->rt_mapping + CPU_PAGE_SIZE);
     cpu->rt->exit_fn = (uint64_t)(uintptr_t)xlat_exit_code;
     cpu->icount_deadline = UINT64_MAX;
+    cpu->rt->deadline = UINT64_MAX;
 
     if (view_create(cpu) != 0)
         goto fail;
@@ -187,6 +190,7 @@ void cpu_set_deterministic(struct cpu *cpu, int on)
 void cpu_set_icount_deadline(struct cpu *cpu, uint64_t icount)
 {
     cpu->icount_deadline = icount;
+    cpu->rt->deadline = icount;
 }
 
 void cpu_kick(struct cpu *cpu)
@@ -373,8 +377,9 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
             b = cpu_block_for(cpu, eip);
             /* never link to a block that is not in the cache (a fetch-fault
              * block in system mode, a single step): it would run forever.
-             * Deterministic mode never links: the deadline is checked here */
-            if (b && !cpu->det && gen == cpu->flush_gen && site >= cpu->cc && site + 4 <= cpu->cc + cpu->cc_used &&
+             * Deterministic mode links the stub's own jump, behind its
+             * deadline check (xlat.c, x_emit_stubs) */
+            if (b && gen == cpu->flush_gen && site >= cpu->cc && site + 4 <= cpu->cc + cpu->cc_used &&
                 tc_lookup(cpu, eip, cpu->cur_mode) == b) {
                 uint32_t src_eip = 0;
                 uint8_t *to = b->host;

@@ -38,9 +38,11 @@
 #define RT_HOST_FX 640      /* 512-byte FXSAVE image of the host C side */
 #define RT_ENTRY 1152       /* host code xlat_enter jumps to */
 #define RT_IBT 1160         /* uint64 host[2^32] by guest EIP, or 0 (tcache.c) */
+#define RT_DEADLINE 1168    /* uint64 icount deadline, checked by deterministic chain stubs */
+#define RT_SAVED_RSP 1176   /* guest RSP while a chain stub runs on the host stack */
 #define RT_IBTC_BITS 16
 #define RT_IBTC_N (1 << RT_IBTC_BITS)
-#define RT_IBTC_KEY 1168                         /* uint32 key[N]: 0 - guest EIP */
+#define RT_IBTC_KEY 1184                         /* uint32 key[N]: 0 - guest EIP */
 #define RT_IBTC_HOST (RT_IBTC_KEY + 4 * RT_IBTC_N) /* uint64 host[N] */
 #define RT_SIZE (RT_IBTC_HOST + 8 * RT_IBTC_N)
 
@@ -80,6 +82,8 @@ struct cpu_rt {
     uint8_t host_fx[512] __attribute__((aligned(16)));
     uint64_t entry;
     uint64_t ibt;
+    uint64_t deadline;
+    uint64_t saved_rsp;
     uint32_t ibtc_key[RT_IBTC_N];
     uint64_t ibtc_host[RT_IBTC_N];
 };

@@ -156,6 +156,35 @@ static void x_jcc(struct xctx *x, unsigned cc, uint32_t eip)
     x_add_stub(x, STUB_CHAIN, eip, 0, 0);
 }
 
+/* Deterministic mode: a chain stub opens with the deadline check, which
+ * needs the flags, so it runs on the host stack (RSP is the guest's ESP):
+ *     mov [r15+saved_rsp], rsp; mov rsp, [r15+host_rsp]; pushfq
+ *     mov r10, [r15+icount]; cmp r10, [r15+deadline]; jae over
+ *     popfq; mov rsp, [r15+saved_rsp]; jmp rel32   <- the dispatcher links this
+ * over: popfq; mov rsp, [r15+saved_rsp]
+ * then the usual exit (XE_CHAIN), which the unlinked jump also reaches.
+ * Returns the offset of the rel32 to link. */
+static uint32_t x_det_check(struct emit *e)
+{
+    static const uint8_t a[] = {
+        0x49, 0x89, 0xA7, RT_SAVED_RSP & 0xFF, (RT_SAVED_RSP >> 8) & 0xFF, 0, 0,
+        0x49, 0x8B, 0x67, RT_HOST_RSP,
+        0x9C,
+        0x4D, 0x8B, 0x57, RT_ICOUNT,
+        0x4D, 0x3B, 0x97, RT_DEADLINE & 0xFF, (RT_DEADLINE >> 8) & 0xFF, 0, 0,
+        0x73, 13,
+        0x9D,
+        0x49, 0x8B, 0xA7, RT_SAVED_RSP & 0xFF, (RT_SAVED_RSP >> 8) & 0xFF, 0, 0,
+        0xE9, 8, 0, 0, 0,
+        0x9D,
+        0x49, 0x8B, 0xA7, RT_SAVED_RSP & 0xFF, (RT_SAVED_RSP >> 8) & 0xFF, 0, 0,
+    };
+    _Static_assert(RT_SAVED_RSP < 0x10000 && RT_DEADLINE < 0x10000, "disp32 layout");
+    uint32_t start = emit_off(e);
+    emit_n(e, a, sizeof a);
+    return start + 34; /* the jmp's rel32 */
+}
+
 static void x_emit_stubs(struct xctx *x)
 {
     struct emit *e = &x->e;
@@ -166,11 +195,14 @@ static void x_emit_stubs(struct xctx *x)
         if (e->start + s->rel_off + 4 <= e->end)
             memcpy(e->start + s->rel_off, &rel, 4);
         if (s->kind == STUB_CHAIN) {
+            uint32_t site = s->rel_off;
+            if (x->cpu->det)
+                site = x_det_check(e);
             /* lea r14,[rip + (site - next)]; mov [r15+chain_site], r14 */
             emit_b(e, 0x4C);
             emit_b(e, 0x8D);
             emit_b(e, 0x35);
-            int32_t d = (int32_t)s->rel_off - (int32_t)(emit_off(e) + 4);
+            int32_t d = (int32_t)site - (int32_t)(emit_off(e) + 4);
             emit_u32(e, (uint32_t)d);
             static const uint8_t st[] = {0x4D, 0x89, 0x77, RT_CHAIN_SITE};
             emit_n(e, st, sizeof st);
