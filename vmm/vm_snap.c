@@ -373,6 +373,10 @@ static int vm_snap_ctl_handler(void *ctx, struct ctl_conn *c, const char *verb, 
         return 1;
     }
     if (strcmp(verb, "quit") == 0) {
+        if (s->pending != NULL) {
+            ctl_reply(c, 0, "a suspend is under way");
+            return 0;
+        }
         ctl_reply(c, 1, "the VM stops");
         board_request_stop(vm->board, BOARD_STOP_QUIT);
         return 0;
