@@ -3,6 +3,8 @@
  * sys_basic.S). It builds a page directory: the first 4 MiB identity-
  * mapped with 4 KiB pages, and 0xC0000000 as a 4 MiB page (CR4.PSE) onto
  * physical 0, as Linux's head_32.S does; turns on CR0.PG|WP, and reports:
+ *   L  code patched through the 4 MiB alias runs patched, whether the
+ *      alias was mapped after the code was translated or before
  *   A  a store through 0xC0000000+x is seen at x (alias)
  *   F  a store to unmapped 0x00800000 raised #PF, CR2 and error code 2
  *   M  the #PF handler mapped it; the store was restarted and landed
@@ -46,6 +48,22 @@ _start:
     mov %eax, %cr0
     jmp 4f
 4:
+    /* L: translated first, then written through the alias */
+    call lpatch_fn
+    cmp $1, %eax
+    jne bad
+    movl $2, 0xC0000000 + lpatch_imm
+    call lpatch_fn
+    cmp $2, %eax
+    jne bad
+    /* translated again while the alias is mapped, written again */
+    movl $3, 0xC0000000 + lpatch_imm
+    call lpatch_fn
+    cmp $3, %eax
+    jne bad
+    mov $'L', %al
+    call putc
+
     /* A */
     movl $0x12345678, 0xC0000000 + var
     cmpl $0x12345678, var
@@ -143,6 +161,14 @@ h_pf:
     iret
 
 #include "guest_lib.inc"
+
+    .align 4096
+lpatch_fn:
+    .byte 0xb8                           /* mov $imm32, %eax */
+lpatch_imm:
+    .long 1
+    ret
+    .align 4096
 
     .data
     .align 8

@@ -34,7 +34,6 @@
 #define PP_CODE 0x80u       /* translated code came from here: host copy is read-only */
 #define PP_XCHK 0x20u       /* system mode: in cpu->xlist, checked at CR3 writes */
 #define PP_GLOBAL 0x10u     /* system mode: mapped from a global PTE (kept at CR3 writes) */
-#define PP_LISTED 0x08u     /* system mode: in cpu->mlist (view.c), in both views' page[] */
 
 #define EFL_ARITH_DF 0xCD5u  /* CF PF AF ZF SF DF OF: live in the host RFLAGS */
 #define EFL_VIRT_KEEP 0x244000u /* AC, ID, NT: kept in rt.eflags_virt */
@@ -157,9 +156,12 @@ struct cpu {
     uint32_t nx;
     uint8_t xlist_over;             /* xlist was full: the next CR3 write flushes */
     uint8_t *pcode;
-    uint32_t *mlist;                /* linear pages mapped since the view was last emptied */
-    uint32_t nm;
-    uint8_t mlist_over;             /* more than fit: empty by scanning page[] */
+    /* the mapped linear pages of both views (view.c): mlist since the last
+     * CR3 write, glist the global ones kept across CR3 writes (gmin the
+     * lowest); plist[] says which list a page is on (bit 0, bit 1) */
+    uint32_t *mlist, *glist;
+    uint32_t nm, ng, gmin;
+    uint8_t *plist;
     unsigned fault_repeats;
 
     /* deterministic mode (cpu_set_deterministic): no chaining, every block
@@ -210,6 +212,8 @@ void view_smc(struct cpu *cpu, uint32_t gla);
 
 /* view.c, system mode: the shadow view filled from the guest page tables */
 int view_sys_map(struct cpu *cpu, uint32_t gla, int fd, uint32_t gpa, int prot);
+/* the same for the 4 MiB page at gla (4 MiB aligned, gpa too, all RAM) */
+int view_sys_map_large(struct cpu *cpu, uint32_t gla, int fd, uint32_t gpa, int prot);
 void view_sys_unmap_all(struct cpu *cpu);
 /* CR3 write with CR4.PGE: forget the pages not mapped as global */
 void view_sys_unmap_nonglobal(struct cpu *cpu);

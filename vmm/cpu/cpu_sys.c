@@ -212,9 +212,11 @@ int cpu_sys_page_fault(struct cpu *cpu, uint32_t gla, int write, struct cpu_exit
         cpu->fault_repeats = 0;
     }
     cpu->last_fault_gla = gla;
-    int rc = view_sys_map(cpu, gla, cpu->ram_fd, w.gpa,
-                          PROT_READ | (w.map_writable ? PROT_WRITE : 0) |
-                              (w.global ? PP_GLOBAL : 0));
+    int prot = PROT_READ | (w.map_writable ? PROT_WRITE : 0) | (w.global ? PP_GLOBAL : 0);
+    uint32_t gpa_4m = w.gpa & ~0x3fffffu;
+    int rc = w.large && (uint64_t)gpa_4m + 0x400000u <= cpu->ram_bytes
+                 ? view_sys_map_large(cpu, gla & ~0x3fffffu, cpu->ram_fd, gpa_4m, prot)
+                 : view_sys_map(cpu, gla, cpu->ram_fd, w.gpa, prot);
     if (rc < 0) {
         cpu_set_err(cpu, "mapping linear 0x%08x: error %d", gla, rc);
         return -1;

@@ -181,7 +181,6 @@ void *cpu_user_ptr(struct cpu *cpu, uint32_t gla)
 }
 
 #define VIEW_XLIST_MAX (1u << 16)
-#define VIEW_MLIST_MAX (1u << 16)
 
 /* --- system mode: the two shadow views over the RAM memfd ------------------ */
 
@@ -227,11 +226,15 @@ void view_sys_forget_code(struct cpu *cpu, uint32_t pg)
  * read-only too, or a later write through them is not seen */
 static void view_sys_protect_aliases(struct cpu *cpu, uint32_t gpn)
 {
-    uint32_t n = cpu->mlist_over ? CPU_NPAGES : cpu->nm;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t lin = cpu->mlist_over ? i : cpu->mlist[i];
-        if (((cpu->spage[0][lin] | cpu->spage[1][lin]) & PP_MAPPED) && cpu->page_gpn[lin] == gpn)
-            view_sys_code_set(cpu, lin);
+    for (int l = 0; l < 2; l++) {
+        const uint32_t *list = l ? cpu->glist : cpu->mlist;
+        uint32_t n = l ? cpu->ng : cpu->nm;
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t lin = list[i];
+            if (((cpu->spage[0][lin] | cpu->spage[1][lin]) & PP_MAPPED) &&
+                cpu->page_gpn[lin] == gpn)
+                view_sys_code_set(cpu, lin);
+        }
     }
 }
 
@@ -323,10 +326,43 @@ void view_sys_select(struct cpu *cpu, int user)
     cpu->rt->view = (uint64_t)(uintptr_t)cpu->view;
 }
 
-static void *view_sys_mmap(struct cpu *cpu, uint32_t pg, int prot, int fd, uint32_t gpa)
+#define VIEW_IN_M 1u /* plist[]: on mlist */
+#define VIEW_IN_G 2u /* on glist */
+
+static void view_sys_list(struct cpu *cpu, uint32_t pg)
 {
-    return mmap(cpu->view + ((uint64_t)pg << 12), CPU_PAGE_SIZE, prot, MAP_SHARED | MAP_FIXED,
-                fd, (off_t)(gpa & ~(CPU_PAGE_SIZE - 1)));
+    if (cpu->plist[pg] & VIEW_IN_M)
+        return;
+    cpu->plist[pg] |= VIEW_IN_M;
+    cpu->mlist[cpu->nm++] = pg; /* a page is on it once: CPU_NPAGES entries suffice */
+}
+
+/* mmap npages of the RAM memfd at linear page pg of the current view; past
+ * vm.max_map_count (one mapping per page) the views start over */
+static int view_sys_mmap(struct cpu *cpu, uint32_t pg, uint32_t npages, int prot, int fd,
+                         uint32_t gpa)
+{
+    for (int attempt = 0;; attempt++) {
+        void *p = mmap(cpu->view + ((uint64_t)pg << 12), (size_t)npages << 12, prot,
+                       MAP_SHARED | MAP_FIXED, fd, (off_t)(gpa & ~(CPU_PAGE_SIZE - 1)));
+        if (p != MAP_FAILED)
+            return 0;
+        if (errno != ENOMEM || attempt)
+            return -errno;
+        view_sys_unmap_all(cpu);
+        cpu->stats.view_resets++;
+    }
+}
+
+/* page[] and the lists for linear page pg, now mapping RAM page gpn with pp */
+static uint8_t view_sys_note(struct cpu *cpu, uint32_t pg, uint32_t gpn, uint8_t pp)
+{
+    uint8_t code = (cpu->page[pg] & (PP_CODE | PP_XCHK)) |
+                   ((uint64_t)gpn < cpu->ram_bytes >> 12 && cpu->pcode[gpn] ? PP_CODE : 0);
+    cpu->page_gpn[pg] = gpn;
+    view_sys_list(cpu, pg);
+    cpu->page[pg] = pp | code;
+    return cpu->page[pg];
 }
 
 /*
@@ -342,28 +378,40 @@ int view_sys_map(struct cpu *cpu, uint32_t gla, int fd, uint32_t gpa, int prot)
     uint32_t gpn = gpa >> 12;
     uint8_t code = (cpu->page[pg] & (PP_CODE | PP_XCHK)) |
                    ((uint64_t)gpn < cpu->ram_bytes >> 12 && cpu->pcode[gpn] ? PP_CODE : 0);
-    uint8_t pp = (uint8_t)(code | PP_MAPPED | PROT_EXEC |
-                           (prot & (PROT_READ | PROT_WRITE | PP_GLOBAL)));
-    void *p = view_sys_mmap(cpu, pg, view_host_prot(pp), fd, gpa);
-    if (p == MAP_FAILED && errno == ENOMEM) {
-        /* one mapping per page: past vm.max_map_count, start the views over */
-        view_sys_unmap_all(cpu);
-        cpu->stats.view_resets++;
-        p = view_sys_mmap(cpu, pg, view_host_prot(pp), fd, gpa);
+    uint8_t pp = (uint8_t)(PP_MAPPED | PROT_EXEC | (prot & (PROT_READ | PROT_WRITE | PP_GLOBAL)));
+    int rc = view_sys_mmap(cpu, pg, 1, view_host_prot(pp | code), fd, gpa);
+    if (rc < 0)
+        return rc;
+    view_sys_note(cpu, pg, gpn, pp);
+    cpu->stats.view_maps++;
+    return 0;
+}
+
+/* A 4 MiB page (Linux maps its low memory with them) in one call: its
+ * pages with code are then made read-only again, a run at a time. */
+int view_sys_map_large(struct cpu *cpu, uint32_t gla, int fd, uint32_t gpa, int prot)
+{
+    const uint32_t n = 1024;
+    uint32_t pg0 = gla >> 12, gpn0 = gpa >> 12;
+    uint8_t pp = (uint8_t)(PP_MAPPED | PROT_EXEC | (prot & (PROT_READ | PROT_WRITE | PP_GLOBAL)));
+    int rc = view_sys_mmap(cpu, pg0, n, view_host_prot(pp), fd, gpa);
+    if (rc < 0)
+        return rc;
+    uint32_t ro_first = 0, ro_n = 0;
+    for (uint32_t i = 0; i <= n; i++) {
+        int ro = 0;
+        if (i < n)
+            ro = view_host_prot(view_sys_note(cpu, pg0 + i, gpn0 + i, pp)) != view_host_prot(pp);
+        if (ro && ro_n == 0)
+            ro_first = pg0 + i;
+        if (ro) {
+            ro_n++;
+            continue;
+        }
+        if (ro_n)
+            mprotect(cpu->view + ((uint64_t)ro_first << 12), (size_t)ro_n << 12, PROT_READ);
+        ro_n = 0;
     }
-    if (p == MAP_FAILED)
-        return -errno;
-    cpu->page_gpn[pg] = gpn;
-    uint8_t listed = cpu->page[pg] & PP_LISTED;
-    if (!listed && cpu->nm < VIEW_MLIST_MAX) {
-        cpu->mlist[cpu->nm++] = pg;
-        listed = PP_LISTED;
-        cpu->spage[0][pg] |= PP_LISTED;
-        cpu->spage[1][pg] |= PP_LISTED;
-    } else if (!listed) {
-        cpu->mlist_over = 1;
-    }
-    cpu->page[pg] = pp | listed;
     cpu->stats.view_maps++;
     return 0;
 }
@@ -372,23 +420,22 @@ int view_sys_map(struct cpu *cpu, uint32_t gla, int fd, uint32_t gpa, int prot)
  * the marks of translated code stay with their pages. */
 void view_sys_unmap_all(struct cpu *cpu)
 {
-    if (cpu->nm == 0 && !cpu->mlist_over)
+    if (cpu->nm == 0 && cpu->ng == 0)
         return;
     for (int v = 0; v < 2; v++)
         mmap(cpu->sview[v], CPU_VIEW_BYTES, PROT_NONE,
              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-    for (int v = 0; v < 2; v++) {
-        uint8_t *page = cpu->spage[v];
-        if (!cpu->mlist_over) {
-            for (uint32_t i = 0; i < cpu->nm; i++)
-                page[cpu->mlist[i]] &= PP_CODE | PP_XCHK;
-        } else {
-            for (uint32_t i = 0; i < CPU_NPAGES; i++)
-                page[i] &= PP_CODE | PP_XCHK;
+    for (int l = 0; l < 2; l++) {
+        const uint32_t *list = l ? cpu->glist : cpu->mlist;
+        uint32_t n = l ? cpu->ng : cpu->nm;
+        for (uint32_t i = 0; i < n; i++) {
+            cpu->spage[0][list[i]] &= PP_CODE | PP_XCHK;
+            cpu->spage[1][list[i]] &= PP_CODE | PP_XCHK;
+            cpu->plist[list[i]] = 0;
         }
     }
-    cpu->nm = 0;
-    cpu->mlist_over = 0;
+    cpu->nm = cpu->ng = 0;
+    cpu->gmin = UINT32_MAX;
     cpu->stats.view_flushes++;
 }
 
@@ -405,85 +452,80 @@ static int view_cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Drop the listed pages that are not global (and those INVLPG unmapped)
- * from the list and page[]; the caller unmaps them. */
-static void view_sys_keep_global(struct cpu *cpu)
+static int view_sys_global_mapped(const struct cpu *cpu, uint32_t pg)
 {
-    uint32_t keep = 0;
+    return ((cpu->spage[0][pg] | cpu->spage[1][pg]) & (PP_MAPPED | PP_GLOBAL)) ==
+           (PP_MAPPED | PP_GLOBAL);
+}
+
+/*
+ * SDM 3A 4.10.4.1: a CR3 write leaves the translations of global pages
+ * (CR4.PGE) alone: they stay mapped in both views, the others go. Only
+ * the pages mapped since the last CR3 write (mlist) are looked at: the
+ * older ones are global (glist). In Linux the non-global pages (the user
+ * half) lie below every global one (the kernel's), so one unmap call per
+ * view covers them; otherwise each run of adjacent ones in address order
+ * gets its own. A global page whose frame a CR3 write changes keeps its
+ * old mapping, as a TLB may (the guest must INVLPG it); cpu_sys.c drops
+ * it where code came from.
+ */
+void view_sys_unmap_nonglobal(struct cpu *cpu)
+{
+    uint32_t lo = UINT32_MAX, hi = 0;
+    int between = 0;
     for (uint32_t i = 0; i < cpu->nm; i++) {
         uint32_t lin = cpu->mlist[i];
-        uint8_t pp = cpu->spage[0][lin] | cpu->spage[1][lin];
-        if ((pp & PP_MAPPED) && (pp & PP_GLOBAL)) {
-            cpu->mlist[keep++] = lin;
+        if (!((cpu->spage[0][lin] | cpu->spage[1][lin]) & PP_MAPPED) ||
+            view_sys_global_mapped(cpu, lin))
+            continue;
+        lo = lin < lo ? lin : lo;
+        hi = lin > hi ? lin : hi;
+    }
+    cpu->stats.view_flushes++;
+    if (lo != UINT32_MAX) {
+        between = hi > cpu->gmin;
+        for (uint32_t i = 0; i < cpu->nm && !between; i++) {
+            uint32_t lin = cpu->mlist[i];
+            between = lin > lo && lin < hi && view_sys_global_mapped(cpu, lin);
+        }
+    }
+    if (lo != UINT32_MAX && !between) {
+        view_sys_unmap_range(cpu, lo, hi + 1);
+    } else if (lo != UINT32_MAX) {
+        qsort(cpu->mlist, cpu->nm, sizeof *cpu->mlist, view_cmp_u32);
+        uint32_t run_first = 0, run_end = 0;
+        for (uint32_t i = 0; i <= cpu->nm; i++) {
+            uint32_t lin = i < cpu->nm ? cpu->mlist[i] : 0;
+            int ng = i < cpu->nm && ((cpu->spage[0][lin] | cpu->spage[1][lin]) & PP_MAPPED) &&
+                     !view_sys_global_mapped(cpu, lin);
+            if (ng && run_end != run_first && lin == run_end) {
+                run_end = lin + 1;
+                continue;
+            }
+            if (run_end != run_first)
+                view_sys_unmap_range(cpu, run_first, run_end);
+            run_first = run_end = 0;
+            if (ng) {
+                run_first = lin;
+                run_end = lin + 1;
+            }
+        }
+    }
+    for (uint32_t i = 0; i < cpu->nm; i++) {
+        uint32_t lin = cpu->mlist[i];
+        cpu->plist[lin] &= (uint8_t)~VIEW_IN_M;
+        if (view_sys_global_mapped(cpu, lin)) {
+            if (!(cpu->plist[lin] & VIEW_IN_G)) {
+                cpu->plist[lin] |= VIEW_IN_G;
+                cpu->glist[cpu->ng++] = lin;
+                cpu->gmin = lin < cpu->gmin ? lin : cpu->gmin;
+            }
         } else {
             cpu->spage[0][lin] &= PP_CODE | PP_XCHK;
             cpu->spage[1][lin] &= PP_CODE | PP_XCHK;
         }
     }
-    cpu->nm = keep;
-}
-
-/*
- * SDM 3A 4.10.4.1: a CR3 write leaves the translations of global pages
- * (CR4.PGE) alone: they stay mapped in both views, the others go. In
- * Linux the non-global pages (the user half) lie below every global one
- * (the kernel's), so one unmap call per view covers them; otherwise each
- * run of non-global pages in address order gets its own. A global page
- * whose frame a CR3 write changes keeps its old mapping, as a TLB may
- * (the guest must INVLPG it); cpu_sys.c drops it where code came from.
- */
-void view_sys_unmap_nonglobal(struct cpu *cpu)
-{
-    if (cpu->mlist_over) {
-        view_sys_unmap_all(cpu);
-        return;
-    }
-    uint32_t lo = UINT32_MAX, hi = 0;
-    for (uint32_t i = 0; i < cpu->nm; i++) {
-        uint32_t lin = cpu->mlist[i];
-        uint8_t pp = cpu->spage[0][lin] | cpu->spage[1][lin];
-        if ((pp & PP_MAPPED) && !(pp & PP_GLOBAL)) {
-            lo = lin < lo ? lin : lo;
-            hi = lin > hi ? lin : hi;
-        }
-    }
-    cpu->stats.view_flushes++;
-    if (lo == UINT32_MAX) {
-        view_sys_keep_global(cpu);
-        return;
-    }
-    int between = 0;
-    for (uint32_t i = 0; i < cpu->nm && !between; i++) {
-        uint32_t lin = cpu->mlist[i];
-        between = lin > lo && lin < hi &&
-                  ((cpu->spage[0][lin] | cpu->spage[1][lin]) & (PP_MAPPED | PP_GLOBAL)) ==
-                      (PP_MAPPED | PP_GLOBAL);
-    }
-    if (!between) {
-        view_sys_unmap_range(cpu, lo, hi + 1);
-        view_sys_keep_global(cpu);
-        return;
-    }
-    qsort(cpu->mlist, cpu->nm, sizeof *cpu->mlist, view_cmp_u32);
-    uint32_t run_first = 0, run_end = 0;
-    for (uint32_t i = 0; i < cpu->nm; i++) {
-        uint32_t lin = cpu->mlist[i];
-        uint8_t pp = cpu->spage[0][lin] | cpu->spage[1][lin];
-        if (!(pp & PP_MAPPED))
-            continue;
-        if (pp & PP_GLOBAL) {
-            if (run_end != run_first)
-                view_sys_unmap_range(cpu, run_first, run_end);
-            run_first = run_end = 0;
-            continue;
-        }
-        if (run_end == run_first)
-            run_first = lin;
-        run_end = lin + 1;
-    }
-    if (run_end != run_first)
-        view_sys_unmap_range(cpu, run_first, run_end);
-    view_sys_keep_global(cpu);
+    cpu->nm = 0;
 }
 
 /* Forget linear page gla in both views (INVLPG). */
@@ -496,7 +538,7 @@ void view_sys_unmap_page(struct cpu *cpu, uint32_t gla)
             continue;
         mmap(cpu->sview[v] + ((uint64_t)pg << 12), CPU_PAGE_SIZE, PROT_NONE,
              MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-        *pp &= PP_CODE | PP_XCHK | PP_LISTED; /* still listed: not listed twice */
+        *pp &= PP_CODE | PP_XCHK; /* stays on its list: mapped again, not listed twice */
     }
 }
 
@@ -506,8 +548,14 @@ int view_sys_code_init(struct cpu *cpu)
     cpu->xgpn = calloc(CPU_NPAGES, sizeof *cpu->xgpn);
     cpu->xlist = calloc(VIEW_XLIST_MAX, sizeof *cpu->xlist);
     cpu->pcode = calloc(cpu->ram_bytes >> 12, 1);
-    cpu->mlist = calloc(VIEW_MLIST_MAX, sizeof *cpu->mlist);
-    return cpu->page_gpn && cpu->xgpn && cpu->xlist && cpu->pcode && cpu->mlist ? 0 : -1;
+    cpu->mlist = calloc(CPU_NPAGES, sizeof *cpu->mlist);
+    cpu->glist = calloc(CPU_NPAGES, sizeof *cpu->glist);
+    cpu->plist = calloc(CPU_NPAGES, 1);
+    cpu->gmin = UINT32_MAX;
+    return cpu->page_gpn && cpu->xgpn && cpu->xlist && cpu->pcode && cpu->mlist && cpu->glist &&
+                   cpu->plist
+               ? 0
+               : -1;
 }
 
 void view_sys_code_fini(struct cpu *cpu)
@@ -517,6 +565,8 @@ void view_sys_code_fini(struct cpu *cpu)
     free(cpu->xlist);
     free(cpu->pcode);
     free(cpu->mlist);
+    free(cpu->glist);
+    free(cpu->plist);
 }
 
 void view_sys_code_reset(struct cpu *cpu)

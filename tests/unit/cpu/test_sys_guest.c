@@ -186,7 +186,7 @@ static void test_sys_guest_paging(void **state)
     (void)state;
     struct board b;
     enum cpu_exit_reason r = run_guest("sys_paging", &b);
-    assert_string_equal(b.out, "AFMDWC");
+    assert_string_equal(b.out, "LAFMDWC");
     assert_int_equal(b.exit_code, 0);
     assert_int_equal(r, CPU_EXIT_HLT);
 }
