@@ -24,6 +24,11 @@ cache=${VMP_CACHE:-$HOME/.cache/vmpack/debian-i386}
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 log() { echo "prepare.sh: $*" >&2; }
+# Tests run in parallel (ctest -j) may prepare at once: one at a time per
+# cache, and every file replaced by a rename, so a make-image.sh reading the
+# cache sees the old file or the new one, never a half-written one.
+exec 9>"$cache/.lock"
+flock 9
 
 # 1. Download the packages with apt for i386, into our own apt state.
 apt_state=$cache/apt
@@ -60,7 +65,8 @@ if [ ! -f "$root/.stamp" ] || [ "$(cat "$root/.stamp")" != "$stamp" ]; then
     echo "$stamp" > "$root/.stamp"
 fi
 kver=$(ls "$root/lib/modules" | head -1)
-cp "$root/boot/vmlinuz-$kver" "$cache/vmlinuz"
+cp "$root/boot/vmlinuz-$kver" "$cache/vmlinuz.new"
+mv "$cache/vmlinuz.new" "$cache/vmlinuz"
 
 # 3. The initramfs.
 work=$(mktemp -d)
@@ -125,9 +131,9 @@ echo "$kver" > "$work/disk/kernel-version"
 # so two containers built from it share every chunk.
 uuid=5f1d0c3e-7a52-4b8e-9a0e-766d7061636b
 find "$work/disk" -exec touch -h -d @1700000000 {} +
-rm -f "$cache/disk.img"
+rm -f "$cache/disk.img.new"
 E2FSPROGS_FAKE_TIME=1700000000 mkfs.ext4 -q -F -L vmpack -U "$uuid" \
-    -E "root_owner=0:0,hash_seed=$uuid" -d "$work/disk" "$cache/disk.img" "${disk_mb}M" >&2
+    -E "root_owner=0:0,hash_seed=$uuid" -d "$work/disk" "$cache/disk.img.new" "${disk_mb}M" >&2
 # mkfs copies each file's ctime, which touch cannot set: pin it afterwards.
 {
     for f in / /lost+found $(cd "$work/disk" && find . -mindepth 1 | sed 's|^\.||'); do
@@ -135,9 +141,11 @@ E2FSPROGS_FAKE_TIME=1700000000 mkfs.ext4 -q -F -L vmpack -U "$uuid" \
         echo "set_inode_field $f crtime @1700000000"
     done
 } > "$work/debugfs.cmd"
-debugfs -w -f "$work/debugfs.cmd" "$cache/disk.img" >/dev/null 2>&1
+debugfs -w -f "$work/debugfs.cmd" "$cache/disk.img.new" >/dev/null 2>&1
+mv "$cache/disk.img.new" "$cache/disk.img"
 
 # 5. The kernel command line for vmpack's machine (spec/machine.md 6).
-cat "$here/cmdline" > "$cache/cmdline"
+cat "$here/cmdline" > "$cache/cmdline.new"
+mv "$cache/cmdline.new" "$cache/cmdline"
 log "ready in $cache (kernel $kver)"
 echo "$cache"
