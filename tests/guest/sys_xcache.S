@@ -6,11 +6,14 @@
  *      tables mapping the same physical page there, it still runs right
  *   N  after a CR3 write to tables mapping a different physical page (also
  *      global) at 0x400000, the new code runs; back again, the old code
+ *   T  after a PTE change at 0x400000 (global) to another frame and a
+ *      CR4.PGE toggle (no CR3 write, no INVLPG), the new code runs; the
+ *      code of unchanged pages keeps running right
  *   L  data at 0x401000 (not global) after CR3 writes between tables
  *      mapping different frames there: each time the new frame's
  *   P  code patched through a second linear alias of its physical page
  *      (0x800000), then run through the first: the new code runs (twice)
- *   F  the same code reading fs:[4] under ten FS bases in turn, twice and
+ *   F  the same code reading fs:[4] under twenty FS bases in turn, thrice and
  *      interleaved (more than the translator's block sets): right values
  * then writes 0 to port 0xF4 and stops with CLI; HLT. 'X' = failure.
  */
@@ -101,6 +104,27 @@ _start:
     mov $'N', %al
     call putc
 
+    /* T (pd1 is current) */
+    mov $code_b, %eax
+    or $0x103, %eax
+    mov %eax, pt_a
+    call pge_toggle
+    call run_400
+    cmp $0xb2, %eax
+    jne bad
+    call code_c
+    cmp $0xc3, %eax
+    jne bad
+    mov $code_a, %eax
+    or $0x103, %eax
+    mov %eax, pt_a
+    call pge_toggle
+    call run_400
+    cmp $0xa1, %eax
+    jne bad
+    mov $'T', %al
+    call putc
+
     /* L */
     movl $0x1111, lbuf1
     movl $0x2222, lbuf2
@@ -165,25 +189,25 @@ _start:
     shl $4, %edx
     mov %eax, fsbuf + 4(%edx)
     inc %ecx
-    cmp $10, %ecx
+    cmp $20, %ecx
     jne 5b
-    mov $0, %esi                          /* round: k = (i * step) % 10 */
+    mov $0, %esi                          /* round: k = (i * step) % 20 */
 6:  mov %esi, %eax
     xor %edx, %edx
-    mov $10, %ecx
+    mov $20, %ecx
     div %ecx
-    mov %edx, %edi                        /* i % 10 */
-    cmp $10, %esi
-    jb 7f
+    mov %edx, %edi                        /* i % 20 */
     cmp $20, %esi
+    jb 7f
+    cmp $40, %esi
     jb 8f
-    imul $3, %edi, %edi                   /* third pass: k = 3i % 10 */
+    imul $3, %edi, %edi                   /* third pass: k = 3i % 20 */
     mov %edi, %eax
     xor %edx, %edx
     div %ecx
     mov %edx, %edi
     jmp 7f
-8:  mov $9, %eax                          /* second pass: backwards */
+8:  mov $19, %eax                          /* second pass: backwards */
     sub %edi, %eax
     mov %eax, %edi
 7:  lea 0x18(,%edi,8), %eax
@@ -194,7 +218,7 @@ _start:
     cmp %edx, %eax
     jne bad
     inc %esi
-    cmp $30, %esi
+    cmp $60, %esi
     jne 6b
     mov $'F', %al
     call putc
@@ -203,6 +227,14 @@ _start:
     out %al, $0xf4
     cli
     hlt
+
+pge_toggle:                               /* as Linux flushes global pages */
+    mov %cr4, %eax
+    and $~0x80, %eax
+    mov %eax, %cr4
+    or $0x80, %eax
+    mov %eax, %cr4
+    ret
 
 run_400:
     mov $0x400000, %eax
@@ -238,7 +270,7 @@ gdt:
     .quad 0x00cf9a000000ffff
     .quad 0x00cf92000000ffff
 gdt_fs:
-    .space 10 * 8
+    .space 20 * 8
 gdt_end:
 gdt_desc:
     .word gdt_end - gdt - 1

@@ -77,7 +77,7 @@ struct xlat_block {
  * null-ness): blocks of each are kept apart (block mode = 1 + index), each
  * with its own indirect-branch table, so kernel and user code do not flush
  * each other on every entry and exit (tcache.c, tc_switch_ctx). */
-#define TC_NCTX 8
+#define TC_NCTX 16
 struct tc_ctx {
     uint8_t used, null_fsgs, ibt_used;
     uint32_t fs, gs;

@@ -32,6 +32,12 @@
 #define CR4_ALLOWED (0x1u /*VME*/ | 0x4u /*TSD*/ | 0x8u /*DE*/ | SYS_CR4_PSE | SYS_CR4_PGE | \
                      0x200u /*OSFXSR*/ | 0x400u /*OSXMMEXCPT*/)
 
+#define PEEK_P 1u /* present */
+#define PEEK_U 2u /* user at both levels */
+#define PEEK_G 4u /* the G bit of the leaf (CR4.PGE not looked at) */
+
+static void cpu_sys_keep_code(struct cpu *cpu, unsigned need);
+
 static struct sys_ctx cpu_sys_ctx(struct cpu *cpu)
 {
     return (struct sys_ctx){&cpu->state, cpu->ram, cpu->ram_bytes};
@@ -90,10 +96,18 @@ void cpu_sys_sync_view(struct cpu *cpu)
                          ((s->cr4 ^ cpu->view_cr4) & (SYS_CR4_PSE | SYS_CR4_PGE)) ||
                          ((s->cr0 & SYS_CR0_PG) && s->cr3 != cpu->view_cr3);
     if (paging_changed) {
-        /* SDM 3A 4.10.4.1: a CR3 write flushes the TLB; blocks are keyed by
-         * linear address, so they go too (global pages are not kept here) */
+        /* SDM 3A 4.10.4.1: a change of CR4.PGE flushes the whole TLB (Linux
+         * toggles it to flush global pages): the same tables, so the
+         * blocks of pages still mapped to the same frame stay. Other
+         * changes drop the blocks too (they are keyed by linear address). */
+        int pge_only = !((s->cr0 ^ cpu->view_cr0) & (SYS_CR0_PG | SYS_CR0_WP)) &&
+                       !((s->cr4 ^ cpu->view_cr4) & SYS_CR4_PSE) && s->cr3 == cpu->view_cr3 &&
+                       (s->cr0 & SYS_CR0_PG);
         view_sys_unmap_all(cpu);
-        tc_flush(cpu);
+        if (pge_only)
+            cpu_sys_keep_code(cpu, PEEK_U | PEEK_G);
+        else
+            tc_flush(cpu);
         cpu->view_cr0 = s->cr0;
         cpu->view_cr3 = s->cr3;
         cpu->view_cr4 = s->cr4;
@@ -331,9 +345,9 @@ static int cpu_sys_rw(struct cpu *cpu, uint32_t gla, void *buf, unsigned len, in
     return cpu_sys_guest_rw(cpu, gla, buf, len, write, ex);
 }
 
-/* cpu_int.h. Present and global are read from the PTE (4 KiB) or PDE
- * (4 MiB); the caller has checked CR4.PGE. */
-int cpu_sys_peek_global(const struct cpu *cpu, uint32_t lin, uint32_t *gpn)
+/* What the current tables say about linear page lin, read only (no A/D
+ * bits): PEEK_* flags, and *gpn when present. */
+static unsigned cpu_sys_peek(const struct cpu *cpu, uint32_t lin, uint32_t *gpn)
 {
     const struct vmp_x86_state *s = &cpu->state;
     uint32_t pde, pte;
@@ -347,27 +361,39 @@ int cpu_sys_peek_global(const struct cpu *cpu, uint32_t lin, uint32_t *gpn)
         if (pde & 0x3fe000u) /* PSE-36 high address bits or reserved */
             return 0;
         *gpn = (pde >> 12 & 0xffc00u) | (lin & 0x3ffu);
-        return (pde & 0x100) != 0;
+        return PEEK_P | (pde & 4 ? PEEK_U : 0) | (pde & 0x100 ? PEEK_G : 0);
     }
     a = (uint64_t)(pde & ~0xfffu) + (lin & 0x3ffu) * 4;
     if (a + 4 > cpu->ram_bytes)
         return 0;
     memcpy(&pte, cpu->ram + a, 4);
+    if (!(pte & 1))
+        return 0;
     *gpn = pte >> 12;
-    return (pte & 1) && (pte & 0x100);
+    return PEEK_P | (pde & pte & 4 ? PEEK_U : 0) | (pte & 0x100 ? PEEK_G : 0);
+}
+
+/* cpu_int.h; the caller has checked CR4.PGE */
+int cpu_sys_peek_global(const struct cpu *cpu, uint32_t lin, uint32_t *gpn)
+{
+    return (cpu_sys_peek(cpu, lin, gpn) & (PEEK_P | PEEK_G)) == (PEEK_P | PEEK_G);
 }
 
 /*
- * A CR3 write with paging on. Blocks are keyed by linear address; those
- * translated from global pages (the kernel's) that map the same physical
- * page in the new tables stay, the rest are dropped (SDM 3A 4.10.4.1: a
- * CR3 write leaves global translations alone). Writes to their code
- * through any linear alias are still seen: RAM pages with code are mapped
- * read-only everywhere (view.c).
+ * After a TLB flush: the blocks translated from linear pages that the
+ * current tables still map to the same physical page stay, the rest are
+ * dropped (blocks are keyed by linear address). need: the PEEK_* flags a
+ * page must have, one of them being enough past PEEK_P: PEEK_G after a
+ * CR3 write (SDM 3A 4.10.4.1: it leaves global translations alone, the
+ * others may now map other code), PEEK_U | PEEK_G after CR4.PGE changes
+ * (same tables: the kernel's pages and user pages that stayed user; a
+ * page that lost U drops its blocks, which may have run at CPL 3). Writes
+ * to the code through any linear alias are still seen: RAM pages with
+ * code are mapped read-only everywhere (view.c).
  */
-static void cpu_sys_keep_global_code(struct cpu *cpu)
+static void cpu_sys_keep_code(struct cpu *cpu, unsigned need)
 {
-    if (!(cpu->state.cr4 & SYS_CR4_PGE) || cpu->xlist_over) {
+    if (cpu->xlist_over) {
         view_sys_unmap_all(cpu);
         tc_flush(cpu);
         return;
@@ -375,7 +401,8 @@ static void cpu_sys_keep_global_code(struct cpu *cpu)
     uint64_t gen = cpu->flush_gen;
     for (uint32_t i = 0; i < cpu->nx;) {
         uint32_t lin = cpu->xlist[i], gpn = 0;
-        if (cpu_sys_peek_global(cpu, lin, &gpn) && gpn == cpu->xgpn[lin]) {
+        unsigned f = cpu_sys_peek(cpu, lin, &gpn);
+        if ((f & PEEK_P) && (f & need) && gpn == cpu->xgpn[lin]) {
             i++;
             continue;
         }
@@ -424,11 +451,13 @@ static int cpu_sys_mov_cr(struct cpu *cpu, const struct x86_insn *in, struct cpu
         /* SDM 3A 4.10.4.1: any CR3 write flushes, even of the same value */
         s->cr3 = v;
         if (s->cr0 & SYS_CR0_PG) {
-            if (s->cr4 & SYS_CR4_PGE)
+            if (s->cr4 & SYS_CR4_PGE) {
                 view_sys_unmap_nonglobal(cpu);
-            else
+                cpu_sys_keep_code(cpu, PEEK_G);
+            } else {
                 view_sys_unmap_all(cpu);
-            cpu_sys_keep_global_code(cpu);
+                tc_flush(cpu);
+            }
         }
         cpu->view_cr3 = v;
         return 0;

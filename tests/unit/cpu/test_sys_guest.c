@@ -220,7 +220,7 @@ static void test_sys_guest_xcache(void **state)
     (void)state;
     struct board b;
     enum cpu_exit_reason r = run_guest("sys_xcache", &b);
-    assert_string_equal(b.out, "GNLPF");
+    assert_string_equal(b.out, "GNTLPF");
     assert_int_equal(b.exit_code, 0);
     assert_int_equal(r, CPU_EXIT_HLT);
 }
