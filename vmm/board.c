@@ -190,6 +190,8 @@ void board_run_timers(struct board *b, uint64_t now_ns)
  * output with no flush armed, a packet slirp must now poll for)? */
 static void board_after_vcpu_access(struct board *b, int net_touched)
 {
+    if (b->cfg.deterministic && b->cfg.det_deadline != NULL)
+        b->cfg.det_deadline(b->cfg.kick_opaque, board_next_deadline(b));
     if (b->io_wake_pending)
         return;
     if (net_touched || board_next_deadline(b) < b->io_sleep_until_ns ||
@@ -254,6 +256,8 @@ static int board_mmio_read(void *opaque, uint32_t gpa, unsigned size_bytes, uint
         /* spec/machine.md 2: nothing there reads as all ones */
         *value = size_bytes >= 4 ? 0xFFFFFFFFu : (1u << (8 * size_bytes)) - 1;
     }
+    if (b->cfg.deterministic && b->cfg.det_deadline != NULL)
+        b->cfg.det_deadline(b->cfg.kick_opaque, board_next_deadline(b));
     pthread_mutex_unlock(&b->lock);
     return 0;
 }

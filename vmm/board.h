@@ -70,6 +70,11 @@ struct board_config {
     int console_in_fd, console_out_fd, console_err_fd;
     void (*kick)(void *opaque); /* make the vCPU leave cpu_run; async-signal-safe */
     void *kick_opaque;
+    /* deterministic mode: called on the vCPU thread, inside cpu_run, after
+     * every device access by the guest with the next device deadline (guest
+     * ns or DEV_NO_DEADLINE): a guest reprogramming a timer moves the
+     * vCPU's icount deadline at once, not at its next exit */
+    void (*det_deadline)(void *opaque, uint64_t guest_ns); /* opaque: kick_opaque */
 };
 
 struct board_stats {

@@ -184,6 +184,20 @@ static int vm_det_config(struct vmp_vm *vm, const struct vmp_config *cfg)
     return 0;
 }
 
+/* Deterministic mode: the board's next device deadline moved (the guest
+ * programmed a timer): the vCPU stops at the first block boundary at or
+ * past it. vCPU thread, inside cpu_run. */
+static void vm_det_deadline(void *opaque, uint64_t guest_ns)
+{
+    struct vmp_vm *vm = opaque;
+    struct cpu *cpu = atomic_load(&vm->cpu);
+
+    if (cpu != NULL)
+        cpu_set_icount_deadline(cpu, guest_ns == DEV_NO_DEADLINE
+                                         ? UINT64_MAX
+                                         : vclock_icount_at(&vm->clock, guest_ns));
+}
+
 /* The board's part of deterministic mode, before board_create. */
 static void vm_det_board(struct vmp_vm *vm, struct board_config *bc)
 {
@@ -193,6 +207,7 @@ static void vm_det_board(struct vmp_vm *vm, struct board_config *bc)
     vclock_init_icount(&vm->clock, d->clock_ns - d->icount * d->ns_per_insn, &vm->det_icount,
                        d->ns_per_insn);
     bc->deterministic = 1;
+    bc->det_deadline = vm_det_deadline;
     bc->rtc_unix_seconds = d->rtc_unix_seconds;
     bc->rng_seed = d->seed;
     bc->net = 0;

@@ -392,7 +392,7 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
         }
         if (reason == XE_LOOKUP) {
             b = cpu_block_for(cpu, eip);
-            if (b && !cpu->det && tc_lookup(cpu, eip, cpu->cur_mode) == b)
+            if (b && tc_lookup(cpu, eip, cpu->cur_mode) == b)
                 tc_ibtc_set(cpu, eip, b->host);
             continue;
         }

@@ -219,11 +219,34 @@ static void x_emit_stubs(struct xctx *x)
 /* Jump to the guest EIP held in r14d through the inline lookup table
  * (cpu_rt.h: key = 0 - eip, so a match leaves zero). Flag-free: the
  * compare is an lea, the test is jrcxz with the guest's ECX parked in r11. */
+static void x_ind_lookup(struct xctx *x);
+
 static void x_ind_jump(struct xctx *x)
 {
     struct emit *e = &x->e;
     if (x->cpu->det) {
-        /* deterministic mode: every block end goes back to the dispatcher */
+        /* deterministic mode: the deadline check of x_det_check, then the
+         * lookup; past the deadline, back to the dispatcher (XE_LOOKUP) */
+        static const uint8_t chk[] = {
+            0x49, 0x89, 0xA7, RT_SAVED_RSP & 0xFF, (RT_SAVED_RSP >> 8) & 0xFF, 0, 0,
+            0x49, 0x8B, 0x67, RT_HOST_RSP,
+            0x9C,
+            0x4D, 0x8B, 0x57, RT_ICOUNT,
+            0x4D, 0x3B, 0x97, RT_DEADLINE & 0xFF, (RT_DEADLINE >> 8) & 0xFF, 0, 0,
+            0x73, 0,
+        };
+        static const uint8_t back[] = {
+            0x9D, 0x49, 0x8B, 0xA7, RT_SAVED_RSP & 0xFF, (RT_SAVED_RSP >> 8) & 0xFF, 0, 0,
+        };
+        emit_n(e, chk, sizeof chk);
+        uint8_t *jae = e->p - 1;
+        emit_n(e, back, sizeof back);
+        x_ind_lookup(x);
+        if (!e->overflow && e->p - (jae + 1) <= 127)
+            *jae = (uint8_t)(e->p - (jae + 1));
+        else
+            e->overflow = 1;
+        emit_n(e, back, sizeof back);
         static const uint8_t st[] = {0x45, 0x89, 0x77, RT_EXIT_EIP}; /* mov [r15+exit_eip], r14d */
         static const uint8_t jmp_exit[] = {0x41, 0xFF, 0x67, RT_EXIT_FN};
         emit_n(e, st, sizeof st);
@@ -232,6 +255,12 @@ static void x_ind_jump(struct xctx *x)
         x->done = 1;
         return;
     }
+    x_ind_lookup(x);
+}
+
+static void x_ind_lookup(struct xctx *x)
+{
+    struct emit *e = &x->e;
     if (x->cpu->ibt) {
         /* one entry per guest address (tcache.c): a miss reads 0 and the
          * jump to 0 faults into cpu_signal.c, which exits XE_LOOKUP */
