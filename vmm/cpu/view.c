@@ -439,11 +439,15 @@ void view_sys_unmap_all(struct cpu *cpu)
     cpu->stats.view_flushes++;
 }
 
-static void view_sys_unmap_range(struct cpu *cpu, uint32_t pg_first, uint32_t pg_end)
+/* views: bit v for sview[v] */
+static void view_sys_unmap_range(struct cpu *cpu, uint32_t pg_first, uint32_t pg_end,
+                                 unsigned views)
 {
     for (int v = 0; v < 2; v++)
-        mmap(cpu->sview[v] + ((uint64_t)pg_first << 12), (uint64_t)(pg_end - pg_first) << 12,
-             PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+        if (views & (1u << v))
+            mmap(cpu->sview[v] + ((uint64_t)pg_first << 12),
+                 (uint64_t)(pg_end - pg_first) << 12, PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 }
 
 static int view_cmp_u32(const void *a, const void *b)
@@ -472,12 +476,16 @@ static int view_sys_global_mapped(const struct cpu *cpu, uint32_t pg)
 void view_sys_unmap_nonglobal(struct cpu *cpu)
 {
     uint32_t lo = UINT32_MAX, hi = 0;
+    unsigned views = 0; /* the views with non-global pages (copy_to_user maps
+                           user pages in the supervisor view too, not always) */
     int between = 0;
     for (uint32_t i = 0; i < cpu->nm; i++) {
         uint32_t lin = cpu->mlist[i];
         if (!((cpu->spage[0][lin] | cpu->spage[1][lin]) & PP_MAPPED) ||
             view_sys_global_mapped(cpu, lin))
             continue;
+        views |= (cpu->spage[0][lin] & PP_MAPPED ? 1u : 0u) |
+                 (cpu->spage[1][lin] & PP_MAPPED ? 2u : 0u);
         lo = lin < lo ? lin : lo;
         hi = lin > hi ? lin : hi;
     }
@@ -490,7 +498,7 @@ void view_sys_unmap_nonglobal(struct cpu *cpu)
         }
     }
     if (lo != UINT32_MAX && !between) {
-        view_sys_unmap_range(cpu, lo, hi + 1);
+        view_sys_unmap_range(cpu, lo, hi + 1, views);
     } else if (lo != UINT32_MAX) {
         qsort(cpu->mlist, cpu->nm, sizeof *cpu->mlist, view_cmp_u32);
         uint32_t run_first = 0, run_end = 0;
@@ -503,7 +511,7 @@ void view_sys_unmap_nonglobal(struct cpu *cpu)
                 continue;
             }
             if (run_end != run_first)
-                view_sys_unmap_range(cpu, run_first, run_end);
+                view_sys_unmap_range(cpu, run_first, run_end, views);
             run_first = run_end = 0;
             if (ng) {
                 run_first = lin;
