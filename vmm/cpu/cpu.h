@@ -184,13 +184,16 @@ void *cpu_user_ptr(struct cpu *cpu, uint32_t gla);
  * emulated in C; a REP string instruction counts once. Delivering an
  * interrupt or exception is not an instruction.
  *
- * Deterministic mode: cpu_set_deterministic(cpu, 1) stops chaining blocks
- * and inline indirect-branch lookups, so every block end returns to the
- * dispatcher (slower). There cpu_run returns CPU_EXIT_DEADLINE at the first
- * block boundary where icount >= the deadline (also at entry if it is
- * already reached); cpu_kick still stops at a block boundary. Without
- * deterministic mode the deadline is only checked where a block returns
- * to the dispatcher anyway. UINT64_MAX: no deadline (the default).
+ * Deterministic mode: cpu_set_deterministic(cpu, 1) puts a deadline check
+ * (on the host stack, so the guest's flags are kept) in front of every
+ * chained jump and indirect-branch lookup (xlat.c, x_det_check). There
+ * cpu_run returns CPU_EXIT_DEADLINE at the first block boundary where
+ * icount >= the deadline (also at entry if it is already reached);
+ * cpu_kick still stops at a block boundary. cpu_set_icount_deadline may be
+ * called from inside cpu_run's I/O callbacks (on the vCPU thread): the new
+ * deadline holds from the next block boundary. Without deterministic mode
+ * the deadline is only checked where a block returns to the dispatcher
+ * anyway. UINT64_MAX: no deadline (the default).
  */
 void cpu_set_deterministic(struct cpu *cpu, int on);
 void cpu_set_icount_deadline(struct cpu *cpu, uint64_t icount);
