@@ -6,17 +6,20 @@
  *
  * Memory: two shadow views, one per privilege (CPL 0-2 and CPL 3, view.c),
  * each filled lazily: a fault on one walks the guest page tables (mmu.c;
- * paging off: linear = physical) and maps the memfd page with that
- * privilege's rights, read-only until the guest PTE is dirty. A change
- * between CPL 3 and the others only switches views (and the GS base); a
- * CR3 write, INVLPG or a paging-control change unmaps in both. A CR3
- * write keeps the blocks of global code pages that still map the same
- * physical page; other blocks translated from the old tables' pages are
- * dropped (blocks are keyed by linear address). The guest runs at
- * any CPL with flat 32-bit segments: the translator still takes CS as 32-bit and ES/DS/
- * SS bases as 0 (FS/GS bases are folded in, as in user mode). An access
- * outside RAM (MMIO), INS/OUTS, real mode and task switches stop
- * the CPU with CPU_EXIT_INTERNAL and a message that names them. I/O
+ * paging off: linear = physical) and maps the memfd page (a 4 MiB page at
+ * once) with that privilege's rights, read-only until the guest PTE is
+ * dirty. A change between CPL 3 and the others switches views, GS base and
+ * block context; nothing is unmapped. A CR3 write unmaps the non-global
+ * pages of both views, INVLPG one page, other paging-control changes all.
+ * Blocks are keyed by linear address: after a CR3 write those of global
+ * pages still mapping the same frame stay, after a CR4.PGE toggle those of
+ * any page still mapping it (cpu_sys_keep_code); the rest are dropped.
+ *
+ * The guest runs at any CPL with flat 32-bit segments: the translator
+ * takes CS as 32-bit and ES/DS/SS bases as 0 (FS/GS bases are folded in,
+ * as in user mode). Accesses outside RAM are MMIO, emulated by decoding
+ * the instruction (cpu_sys_mmio). INS/OUTS, real mode and task switches
+ * stop the CPU with CPU_EXIT_INTERNAL and a message that names them. I/O
  * permission: CPL <= IOPL, no TSS I/O bitmap. The TSC runs at 1 GHz of the
  * board's virtual clock.
  */

@@ -18,10 +18,13 @@
  * reserved too: the guard of the first). Each is filled lazily with its
  * privilege's rights (cpu_sys.c); a privilege change only points cpu->view,
  * cpu->page and the GS base at the other one (view_sys_select). CR3
- * writes, INVLPG and paging changes unmap in both. The marks of translated
- * code (PP_CODE, PP_XCHK) belong to the linear page, not to a view: they
- * are set and cleared in both page[] arrays, so a code page is read-only
- * in both views. The translator only needs cpu->view and cpu->page.
+ * writes (but for global pages), INVLPG and paging changes unmap in both;
+ * mlist and glist name what is mapped, so that no 1 Mi-entry scan is
+ * needed. The marks of translated code (PP_CODE, PP_XCHK) belong to the
+ * linear page, not to a view: they are set and cleared in both page[]
+ * arrays, and a RAM page with code (pcode[]) is read-only at every linear
+ * address in both views. The translator only needs cpu->view and
+ * cpu->page.
  */
 #include <errno.h>
 #include <stdlib.h>
