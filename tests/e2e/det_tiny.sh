@@ -164,7 +164,7 @@ msg_digest: .asciz "det: digest "
 msg_ticks:  .asciz " ticks "
 msg_nl:     .asciz "\n"
 ASM
-as --32 --defsym ROUNDS_OUTER=${DET_TINY_OUTER:-6000} --defsym ROUNDS_INNER=${DET_TINY_INNER:-20000} \
+as --32 --defsym ROUNDS_OUTER=${DET_TINY_OUTER:-3000} --defsym ROUNDS_INNER=${DET_TINY_INNER:-200000} \
   -o det.o det.S || fail "assembling the guest"
 ld -m elf_i386 -Ttext 0x100000 -Tdata 0x101000 --oformat binary -o det.bin det.o ||
   fail "linking the guest"
@@ -223,7 +223,7 @@ for k in $(seq 1 "$ROUNDS"); do
   fi
   pid=$!
   # somewhere in the first half of what is left of an uninterrupted run
-  sleep "$(python3 -c "import random; print(round(random.uniform(0.05 * $dur, $dur / (3 * $ROUNDS)), 2))")"
+  sleep "$(python3 -c "import random; print(round(random.uniform(0.05 * $dur, $dur / (4 * $ROUNDS)), 2))")"
   for try in 1 2 3 4 5 6 7 8 9 10; do
     vmpack suspend det$k -o s$k.vmpk > susp$k.txt 2>&1 && break
     sleep 0.2

@@ -31,6 +31,7 @@ _Static_assert(__builtin_offsetof(struct cpu_rt, entry) == RT_ENTRY, "rt layout"
 _Static_assert(__builtin_offsetof(struct cpu_rt, ibt) == RT_IBT, "rt layout");
 _Static_assert(__builtin_offsetof(struct cpu_rt, deadline) == RT_DEADLINE, "rt layout");
 _Static_assert(__builtin_offsetof(struct cpu_rt, saved_rsp) == RT_SAVED_RSP, "rt layout");
+_Static_assert(__builtin_offsetof(struct cpu_rt, signtab) == RT_SIGNTAB, "rt layout");
 _Static_assert(__builtin_offsetof(struct cpu_rt, guest_fx) == RT_GUEST_FX, "rt layout");
 _Static_assert(__builtin_offsetof(struct cpu_rt, host_fx) == RT_HOST_FX, "rt layout");
 _Static_assert(__builtin_offsetof(struct cpu_rt, ibtc_key) == RT_IBTC_KEY, "rt layout");
@@ -115,7 +116,9 @@ int cpu_create(const struct cpu_config *cfg, struct cpu **out)
     cpu->rt = (struct cpu_rt *)(cpu->rt_mapping + CPU_PAGE_SIZE);
     cpu->rt->exit_fn = (uint64_t)(uintptr_t)xlat_exit_code;
     cpu->icount_deadline = UINT64_MAX;
-    cpu->rt->deadline = UINT64_MAX;
+    cpu->rt->deadline = INT64_MAX;
+    for (int i = 128; i < 256; i++)
+        cpu->rt->signtab[i] = 1;
 
     if (view_create(cpu) != 0)
         goto fail;
@@ -190,7 +193,9 @@ void cpu_set_deterministic(struct cpu *cpu, int on)
 void cpu_set_icount_deadline(struct cpu *cpu, uint64_t icount)
 {
     cpu->icount_deadline = icount;
-    cpu->rt->deadline = icount;
+    /* xlat.c compares by the sign of deadline - icount - 1: keep it an
+     * int64 (an icount never reaches 2^63) */
+    cpu->rt->deadline = icount > INT64_MAX ? INT64_MAX : icount;
 }
 
 void cpu_kick(struct cpu *cpu)

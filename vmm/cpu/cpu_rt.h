@@ -38,11 +38,13 @@
 #define RT_HOST_FX 640      /* 512-byte FXSAVE image of the host C side */
 #define RT_ENTRY 1152       /* host code xlat_enter jumps to */
 #define RT_IBT 1160         /* uint64 host[2^32] by guest EIP, or 0 (tcache.c) */
-#define RT_DEADLINE 1168    /* uint64 icount deadline, checked by deterministic chain stubs */
-#define RT_SAVED_RSP 1176   /* guest RSP while a chain stub runs on the host stack */
+#define RT_DEADLINE 1168    /* int64 icount deadline (<= INT64_MAX), checked by
+                               deterministic chain stubs and lookups (xlat.c) */
+#define RT_SAVED_RSP 1176   /* unused (was: guest RSP while a stub ran on the host stack) */
+#define RT_SIGNTAB 1184     /* uint8[256]: 1 for bytes 0x80-0xFF: a flag-free sign test */
 #define RT_IBTC_BITS 16
 #define RT_IBTC_N (1 << RT_IBTC_BITS)
-#define RT_IBTC_KEY 1184                         /* uint32 key[N]: 0 - guest EIP */
+#define RT_IBTC_KEY 1440                         /* uint32 key[N]: 0 - guest EIP */
 #define RT_IBTC_HOST (RT_IBTC_KEY + 4 * RT_IBTC_N) /* uint64 host[N] */
 #define RT_SIZE (RT_IBTC_HOST + 8 * RT_IBTC_N)
 
@@ -84,6 +86,7 @@ struct cpu_rt {
     uint64_t ibt;
     uint64_t deadline;
     uint64_t saved_rsp;
+    uint8_t signtab[256];
     uint32_t ibtc_key[RT_IBTC_N];
     uint64_t ibtc_host[RT_IBTC_N];
 };

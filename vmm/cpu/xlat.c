@@ -156,33 +156,44 @@ static void x_jcc(struct xctx *x, unsigned cc, uint32_t eip)
     x_add_stub(x, STUB_CHAIN, eip, 0, 0);
 }
 
-/* Deterministic mode: a chain stub opens with the deadline check, which
- * needs the flags, so it runs on the host stack (RSP is the guest's ESP):
- *     mov [r15+saved_rsp], rsp; mov rsp, [r15+host_rsp]; pushfq
- *     mov r10, [r15+icount]; cmp r10, [r15+deadline]; jae over
- *     popfq; mov rsp, [r15+saved_rsp]; jmp rel32   <- the dispatcher links this
- * over: popfq; mov rsp, [r15+saved_rsp]
- * then the usual exit (XE_CHAIN), which the unlinked jump also reaches.
+/* Deterministic mode: the deadline test, flag-free (the guest's flags are
+ * live): r10 = deadline + ~icount = deadline - icount - 1, negative iff
+ * icount >= deadline (both below 2^63); its top byte (bswap, movzx) looks
+ * up 0 or 1 in rt.signtab; that goes to RCX (guest ECX parked in r11) for
+ * jrcxz. The sequence ends with RCX being tested, ECX in r11:
+ *     mov r10, [r15+deadline]; mov r11, [r15+icount]; not r11
+ *     lea r10, [r10+r11]; bswap r10; movzx r11d, r10b
+ *     movzx r11d, byte [r15+r11+signtab]; xchg r11, rcx; jrcxz ok */
+static const uint8_t x_det_test[] = {
+    0x4D, 0x8B, 0x97, RT_DEADLINE & 0xFF, (RT_DEADLINE >> 8) & 0xFF, 0, 0,
+    0x4D, 0x8B, 0x5F, RT_ICOUNT,
+    0x49, 0xF7, 0xD3,
+    0x4F, 0x8D, 0x14, 0x1A,
+    0x49, 0x0F, 0xCA,
+    0x45, 0x0F, 0xB6, 0xDA,
+    0x47, 0x0F, 0xB6, 0x9C, 0x1F, RT_SIGNTAB & 0xFF, (RT_SIGNTAB >> 8) & 0xFF, 0, 0,
+    0x49, 0x87, 0xCB,
+    0xE3,
+};
+_Static_assert(RT_DEADLINE < 0x10000 && RT_SIGNTAB < 0x10000, "disp32 layout");
+
+/* A chain stub in deterministic mode opens with the deadline test:
+ *     <x_det_test> ok; xchg r11, rcx; jmp over
+ * ok: xchg r11, rcx; jmp rel32     <- the dispatcher links this
+ * over: the usual exit (XE_CHAIN), which the unlinked jump also reaches.
  * Returns the offset of the rel32 to link. */
 static uint32_t x_det_check(struct emit *e)
 {
-    static const uint8_t a[] = {
-        0x49, 0x89, 0xA7, RT_SAVED_RSP & 0xFF, (RT_SAVED_RSP >> 8) & 0xFF, 0, 0,
-        0x49, 0x8B, 0x67, RT_HOST_RSP,
-        0x9C,
-        0x4D, 0x8B, 0x57, RT_ICOUNT,
-        0x4D, 0x3B, 0x97, RT_DEADLINE & 0xFF, (RT_DEADLINE >> 8) & 0xFF, 0, 0,
-        0x73, 13,
-        0x9D,
-        0x49, 0x8B, 0xA7, RT_SAVED_RSP & 0xFF, (RT_SAVED_RSP >> 8) & 0xFF, 0, 0,
-        0xE9, 8, 0, 0, 0,
-        0x9D,
-        0x49, 0x8B, 0xA7, RT_SAVED_RSP & 0xFF, (RT_SAVED_RSP >> 8) & 0xFF, 0, 0,
+    static const uint8_t tail[] = {
+        0x05,                   /* jrcxz ok */
+        0x49, 0x87, 0xCB,       /* xchg r11, rcx */
+        0xEB, 0x08,             /* jmp over */
+        0x49, 0x87, 0xCB,       /* ok: xchg r11, rcx */
+        0xE9, 0, 0, 0, 0,       /* jmp rel32: over until linked */
     };
-    _Static_assert(RT_SAVED_RSP < 0x10000 && RT_DEADLINE < 0x10000, "disp32 layout");
-    uint32_t start = emit_off(e);
-    emit_n(e, a, sizeof a);
-    return start + 34; /* the jmp's rel32 */
+    emit_n(e, x_det_test, sizeof x_det_test);
+    emit_n(e, tail, sizeof tail);
+    return emit_off(e) - 4;
 }
 
 static void x_emit_stubs(struct xctx *x)
@@ -225,28 +236,22 @@ static void x_ind_jump(struct xctx *x)
 {
     struct emit *e = &x->e;
     if (x->cpu->det) {
-        /* deterministic mode: the deadline check of x_det_check, then the
+        /* deterministic mode: the deadline test of x_det_check, then the
          * lookup; past the deadline, back to the dispatcher (XE_LOOKUP) */
-        static const uint8_t chk[] = {
-            0x49, 0x89, 0xA7, RT_SAVED_RSP & 0xFF, (RT_SAVED_RSP >> 8) & 0xFF, 0, 0,
-            0x49, 0x8B, 0x67, RT_HOST_RSP,
-            0x9C,
-            0x4D, 0x8B, 0x57, RT_ICOUNT,
-            0x4D, 0x3B, 0x97, RT_DEADLINE & 0xFF, (RT_DEADLINE >> 8) & 0xFF, 0, 0,
-            0x73, 0,
+        static const uint8_t mid[] = {
+            0x05,                   /* jrcxz ok */
+            0x49, 0x87, 0xCB,       /* xchg r11, rcx */
+            0xEB, 0x00,             /* jmp over (patched below) */
+            0x49, 0x87, 0xCB,       /* ok: xchg r11, rcx */
         };
-        static const uint8_t back[] = {
-            0x9D, 0x49, 0x8B, 0xA7, RT_SAVED_RSP & 0xFF, (RT_SAVED_RSP >> 8) & 0xFF, 0, 0,
-        };
-        emit_n(e, chk, sizeof chk);
-        uint8_t *jae = e->p - 1;
-        emit_n(e, back, sizeof back);
+        emit_n(e, x_det_test, sizeof x_det_test);
+        emit_n(e, mid, sizeof mid);
+        uint8_t *jover = e->p - 4;
         x_ind_lookup(x);
-        if (!e->overflow && e->p - (jae + 1) <= 127)
-            *jae = (uint8_t)(e->p - (jae + 1));
+        if (!e->overflow && e->p - (jover + 1) <= 127)
+            *jover = (uint8_t)(e->p - (jover + 1));
         else
             e->overflow = 1;
-        emit_n(e, back, sizeof back);
         static const uint8_t st[] = {0x45, 0x89, 0x77, RT_EXIT_EIP}; /* mov [r15+exit_eip], r14d */
         static const uint8_t jmp_exit[] = {0x41, 0xFF, 0x67, RT_EXIT_FN};
         emit_n(e, st, sizeof st);
