@@ -182,6 +182,18 @@ static const uint8_t code_sfault[] = {
      0xf0, 0x01, 0x00, 0xf3, 0xa4, 0xcd, 0x80
 };
 
+/*
+ *     nop
+ *     nop
+ *     mov byte ptr [0x100a], 5     (the immediate of the next instruction)
+ *     mov eax, 1
+ *     int 0x80
+ */
+static const uint8_t code_smc[] = {
+     0x90, 0x90, 0xc6, 0x05, 0x0a, 0x10, 0x00, 0x00, 0x05, 0xb8, 0x01, 0x00,
+     0x00, 0x00, 0xcd, 0x80
+};
+
 static void test_icount_straight(void **st)
 {
     (void)st;
@@ -291,6 +303,24 @@ static void test_icount_traps(void **st)
     }
 }
 
+/* A store into the block's own code: the signal exit restarts the store
+ * (the two nops before it counted once), the new code runs. */
+static void test_icount_smc_restart(void **st)
+{
+    (void)st;
+    FOR_MODES(m) {
+        struct cpu *cpu = NEW_CPU(m);
+        ic_load(cpu, code_smc, sizeof code_smc);
+        assert_int_equal(cpu_user_protect(cpu, CODE, 0x2000, PROT_READ | PROT_WRITE | PROT_EXEC), 0);
+        ic_run(cpu, CPU_EXIT_INT, 5);
+        assert_int_equal(cpu_state(cpu)->gpr[VMP_EAX], 5);
+        struct cpu_stats cs;
+        cpu_get_stats(cpu, &cs);
+        assert_true(cs.smc_invalidations > 0); /* the restart did happen */
+        cpu_destroy(cpu);
+    }
+}
+
 /* Deterministic mode: cpu_run stops at the first block boundary at or
  * past the deadline. The loop's first block is mov, add, dec, jnz (4),
  * each later one add, dec, jnz (3): the first boundary >= 500 is 502. */
@@ -324,6 +354,7 @@ int main(void)
         cmocka_unit_test(test_icount_helper),
         cmocka_unit_test(test_icount_calls),
         cmocka_unit_test(test_icount_traps),
+        cmocka_unit_test(test_icount_smc_restart),
         cmocka_unit_test(test_icount_deadline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
