@@ -426,6 +426,11 @@ int vmp_vm_run(vmp_vm *vm, struct vmp_vm_exit *exit_info)
      * (spec/snapshot.md 3.1), so wait as the HLT exit below does */
     if (!vm->det && cpu_state(cpu)->halted && (cpu_state(cpu)->eflags & 0x200))
         board_wait_interrupt(b);
+    /* deterministic mode: as its HLT exit does (board_det_idle returns at
+     * once when the interrupt that ended the HLT is already pending) */
+    if (vm->det && cpu_state(cpu)->halted && (cpu_state(cpu)->eflags & 0x200) &&
+        !board_det_idle(b))
+        board_wait_interrupt(b);
 
     while (atomic_load(&b->stop) == BOARD_RUNNING) {
         if (vm->det)
