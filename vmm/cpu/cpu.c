@@ -412,8 +412,11 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
             cpu_rt_to_state(cpu);
             cpu->stats.helper_calls++;
             int r = cpu_helper_emulate(cpu, ex);
-            /* the instruction completed unless it raised an exception */
-            if (r == 0 || (r > 0 && ex->reason != CPU_EXIT_EXCEPTION))
+            /* the instruction completed unless it raised an exception; one
+             * that leaves EIP on itself (a REP instruction a helper runs in
+             * pieces) completes on its last piece, so it counts once */
+            if ((r == 0 && cpu->state.eip != eip) ||
+                (r > 0 && ex->reason != CPU_EXIT_EXCEPTION))
                 cpu->state.icount++;
             cpu_state_to_rt(cpu);
             cpu_check_seg_assumptions(cpu);
