@@ -18,9 +18,9 @@
  * The guest runs at any CPL with flat 32-bit segments: the translator
  * takes CS as 32-bit and ES/DS/SS bases as 0 (FS/GS bases are folded in,
  * as in user mode). Accesses outside RAM are MMIO, emulated by decoding
- * the instruction (cpu_sys_mmio). INS/OUTS, real mode and task switches
- * stop the CPU with CPU_EXIT_INTERNAL and a message that names them. I/O
- * permission: CPL <= IOPL, no TSS I/O bitmap. The TSC runs at 1 GHz of the
+ * the instruction (cpu_sys_mmio). Real mode stops the CPU with
+ * CPU_EXIT_INTERNAL and a message that names it. I/O permission (IN, OUT,
+ * INS, OUTS): CPL <= IOPL, no TSS I/O bitmap. The TSC runs at 1 GHz of the
  * board's virtual clock.
  */
 #include <string.h>
@@ -312,12 +312,48 @@ static int cpu_sys_ud(struct cpu_exit *ex)
     return cpu_sys_raise(ex, &f);
 }
 
-int cpu_sys_deliver(struct cpu *cpu, const struct cpu_exit *ev, int soft)
+/*
+ * After an event that may have switched tasks (SDM 3A 7.3): blocks depend
+ * on CR0.TS (a MOV to CR0 flushes them) and on the FS/GS bases and
+ * null-ness the new task loaded (cpu.c checks those after an emulated
+ * instruction, not after a delivery). CR3 and the privilege level are
+ * cpu_sys_sync_view's, which runs after every event.
+ */
+static void cpu_sys_after_task(struct cpu *cpu, uint16_t tr_before, uint32_t cr0_before)
+{
+    const struct vmp_x86_state *s = &cpu->state;
+    if (s->tr.selector == tr_before && s->cr0 == cr0_before)
+        return;
+    if ((s->cr0 ^ cr0_before) & SYS_CR0_TS)
+        tc_flush(cpu);
+    unsigned m = cpu_null_fsgs(cpu) | (cpu->view_user ? 4u : 0u);
+    uint32_t fs = s->seg[VMP_FS].base, gs = s->seg[VMP_GS].base;
+    if (m != cpu->null_fsgs || fs != cpu->xlat_fs_base || gs != cpu->xlat_gs_base) {
+        tc_switch_ctx(cpu, m, fs, gs);
+        cpu->null_fsgs = (uint8_t)m;
+        cpu->xlat_fs_base = fs;
+        cpu->xlat_gs_base = gs;
+    }
+}
+
+/* intr_raise and what a task gate's switch needs after it */
+static int cpu_sys_intr_raise(struct cpu *cpu, uint8_t vector, int has_error, uint32_t error,
+                              uint32_t cr2, enum intr_kind kind)
 {
     struct sys_ctx c = cpu_sys_ctx(cpu);
+    uint16_t tr = cpu->state.tr.selector;
+    uint32_t cr0 = cpu->state.cr0;
+    int rc = intr_raise(&c, vector, has_error, error, cr2, kind);
+    cpu_sys_after_task(cpu, tr, cr0);
+    return rc;
+}
+
+int cpu_sys_deliver(struct cpu *cpu, const struct cpu_exit *ev, int soft)
+{
     enum intr_kind kind = soft ? INTR_SOFT : INTR_EXCEPTION;
     cpu->state.halted = 0;
-    return intr_raise(&c, ev->vector, ev->has_error_code, ev->error_code, ev->fault_gla, kind);
+    return cpu_sys_intr_raise(cpu, ev->vector, ev->has_error_code, ev->error_code,
+                              ev->fault_gla, kind);
 }
 
 int cpu_sys_poll_intr(struct cpu *cpu)
@@ -332,9 +368,8 @@ int cpu_sys_poll_intr(struct cpu *cpu)
     int vector = cpu->io->intr_ack(cpu->io_opaque);
     if (vector < 0)
         return 0;
-    struct sys_ctx c = cpu_sys_ctx(cpu);
     s->halted = 0;
-    return intr_raise(&c, (uint8_t)vector, 0, 0, 0, INTR_EXTERNAL);
+    return cpu_sys_intr_raise(cpu, (uint8_t)vector, 0, 0, 0, INTR_EXTERNAL);
 }
 
 static int cpu_sys_io_allowed(const struct vmp_x86_state *s)
@@ -659,6 +694,76 @@ static int cpu_sys_port(struct cpu *cpu, const struct x86_insn *in, struct cpu_e
     return 0;
 }
 
+/* Is the element at linear gla..gla+size-1 writable for the current
+ * privilege? 0, or 1 with *ex = the #PF the write would raise. */
+static int cpu_sys_probe_write(struct cpu *cpu, uint32_t gla, unsigned size, struct cpu_exit *ex)
+{
+    struct sys_ctx c = cpu_sys_ctx(cpu);
+    struct mmu_walk w;
+    struct sys_fault f;
+    unsigned access = MMU_WRITE | seg_access(&cpu->state);
+    if (mmu_translate(&c, gla, access, &w, &f) < 0 ||
+        ((gla ^ (gla + size - 1)) >> 12 && mmu_translate(&c, gla + size - 1, access, &w, &f) < 0))
+        return cpu_sys_raise(ex, &f);
+    return 0;
+}
+
+/*
+ * INS and OUTS, REP or not (SDM 2A INS, 2B OUTS): one element at a time,
+ * the port through the board as for IN/OUT (CPL <= IOPL; no TSS I/O
+ * bitmap), memory through the page walk. INS writes ES:EDI (ES's cached
+ * base, no override), OUTS reads DS:ESI or the override. A fault midway
+ * leaves ECX and ESI/EDI at the elements done and EIP at the instruction,
+ * which restarts from there (SDM 2A REP); INS checks that the element is
+ * writable before it reads the port, so a faulting element does not eat
+ * the device's data. A REP runs to its end in one call (no interrupt
+ * window between elements).
+ */
+static int cpu_sys_string_io(struct cpu *cpu, const struct x86_insn *in, uint32_t next,
+                             struct cpu_exit *ex)
+{
+    struct vmp_x86_state *s = &cpu->state;
+    uint32_t *r = s->gpr;
+    unsigned size = (in->flags & X86F_BYTE_OP) ? 1 : in->opsize;
+    uint32_t amask = in->addrsize == 2 ? 0xffffu : 0xffffffffu;
+    uint32_t step = (s->eflags & SYS_FL_DF) ? (uint32_t)-size : size;
+    uint32_t vmask = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
+    uint16_t port = (uint16_t)r[VMP_EDX];
+    int ins = in->kind == X86K_INS;
+    int reg = ins ? VMP_EDI : VMP_ESI;
+    const struct vmp_x86_seg *sg = &s->seg[ins ? VMP_ES : in->seg == X86_SEG_NONE ? VMP_DS : in->seg];
+    uint32_t base = sg->base;
+    if (!cpu_sys_io_allowed(s))
+        return cpu_sys_gp0(ex);
+    /* a null (unusable) segment: #GP(0) (SDM 2A INS, protected mode) */
+    if ((s->cr0 & SYS_CR0_PE) && !(sg->attr & SEG_A_P))
+        return cpu_sys_gp0(ex);
+    for (;;) {
+        if (in->rep && (r[VMP_ECX] & amask) == 0)
+            break;
+        uint32_t off = r[reg] & amask, v = 0;
+        if ((uint64_t)off + size - 1 > amask)
+            return cpu_sys_gp0(ex); /* past the 64 KiB or 4 GiB of the address size */
+        if (ins) {
+            if (cpu_sys_probe_write(cpu, base + off, size, ex))
+                return 1;
+            v = cpu->io->port_in(cpu->io_opaque, port, size) & vmask;
+            if (cpu_sys_guest_rw(cpu, base + off, &v, size, 1, ex))
+                return 1;
+        } else {
+            if (cpu_sys_guest_rw(cpu, base + off, &v, size, 0, ex))
+                return 1;
+            cpu->io->port_out(cpu->io_opaque, port, size, v & vmask);
+        }
+        r[reg] = (r[reg] & ~amask) | ((off + step) & amask);
+        if (!in->rep)
+            break;
+        r[VMP_ECX] = (r[VMP_ECX] & ~amask) | (((r[VMP_ECX] & amask) - 1) & amask);
+    }
+    s->eip = next;
+    return 0;
+}
+
 int cpu_sys_emulate(struct cpu *cpu, const struct x86_insn *in, uint32_t next,
                     struct cpu_exit *ex)
 {
@@ -820,6 +925,8 @@ int cpu_sys_emulate(struct cpu *cpu, const struct x86_insn *in, uint32_t next,
     }
     case X86K_JMP_FAR:
     case X86K_CALL_FAR: {
+        uint16_t tr = s->tr.selector;
+        uint32_t cr0 = s->cr0;
         uint32_t off = in->imm;
         uint16_t sel = (uint16_t)in->imm2;
         if (in->flags & X86F_MODRM) {
@@ -833,8 +940,10 @@ int cpu_sys_emulate(struct cpu *cpu, const struct x86_insn *in, uint32_t next,
         s->eip = next;
         int r2 = in->kind == X86K_JMP_FAR ? seg_far_jmp(&c, sel, off, in->opsize, &f)
                                           : seg_far_call(&c, sel, off, in->opsize, &f);
+        cpu_sys_after_task(cpu, tr, cr0);
         if (r2 < 0) {
-            s->eip = next - in->len;
+            if (!f.in_new_task)
+                s->eip = next - in->len;
             return cpu_sys_raise(ex, &f);
         }
         return 0;
@@ -846,10 +955,19 @@ int cpu_sys_emulate(struct cpu *cpu, const struct x86_insn *in, uint32_t next,
             return cpu_sys_raise(ex, &f);
         }
         return 0;
-    case X86K_IRET:
-        if (intr_iret(&c, in->opsize, &f) < 0)
+    case X86K_IRET: {
+        uint16_t tr = s->tr.selector;
+        uint32_t cr0 = s->cr0;
+        s->eip = next; /* what a task return saves */
+        int r2 = intr_iret(&c, in->opsize, &f);
+        cpu_sys_after_task(cpu, tr, cr0);
+        if (r2 < 0) {
+            if (!f.in_new_task)
+                s->eip = next - in->len;
             return cpu_sys_raise(ex, &f);
+        }
         return 0;
+    }
     case X86K_SYSENTER:
     case X86K_SYSEXIT:
         if ((in->kind == X86K_SYSENTER ? seg_sysenter(&c, &f) : seg_sysexit(&c, &f)) < 0)
@@ -860,8 +978,7 @@ int cpu_sys_emulate(struct cpu *cpu, const struct x86_insn *in, uint32_t next,
         return cpu_sys_ud(ex); /* the profiles have no SYSCALL */
     case X86K_INS:
     case X86K_OUTS:
-        cpu_set_err(cpu, "INS/OUTS at eip 0x%08x: not implemented in system mode", s->eip);
-        return -1;
+        return cpu_sys_string_io(cpu, in, next, ex);
     default:
         return 2;
     }

@@ -84,13 +84,15 @@ int intr_deliver(struct sys_ctx *c, uint8_t vector, int has_error, uint32_t erro
         return -1;
     unsigned type = (gate[1] >> 8) & 0x1fu, gdpl = (gate[1] >> 13) & 3u;
     int is32 = type == 0x0e || type == 0x0f;
-    if (type != 0x0e && type != 0x0f && type != 0x06 && type != 0x07)
-        return sys_fail(f, SYS_GP, 1, idt_err); /* task gates: not implemented */
+    if (type != 0x0e && type != 0x0f && type != 0x06 && type != 0x07 && type != 0x05)
+        return sys_fail(f, SYS_GP, 1, idt_err);
     if (kind == INTR_SOFT && gdpl < cpl)
         return sys_fail(f, SYS_GP, 1, idt_err);
     if (!(gate[1] & 0x8000u))
         return sys_fail(f, SYS_NP, 1, idt_err);
     uint16_t sel = (uint16_t)(gate[0] >> 16);
+    if (type == 0x05) /* task gate: SDM 2 INT n, TASK-GATE */
+        return seg_task_switch(c, sel, SEG_TASK_INT, has_error, error, ext, f);
     uint32_t offset = (gate[0] & 0xffffu) | (is32 ? gate[1] & 0xffff0000u : 0);
     uint64_t raw;
     struct vmp_x86_seg cs;
@@ -160,6 +162,16 @@ int intr_raise(struct sys_ctx *c, uint8_t vector, int has_error, uint32_t error,
             c->st->cr2 = cr2;
         if (intr_deliver(c, vector, has_error, error, kind, &f) == 0)
             return 0;
+        if (f.in_new_task) {
+            /* a task gate's switch took place: the fault is the new task's
+             * own, not one while delivering (SDM 3A 7.3) */
+            vector = f.vector;
+            has_error = f.has_error;
+            error = f.error;
+            cr2 = f.cr2;
+            kind = INTR_EXCEPTION;
+            continue;
+        }
         if (vector == SYS_DF)
             return -1; /* triple fault: shutdown (SDM 3A 6.15, interrupt 8) */
         int first_cls = kind == INTR_EXCEPTION ? vector : -1;
@@ -188,8 +200,15 @@ int intr_iret(struct sys_ctx *c, unsigned opsize_bytes, struct sys_fault *f)
     unsigned access = seg_access(st), cpl = sys_cpl(st);
     uint32_t iopl = (st->eflags & SYS_FL_IOPL) >> 12;
 
-    if ((st->cr0 & SYS_CR0_PE) && (st->eflags & (SYS_FL_NT | SYS_FL_VM)))
-        return sys_fail(f, SYS_GP, 1, 0); /* task return, virtual-8086: not implemented */
+    if ((st->cr0 & SYS_CR0_PE) && (st->eflags & SYS_FL_VM))
+        return sys_fail(f, SYS_GP, 1, 0); /* virtual-8086 mode: not implemented */
+    if ((st->cr0 & SYS_CR0_PE) && (st->eflags & SYS_FL_NT)) {
+        /* SDM 2 IRET, TASK-RETURN: to the task in the current TSS's link */
+        uint16_t link = 0;
+        if (mmu_read(c, st->tr.base, &link, 2, 0, f) < 0)
+            return -1;
+        return seg_task_switch(c, link, SEG_TASK_IRET, 0, 0, 0, f);
+    }
     if (seg_pop(c, &st->seg[VMP_SS], &esp, &eip, opsize_bytes, access, f) < 0 ||
         seg_pop(c, &st->seg[VMP_SS], &esp, &cs, opsize_bytes, access, f) < 0 ||
         seg_pop(c, &st->seg[VMP_SS], &esp, &fl, opsize_bytes, access, f) < 0)

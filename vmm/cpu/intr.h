@@ -2,11 +2,13 @@
  * intr.h - exception and interrupt delivery for system mode: through the
  * IVT in real mode, through the IDT's interrupt and trap gates in
  * protected mode (SDM 3A 6.12), with the switch to an inner ring's stack
- * from the TSS; double and triple faults (SDM 3A 6.15, table 6-5); IRET.
+ * from the TSS; through task gates by a task switch (seg_task_switch, the
+ * error code pushed on the new task's stack: Linux's #DF handler); double
+ * and triple faults (SDM 3A 6.15, table 6-5); IRET, with NT=1 a return to
+ * the previous task.
  *
- * Not implemented: task gates and task switches (delivery through one
- * raises #GP(vector)), virtual-8086 mode (IRET to VM=1 raises #GP(0)),
- * IRET with NT=1 (#GP(0)), 16-bit TSSs.
+ * Not implemented: virtual-8086 mode (IRET to VM=1 raises #GP(0)), 16-bit
+ * TSSs (#GP(selector)).
  */
 #ifndef VMP_CPU_INTR_H
 #define VMP_CPU_INTR_H
@@ -40,7 +42,9 @@ int intr_raise(struct sys_ctx *c, uint8_t vector, int has_error, uint32_t error,
 /* Does the exception push an error code (SDM 3A table 6-1)? */
 int intr_has_error_code(uint8_t vector);
 
-/* IRET with operand size opsize_bytes (2 or 4). */
+/* IRET with operand size opsize_bytes (2 or 4). With NT=1 st->eip must
+ * hold the next instruction (the old TSS saves it); a failing task return
+ * sets f->in_new_task as seg_task_switch says. */
 int intr_iret(struct sys_ctx *c, unsigned opsize_bytes, struct sys_fault *f);
 
 #endif

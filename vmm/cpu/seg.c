@@ -1,7 +1,8 @@
 /*
  * seg.c - protected-mode segmentation (SDM 3A chapters 3 and 5, and the
  * pseudocode of MOV, POP, JMP, CALL, RET, LAR, LSL, VERR/VERW, SYSENTER and
- * SYSEXIT in SDM 2). seg.h says what is and is not checked.
+ * SYSEXIT in SDM 2) and task switches (SDM 3A 7.3). seg.h says what is
+ * and is not checked.
  */
 #include <string.h>
 
@@ -180,6 +181,9 @@ static int seg_check_far_target(struct sys_ctx *c, uint16_t selector, uint32_t o
     return 0;
 }
 
+static int seg_far_system(struct sys_ctx *c, uint16_t selector, enum seg_task_kind kind,
+                          struct sys_fault *f);
+
 static int seg_real_far(struct sys_ctx *c, uint16_t selector, uint32_t offset, unsigned opsize)
 {
     struct vmp_x86_state *st = c->st;
@@ -197,6 +201,9 @@ int seg_far_jmp(struct sys_ctx *c, uint16_t selector, uint32_t offset, unsigned 
         offset &= 0xffffu;
     if (!(c->st->cr0 & SYS_CR0_PE))
         return seg_real_far(c, selector, offset, opsize_bytes);
+    int t = seg_far_system(c, selector, SEG_TASK_JMP, f);
+    if (t <= 0)
+        return t;
     if (seg_check_far_target(c, selector, offset, &cs, f) < 0)
         return -1;
     c->st->seg[VMP_CS] = cs;
@@ -213,6 +220,9 @@ int seg_far_call(struct sys_ctx *c, uint16_t selector, uint32_t offset, unsigned
     unsigned access = seg_access(st);
     if (opsize_bytes == 2)
         offset &= 0xffffu;
+    int t = seg_far_system(c, selector, SEG_TASK_CALL, f);
+    if (t <= 0)
+        return t;
     if ((st->cr0 & SYS_CR0_PE) && seg_check_far_target(c, selector, offset, &cs, f) < 0)
         return -1;
     if (seg_push(c, &st->seg[VMP_SS], &esp, st->seg[VMP_CS].selector, opsize_bytes, access,
@@ -434,4 +444,246 @@ int seg_verw(struct sys_ctx *c, uint16_t selector)
         return 0;
     unsigned type = attr & SEG_A_TYPE;
     return !(type & SEG_T_CODE) && (type & SEG_T_W);
+}
+
+/*
+ * Task switches (SDM 3A 7.3, and the SWITCH-TASKS steps of JMP, CALL, INT n
+ * and IRET in SDM 2). 32-bit TSS layout (SDM 3A figure 7-2):
+ */
+#define TSS_LINK 0x00u
+#define TSS_CR3 0x1cu
+#define TSS_EIP 0x20u
+#define TSS_EFLAGS 0x24u
+#define TSS_GPR 0x28u   /* EAX..EDI */
+#define TSS_SREG 0x48u  /* ES CS SS DS FS GS, 4 bytes each */
+#define TSS_LDT 0x60u
+#define TSS_BYTES 0x68u /* a 32-bit TSS's limit is at least 0x67 */
+#define TSS_SAVE_BYTES (TSS_LDT - TSS_EIP) /* the dynamic fields a switch saves */
+
+#define DESC_TSS32 0x9u   /* available 32-bit TSS; | 2 when busy */
+#define DESC_TSS16 0x1u
+#define DESC_TASK_GATE 0x5u
+#define DESC_LDT 0x2u
+#define DESC_BUSY 0x2u
+
+/* EFLAGS bits a TSS image can load (the reserved ones read as 0, bit 1 as 1) */
+#define TSS_EFLAGS_MASK 0x003f7fd5u
+
+static int seg_in_new_task(struct sys_fault *f)
+{
+    f->in_new_task = 1;
+    return -1;
+}
+
+/*
+ * The TSS descriptor a task switch goes to: in the GDT, a 32-bit TSS, busy
+ * for IRET and available otherwise, present. Faults: #GP(sel) (IRET: #TS)
+ * and #NP(sel), EXT as given. A 16-bit TSS (286 tasks) is not implemented:
+ * #GP(sel).
+ */
+static int seg_tss_lookup(struct sys_ctx *c, uint16_t sel, enum seg_task_kind kind, uint32_t ext,
+                          uint64_t *raw, struct sys_fault *f)
+{
+    uint8_t bad = kind == SEG_TASK_IRET ? SYS_TS : SYS_GP;
+    uint32_t err = SEL_ERR(sel) | ext;
+    if ((sel & 4u) || (sel & 0xfffcu) == 0)
+        return sys_fail(f, bad, 1, err);
+    if (seg_desc_read(c, sel, raw, f) < 0) {
+        if (f->vector == SYS_GP)
+            sys_fail(f, bad, 1, err);
+        return -1;
+    }
+    unsigned attr = seg_raw_attr(*raw), type = attr & SEG_A_TYPE;
+    if ((attr & SEG_A_S) || (type & ~DESC_BUSY) != DESC_TSS32)
+        return sys_fail(f, (type & ~DESC_BUSY) == DESC_TSS16 ? SYS_GP : bad, 1, err);
+    if (!(type & DESC_BUSY) != (kind != SEG_TASK_IRET))
+        return sys_fail(f, bad, 1, err);
+    if (!(attr & SEG_A_P))
+        return sys_fail(f, SYS_NP, 1, err);
+    return 0;
+}
+
+/* Set or clear the busy bit of the GDT's TSS descriptor sel. */
+static int seg_tss_busy(struct sys_ctx *c, uint16_t sel, int busy, struct sys_fault *f)
+{
+    uint32_t gla = c->st->gdtr.base + (sel & 0xfff8u);
+    uint8_t b;
+    if (mmu_read(c, gla + 5, &b, 1, 0, f) < 0)
+        return -1;
+    b = busy ? (uint8_t)(b | DESC_BUSY) : (uint8_t)(b & ~DESC_BUSY);
+    return mmu_write(c, gla + 5, &b, 1, 0, f);
+}
+
+/* A segment load that fails in the new task: #GP becomes #TS, and EXT. */
+static int seg_task_fault(struct sys_fault *f, uint32_t ext)
+{
+    if (f->vector == SYS_GP)
+        f->vector = SYS_TS;
+    if (f->vector != SYS_PF)
+        f->error |= ext;
+    return seg_in_new_task(f);
+}
+
+/* The new task's CS (SDM 3A table 7-1: #TS for a bad selector or type or a
+ * DPL that does not match the RPL, #NP when not present). */
+static int seg_task_load_cs(struct sys_ctx *c, uint16_t sel, uint32_t ext, struct sys_fault *f)
+{
+    uint64_t raw;
+    uint32_t err = SEL_ERR(sel) | ext;
+    if ((sel & 0xfffcu) == 0)
+        return sys_fail(f, SYS_TS, 1, ext);
+    if (seg_desc_read(c, sel, &raw, f) < 0)
+        return -1;
+    unsigned attr = seg_raw_attr(raw), type = attr & SEG_A_TYPE, dpl = SEG_A_DPL(attr);
+    if (!(attr & SEG_A_S) || !(type & SEG_T_CODE) ||
+        ((type & SEG_T_CONF) ? dpl > (sel & 3u) : dpl != (sel & 3u)))
+        return sys_fail(f, SYS_TS, 1, err);
+    if (!(attr & SEG_A_P))
+        return sys_fail(f, SYS_NP, 1, err);
+    if (seg_mark_accessed(c, sel, &raw, f) < 0)
+        return -1;
+    seg_from_desc(raw, sel, &c->st->seg[VMP_CS]);
+    return 0;
+}
+
+/* The new task's LDT: null (no LDT) or an LDT descriptor in the GDT. */
+static int seg_task_load_ldt(struct sys_ctx *c, uint16_t sel, uint32_t ext, struct sys_fault *f)
+{
+    uint64_t raw;
+    if ((sel & 0xfffcu) == 0)
+        return 0;
+    if ((sel & 4u) || seg_desc_read(c, sel, &raw, f) < 0) {
+        if ((sel & 4u) || f->vector == SYS_GP)
+            sys_fail(f, SYS_TS, 1, SEL_ERR(sel) | ext);
+        return -1;
+    }
+    unsigned attr = seg_raw_attr(raw);
+    if ((attr & SEG_A_S) || (attr & SEG_A_TYPE) != DESC_LDT || !(attr & SEG_A_P))
+        return sys_fail(f, SYS_TS, 1, SEL_ERR(sel) | ext);
+    seg_from_desc(raw, sel, &c->st->ldtr);
+    return 0;
+}
+
+int seg_task_switch(struct sys_ctx *c, uint16_t sel, enum seg_task_kind kind, int has_error,
+                    uint32_t error, uint32_t ext, struct sys_fault *f)
+{
+    struct vmp_x86_state *st = c->st;
+    uint64_t raw;
+    uint32_t img[TSS_BYTES / 4], save[TSS_SAVE_BYTES / 4];
+    struct vmp_x86_seg ntss;
+    uint16_t old_sel = st->tr.selector;
+
+    if (seg_tss_lookup(c, sel, kind, ext, &raw, f) < 0)
+        return -1;
+    seg_from_desc(raw, sel, &ntss);
+    if (ntss.limit < TSS_BYTES - 1)
+        return sys_fail(f, SYS_TS, 1, SEL_ERR(sel) | ext);
+    /* the current task's TSS must hold what is saved */
+    if ((st->tr.attr & (SEG_A_S | SEG_A_TYPE)) != (DESC_TSS32 | DESC_BUSY) ||
+        st->tr.limit < TSS_LDT - 1)
+        return sys_fail(f, SYS_TS, 1, SEL_ERR(old_sel) | ext);
+    if (mmu_read(c, ntss.base, img, sizeof img, 0, f) < 0)
+        return -1;
+    if (img[TSS_EFLAGS / 4] & SYS_FL_VM)
+        return sys_fail(f, SYS_GP, 1, SEL_ERR(sel) | ext); /* no virtual-8086 tasks */
+
+    /* step 8: the current state into the old TSS (IRET saves NT clear) */
+    save[0] = st->eip;
+    save[1] = kind == SEG_TASK_IRET ? st->eflags & ~SYS_FL_NT : st->eflags;
+    for (int i = 0; i < 8; i++)
+        save[2 + i] = st->gpr[i];
+    for (int i = 0; i < VMP_NSEG; i++)
+        save[10 + i] = st->seg[i].selector;
+    if (mmu_write(c, st->tr.base + TSS_EIP, save, sizeof save, 0, f) < 0)
+        return -1;
+    /* step 9: nesting links the new task back to the old one */
+    int nest = kind == SEG_TASK_CALL || kind == SEG_TASK_INT;
+    if (nest && mmu_write(c, ntss.base + TSS_LINK, &old_sel, 2, 0, f) < 0)
+        return -1;
+    /* steps 6 and 10: busy bits */
+    if ((kind == SEG_TASK_JMP || kind == SEG_TASK_IRET) && seg_tss_busy(c, old_sel, 0, f) < 0)
+        return -1;
+    if (kind != SEG_TASK_IRET && seg_tss_busy(c, sel, 1, f) < 0)
+        return -1;
+
+    /* commit (step 11 on): the new task's registers; descriptors follow,
+     * and what fails from here on is the new task's fault */
+    ntss.attr |= DESC_BUSY;
+    st->tr = ntss;
+    st->cr0 |= SYS_CR0_TS;
+    if (st->cr0 & SYS_CR0_PG)
+        st->cr3 = img[TSS_CR3 / 4];
+    st->eflags = (img[TSS_EFLAGS / 4] & TSS_EFLAGS_MASK) | 2u | (nest ? SYS_FL_NT : 0);
+    st->eip = img[TSS_EIP / 4];
+    for (int i = 0; i < 8; i++)
+        st->gpr[i] = img[TSS_GPR / 4 + i];
+    for (int i = 0; i < VMP_NSEG; i++) /* selectors now, caches once checked */
+        st->seg[i] = (struct vmp_x86_seg){(uint16_t)img[TSS_SREG / 4 + i], 0, 0, 0};
+    st->ldtr = (struct vmp_x86_seg){(uint16_t)img[TSS_LDT / 4], 0, 0, 0};
+
+    if (seg_task_load_ldt(c, st->ldtr.selector, ext, f) < 0 ||
+        seg_task_load_cs(c, st->seg[VMP_CS].selector, ext, f) < 0)
+        return seg_task_fault(f, ext);
+    static const int data_regs[] = {VMP_SS, VMP_DS, VMP_ES, VMP_FS, VMP_GS};
+    for (unsigned i = 0; i < sizeof data_regs / sizeof data_regs[0]; i++) {
+        int r = data_regs[i];
+        uint16_t s = st->seg[r].selector;
+        if (seg_load(c, r, s, f) < 0)
+            return seg_task_fault(f, ext);
+    }
+    if (has_error) {
+        uint32_t esp = st->gpr[VMP_ESP];
+        unsigned size = (st->seg[VMP_SS].attr & SEG_A_DB) ? 4 : 2;
+        if (seg_push(c, &st->seg[VMP_SS], &esp, error, size, seg_access(st), f) < 0) {
+            if (f->vector == SYS_SS)
+                f->error = ext;
+            return seg_in_new_task(f);
+        }
+        st->gpr[VMP_ESP] = esp;
+    }
+    if (st->eip > st->seg[VMP_CS].limit) {
+        sys_fail(f, SYS_GP, 1, ext);
+        return seg_in_new_task(f);
+    }
+    return 0;
+}
+
+/*
+ * Far JMP/CALL whose selector names a system descriptor: a TSS or a task
+ * gate switches tasks (SDM 2 JMP, CALL: TASK-GATE, TASK-STATE-SEGMENT);
+ * anything else (call gates among them) is #GP(selector).
+ */
+static int seg_far_task(struct sys_ctx *c, uint16_t selector, uint64_t raw, enum seg_task_kind kind,
+                        struct sys_fault *f)
+{
+    unsigned cpl = sys_cpl(c->st), rpl = selector & 3u;
+    unsigned attr = seg_raw_attr(raw), type = attr & SEG_A_TYPE, dpl = SEG_A_DPL(attr);
+    uint16_t tss = selector;
+    if (dpl < cpl || dpl < rpl)
+        return sys_fail(f, SYS_GP, 1, SEL_ERR(selector));
+    if (type == DESC_TASK_GATE) {
+        if (!(attr & SEG_A_P))
+            return sys_fail(f, SYS_NP, 1, SEL_ERR(selector));
+        tss = (uint16_t)(raw >> 16);
+    } else if ((type & ~DESC_BUSY) != DESC_TSS32) {
+        return sys_fail(f, SYS_GP, 1, SEL_ERR(selector));
+    }
+    return seg_task_switch(c, tss, kind, 0, 0, 0, f);
+}
+
+/* 1: selector names a code segment (or real mode): the caller goes on;
+ * else the task switch's 0 or -1. */
+static int seg_far_system(struct sys_ctx *c, uint16_t selector, enum seg_task_kind kind,
+                          struct sys_fault *f)
+{
+    uint64_t raw;
+    if (!(c->st->cr0 & SYS_CR0_PE))
+        return 1;
+    if ((selector & 0xfffcu) == 0)
+        return 1; /* the code-segment path raises #GP(0) */
+    if (seg_desc_read(c, selector, &raw, f) < 0)
+        return -1;
+    if (seg_raw_attr(raw) & SEG_A_S)
+        return 1;
+    return seg_far_task(c, selector, raw, kind, f);
 }

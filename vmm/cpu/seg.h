@@ -13,8 +13,14 @@
  * far JMP/CALL. Not checked (Linux runs with flat segments; the shadow
  * view enforces only the 4 GiB linear space): data and stack segment
  * limits on ordinary accesses and on the pushes done here, expand-down
- * segments. Not implemented (they raise #GP(selector)): call gates, task
- * gates and task switches through JMP/CALL, 16-bit TSSs.
+ * segments. Not implemented (they raise #GP(selector)): call gates,
+ * 16-bit TSSs (286 tasks), virtual-8086 tasks.
+ *
+ * Task switches (SDM 3A 7.3) to a 32-bit TSS: far JMP/CALL to a TSS
+ * descriptor or task gate (here), a task gate in the IDT (intr.c), IRET
+ * with NT=1 (intr.c). Not modelled: the TSS's T (debug trap) bit, the I/O
+ * bitmap, segment limits of the new task's data segments beyond their
+ * descriptors' checks.
  */
 #ifndef VMP_CPU_SEG_H
 #define VMP_CPU_SEG_H
@@ -48,12 +54,34 @@ int seg_desc_read(struct sys_ctx *c, uint16_t selector, uint64_t *raw, struct sy
 /* MOV/POP/LxS to ES, SS, DS, FS, GS (not CS). Real mode: base = sel * 16. */
 int seg_load(struct sys_ctx *c, int sreg, uint16_t selector, struct sys_fault *f);
 
-/* Far JMP / CALL to a code segment; st->eip holds the next instruction
- * (CALL pushes it). opsize_bytes: 2 or 4. */
+/* Far JMP / CALL to a code segment, or to a TSS or task gate (a task
+ * switch, seg_task_switch: f->in_new_task as there); st->eip holds the next
+ * instruction (CALL pushes it, a task switch saves it). opsize_bytes: 2 or
+ * 4. */
 int seg_far_jmp(struct sys_ctx *c, uint16_t selector, uint32_t offset, unsigned opsize_bytes,
                 struct sys_fault *f);
 int seg_far_call(struct sys_ctx *c, uint16_t selector, uint32_t offset, unsigned opsize_bytes,
                  struct sys_fault *f);
+/* The source of a task switch: JMP clears the old task's busy bit, CALL
+ * and INT (an interrupt or exception through a task gate) nest (NT=1 and
+ * the back link in the new TSS), IRET returns to the back link's task. */
+enum seg_task_kind { SEG_TASK_JMP, SEG_TASK_CALL, SEG_TASK_INT, SEG_TASK_IRET };
+
+/*
+ * Switch to the task of the GDT's 32-bit TSS selector sel (SDM 3A 7.3):
+ * check its descriptor (available, or busy for IRET: else #GP(sel), for
+ * IRET #TS(sel); not present: #NP(sel)) and limit (#TS), save the current
+ * state in the old TSS with st->eip as its EIP, set the busy bits, NT and
+ * the back link, set CR0.TS, load TR, CR3 (paging on), EFLAGS, EIP, the
+ * registers, the LDT and segments (#TS/#NP/#SS with the selector), and
+ * push error (has_error) on the new stack. ext: the EXT bit of error
+ * codes. Returns 0, or -1 with *f: f->in_new_task 0 means nothing but the
+ * old TSS's saved fields changed, 1 that the switch is done and the fault
+ * belongs to the new task.
+ */
+int seg_task_switch(struct sys_ctx *c, uint16_t sel, enum seg_task_kind kind, int has_error,
+                    uint32_t error, uint32_t ext, struct sys_fault *f);
+
 /* Far RET [imm16], to the same or an outer privilege level. */
 int seg_far_ret(struct sys_ctx *c, unsigned opsize_bytes, uint16_t imm, struct sys_fault *f);
 

@@ -27,6 +27,9 @@ struct sys_fault {
     uint8_t has_error;
     uint32_t error;
     uint32_t cr2;          /* #PF: the faulting linear address */
+    uint8_t in_new_task;   /* raised after a task switch's commit point (SDM 3A
+                              7.3): the state is the new task's, EIP its first
+                              instruction, and the fault is delivered there */
 };
 
 /* Exception vectors (SDM 3A 6.3.1) */
@@ -62,6 +65,7 @@ static inline int sys_fail(struct sys_fault *f, uint8_t vector, int has_error, u
     f->has_error = (uint8_t)has_error;
     f->error = error;
     f->cr2 = 0;
+    f->in_new_task = 0;
     return -1;
 }
 

@@ -33,26 +33,38 @@ struct board {
     uint64_t ns;
     uint32_t last_write;
     unsigned mmio_writes;
+    uint8_t seq;        /* port 0xF6: the next byte it reads as */
+    unsigned in_bytes;  /* bytes read from port 0xF6 */
+    char log[64];       /* bytes written to port 0xF7 */
+    size_t nlog;
 };
 
+/* Port 0xF6 reads as a counter, one per byte (a word read gives two
+ * consecutive bytes): the guest sees whether INS lost or repeated data. */
 static uint32_t fake_in(void *opaque, uint16_t port, unsigned size)
 {
-    (void)opaque;
-    (void)port;
-    (void)size;
-    return 0xffffffffu;
+    struct board *b = opaque;
+    if (port != 0xf6)
+        return 0xffffffffu;
+    uint32_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v |= (uint32_t)b->seq++ << (8 * i);
+    b->in_bytes += size;
+    return v;
 }
 
 static void fake_out(void *opaque, uint16_t port, unsigned size, uint32_t value)
 {
     struct board *b = opaque;
-    (void)size;
     if (port == 0x3f8 && b->nout + 1 < sizeof b->out)
         b->out[b->nout++] = (char)value;
     else if (port == 0xf4)
         b->exit_code = (int)(value & 0xff);
     else if (port == 0xf5)
         b->pending = (int)(value & 0xff); /* the guest raises an IRQ */
+    else if (port == 0xf7)
+        for (unsigned i = 0; i < size && b->nlog + 1 < sizeof b->log; i++)
+            b->log[b->nlog++] = (char)(value >> (8 * i));
 }
 
 /* MMIO: 0xD0000000-0xD0000fff is claimed; a read returns the low byte of
@@ -158,6 +170,7 @@ static enum cpu_exit_reason run_guest_stats(const char *name, struct board *b,
         break;
     }
     b->out[b->nout] = 0;
+    b->log[b->nlog] = 0;
     if (stats)
         cpu_get_stats(cpu, stats);
     cpu_destroy(cpu);
@@ -244,6 +257,22 @@ static void test_sys_guest_privview(void **state)
     assert_true(st.view_maps < 100);
 }
 
+/* INS/OUTS in system mode: REP and single, byte/word/dword, DF=0 and 1,
+ * ES's base for INS and an FS override for OUTS, page faults midway that
+ * restart without losing or repeating an element, CPL > IOPL at ring 3
+ * (#GP(0), the port not read) and IOPL 3 (allowed). */
+static void test_sys_guest_strio(void **state)
+{
+    (void)state;
+    struct board b;
+    enum cpu_exit_reason r = run_guest("sys_strio", &b);
+    assert_string_equal(b.out, "iwdbeopqgG");
+    assert_string_equal(b.log, "abcde56781234xyzw");
+    assert_int_equal(b.in_bytes, 25);
+    assert_int_equal(b.exit_code, 0);
+    assert_int_equal(r, CPU_EXIT_HLT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,6 +282,7 @@ int main(void)
         cmocka_unit_test(test_sys_guest_paging),
         cmocka_unit_test(test_sys_guest_xcache),
         cmocka_unit_test(test_sys_guest_privview),
+        cmocka_unit_test(test_sys_guest_strio),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,8 @@
  * test_sys_intr.c - exception and interrupt delivery (vmm/cpu/intr.c):
  * gates at the same level and through the TSS to ring 0, INT n's gate DPL
  * check, error codes, IF for interrupt vs trap gates, IRET to the same and
- * an outer level, #DF and triple fault, real-mode IVT delivery, and IDT
+ * an outer level, #DF and triple fault, #DF through a task gate, IRET
+ * with NT, real-mode IVT delivery, and IDT
  * error codes with the EXT bit. The machine is sys_env.h's.
  */
 #include <setjmp.h>
@@ -101,11 +102,45 @@ static void test_intr_iret_flag_privilege(void **state)
     e->st.gpr[VMP_ESP] = 0x5000;
     assert_int_equal(intr_iret(&e->c, 4, &f), 0);
     assert_int_equal(e->st.eflags, 0x003);
-    /* IRET with NT set (a task return) is not implemented: #GP(0) */
+    /* IRET with NT set returns to the TSS's back link: a null one is #TS(0) */
     e->st.eflags |= SYS_FL_NT;
     e->st.gpr[VMP_ESP] = 0x5000;
     assert_int_equal(intr_iret(&e->c, 4, &f), -1);
-    assert_int_equal(f.vector, SYS_GP);
+    assert_int_equal(f.vector, SYS_TS);
+    assert_int_equal(f.error, 0);
+}
+
+/* #DF through a task gate, as Linux i386 sets it up (doublefault_32.c): a
+ * #PF whose delivery faults becomes #DF, which switches to the TSS at
+ * 0x4000 (selector 0x58) with error code 0 on its stack, NT and the back
+ * link set, CR0.TS set. */
+static void test_intr_double_fault_task_gate(void **state)
+{
+    struct env *e = *state;
+    e->st.gdtr.limit = 12 * 8 - 1;
+    env_desc(e, 5, 0x00008b0030000067ull);          /* current task, busy */
+    env_desc(e, 11, 0x0000890040000067ull);         /* the #DF task's TSS */
+    env_gate(e, SYS_DF, 0x58, 0, 0x5, 0, 1);        /* task gate */
+    memset(e->ram + 0x4000, 0, 0x68);
+    env_wr32(e, 0x4000 + 0x20, 0xdf00);             /* EIP */
+    env_wr32(e, 0x4000 + 0x24, 0x2);
+    env_wr32(e, 0x4000 + 0x38, 0x6000);             /* ESP */
+    for (unsigned i = 0; i < 6; i++)
+        env_wr32(e, 0x4000 + 0x48 + 4 * i, i == VMP_CS ? 0x08 : 0x10);
+    e->st.gpr[VMP_ESP] = 0x5000;
+    e->st.eip = 0x4242;
+    env_gate(e, SYS_PF, 0x30, 0x7000, 0xe, 0, 1);   /* #PF gate to a data segment: #GP */
+    assert_int_equal(intr_raise(&e->c, SYS_PF, 1, 2, 0xbad000u, INTR_EXCEPTION), 0);
+    assert_int_equal(e->st.tr.selector, 0x58);
+    assert_int_equal(e->st.eip, 0xdf00);
+    assert_int_equal(e->st.gpr[VMP_ESP], 0x6000 - 4);
+    assert_int_equal(env_rd32(e, 0x6000 - 4), 0);    /* #DF's error code */
+    assert_int_equal(env_rd32(e, 0x4000) & 0xffff, 0x28);
+    assert_true(e->st.eflags & SYS_FL_NT);
+    assert_true(e->st.cr0 & SYS_CR0_TS);
+    assert_int_equal(env_rd32(e, 0x3000 + 0x20), 0x4242); /* the faulting EIP */
+    assert_int_equal(e->ram[ENV_GDT + 5 * 8 + 5], 0x8b);
+    assert_int_equal(e->ram[ENV_GDT + 11 * 8 + 5], 0x8b);
 }
 
 static void test_intr_idt_limit_and_not_present(void **state)
@@ -196,6 +231,7 @@ int main(void)
         T(test_intr_iret_flag_privilege),
         T(test_intr_idt_limit_and_not_present),
         T(test_intr_double_and_triple_fault),
+        T(test_intr_double_fault_task_gate),
         T(test_intr_benign_then_fault_is_serial),
         T(test_intr_real_mode_ivt),
         T(test_intr_has_error_code),

@@ -2,7 +2,8 @@
  * test_sys_seg.c - protected-mode segmentation (vmm/cpu/seg.c): segment
  * register loads and their #GP/#NP/#SS error codes, the accessed bit, far
  * JMP/CALL/RET within and across privilege levels, SYSENTER/SYSEXIT,
- * LAR/LSL/VERR/VERW. The machine is sys_env.h's.
+ * LAR/LSL/VERR/VERW, task switches by JMP/CALL/IRET. The machine is
+ * sys_env.h's.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -83,9 +84,11 @@ static void test_seg_far_jmp(void **state)
     assert_int_equal(e->st.seg[VMP_CS].selector, 0x08);
     /* to a DPL 3 non-conforming segment from CPL 0: #GP(sel) */
     expect_fault(seg_far_jmp(&e->c, 0x1b, 0, 4, &f), &f, SYS_GP, 0x18);
-    /* data segment, TSS, call gate (not implemented), null */
+    /* data segment, the current (busy) TSS, call gate (not implemented), null */
     expect_fault(seg_far_jmp(&e->c, 0x10, 0, 4, &f), &f, SYS_GP, 0x10);
+    env_desc(e, 5, 0x00008b0030000067ull);
     expect_fault(seg_far_jmp(&e->c, 0x28, 0, 4, &f), &f, SYS_GP, 0x28);
+    assert_int_equal(f.in_new_task, 0);
     expect_fault(seg_far_jmp(&e->c, 0x4b, 0, 4, &f), &f, SYS_GP, 0x48);
     expect_fault(seg_far_jmp(&e->c, 0x00, 0, 4, &f), &f, SYS_GP, 0);
     /* from CPL 3 into the conforming DPL 0 segment: CPL stays 3 */
@@ -194,6 +197,137 @@ static void test_seg_lar_lsl_verr_verw(void **state)
     assert_int_equal(seg_verr(&e->c, 0x53), 1); /* conforming: no DPL check */
 }
 
+/*
+ * Task switches: a second 32-bit TSS at 0x4000 (selector 0x58) and a task
+ * gate to it (0x60) beside the environment's TSS 0x28, made busy as the
+ * current task's. The new task's image: EIP 0x7777, EAX 0xa1, ESP 0x6000,
+ * flat ring 0 segments, EFLAGS 0x2 (the reserved bit), CR3 0x5000.
+ */
+#define TSS2 0x4000u
+
+static void task_env(struct env *e)
+{
+    e->st.gdtr.limit = 14 * 8 - 1;
+    env_desc(e, 5, 0x00008b0030000067ull);         /* 0x28 busy: the current task */
+    env_desc(e, 11, 0x0000890040000067ull);        /* 0x58 available TSS at 0x4000 */
+    env_desc(e, 12, 0x0000e50000580000ull);        /* 0x60 task gate DPL 3 -> 0x58 */
+    env_desc(e, 13, 0x0000890050000050ull);        /* 0x68 TSS with limit 0x50 */
+    memset(e->ram + TSS2, 0, 0x68);
+    env_wr32(e, TSS2 + 0x1c, 0x5000);
+    env_wr32(e, TSS2 + 0x20, 0x7777);
+    env_wr32(e, TSS2 + 0x24, 0x2);
+    env_wr32(e, TSS2 + 0x28, 0xa1);
+    env_wr32(e, TSS2 + 0x38, 0x6000);
+    for (unsigned i = 0; i < 6; i++)
+        env_wr32(e, TSS2 + 0x48 + 4 * i, i == VMP_CS ? 0x08 : 0x10);
+    e->st.gpr[VMP_EAX] = 0x1111;
+    e->st.gpr[VMP_EDI] = 0x7d7d;
+    e->st.eflags = 0x246;
+}
+
+static void test_seg_task_jmp_saves_and_loads(void **state)
+{
+    struct env *e = *state;
+    struct sys_fault f;
+    task_env(e);
+    e->st.eip = 0x1234; /* the instruction after the JMP */
+    assert_int_equal(seg_far_jmp(&e->c, 0x58, 0xdead, 4, &f), 0);
+    /* the old task's state in its TSS */
+    assert_int_equal(env_rd32(e, ENV_TSS + 0x20), 0x1234);
+    assert_int_equal(env_rd32(e, ENV_TSS + 0x24), 0x246);
+    assert_int_equal(env_rd32(e, ENV_TSS + 0x28), 0x1111);
+    assert_int_equal(env_rd32(e, ENV_TSS + 0x44), 0x7d7d);
+    assert_int_equal(env_rd32(e, ENV_TSS + 0x4c), 0x08);
+    /* busy bits: JMP frees the old task, no back link, no NT */
+    assert_int_equal(e->ram[ENV_GDT + 5 * 8 + 5], 0x89);
+    assert_int_equal(e->ram[ENV_GDT + 11 * 8 + 5], 0x8b);
+    assert_int_equal(env_rd32(e, TSS2) & 0xffff, 0);
+    assert_int_equal(e->st.tr.selector, 0x58);
+    assert_int_equal(e->st.tr.base, TSS2);
+    assert_int_equal(e->st.eflags, 0x2);
+    assert_int_equal(e->st.eip, 0x7777);
+    assert_int_equal(e->st.gpr[VMP_EAX], 0xa1);
+    assert_int_equal(e->st.gpr[VMP_ESP], 0x6000);
+    assert_true(e->st.cr0 & SYS_CR0_TS);
+    assert_int_equal(e->st.cr3, 0); /* paging off: CR3 not loaded */
+    assert_int_equal(e->st.seg[VMP_SS].limit, 0xffffffffu);
+    /* and back: the first task goes on after its JMP */
+    e->st.eip = 0x7780;
+    assert_int_equal(seg_far_jmp(&e->c, 0x28, 0, 4, &f), 0);
+    assert_int_equal(e->st.eip, 0x1234);
+    assert_int_equal(e->st.gpr[VMP_EDI], 0x7d7d);
+    assert_int_equal(env_rd32(e, TSS2 + 0x20), 0x7780);
+    assert_int_equal(e->ram[ENV_GDT + 11 * 8 + 5], 0x89);
+}
+
+static void test_seg_task_call_gate_nests_and_iret_returns(void **state)
+{
+    struct env *e = *state;
+    struct sys_fault f;
+    task_env(e);
+    /* paging on: two page directories, each one 4 MiB identity page */
+    e->st.cr4 |= SYS_CR4_PSE;
+    e->st.cr0 |= SYS_CR0_PG;
+    e->st.cr3 = 0xa000;
+    env_wr32(e, 0xa000, 0x83);
+    env_wr32(e, 0x5000, 0x83);
+    env_wr32(e, ENV_TSS + 0x1c, 0xa000);
+    e->st.eip = 0x2222;
+    /* through the task gate: CALL nests (NT, back link, both busy), CR3 loads */
+    assert_int_equal(seg_far_call(&e->c, 0x63, 0, 4, &f), 0);
+    assert_int_equal(e->st.tr.selector, 0x58);
+    assert_int_equal(e->st.eflags, 0x2 | SYS_FL_NT);
+    assert_int_equal(env_rd32(e, TSS2) & 0xffff, 0x28);
+    assert_int_equal(e->ram[ENV_GDT + 5 * 8 + 5], 0x8b);
+    assert_int_equal(e->ram[ENV_GDT + 11 * 8 + 5], 0x8b);
+    assert_int_equal(e->st.cr3, 0x5000);
+    assert_int_equal(e->st.gpr[VMP_ESP], 0x6000); /* CALL pushes nothing */
+    /* a second CALL to the busy task: #GP(TSS) */
+    expect_fault(seg_far_call(&e->c, 0x58, 0, 4, &f), &f, SYS_GP, 0x58);
+    /* IRET with NT: back to 0x28, the nested task freed, NT saved clear */
+    e->st.eip = 0x7790;
+    e->st.gpr[VMP_EAX] = 0xa2;
+    assert_int_equal(intr_iret(&e->c, 4, &f), 0);
+    assert_int_equal(e->st.tr.selector, 0x28);
+    assert_int_equal(e->st.eip, 0x2222);
+    assert_int_equal(e->st.cr3, 0xa000); /* the first TSS's CR3 field */
+    assert_int_equal(e->st.eflags, 0x246);
+    assert_int_equal(e->ram[ENV_GDT + 11 * 8 + 5], 0x89);
+    assert_int_equal(e->ram[ENV_GDT + 5 * 8 + 5], 0x8b);
+    assert_int_equal(env_rd32(e, TSS2 + 0x24), 0x2);
+    assert_int_equal(env_rd32(e, TSS2 + 0x20), 0x7790);
+    assert_int_equal(env_rd32(e, TSS2 + 0x28), 0xa2);
+}
+
+static void test_seg_task_faults(void **state)
+{
+    struct env *e = *state;
+    struct sys_fault f;
+    task_env(e);
+    e->st.eip = 0x3333;
+    /* TSS DPL 0 from CPL 3; gate DPL 3 from CPL 3 is allowed, a limit
+     * below 0x67, a TSS not present: nothing changes */
+    env_set_cpl(e, 3);
+    expect_fault(seg_far_jmp(&e->c, 0x5b, 0, 4, &f), &f, SYS_GP, 0x58);
+    env_set_cpl(e, 0);
+    expect_fault(seg_far_jmp(&e->c, 0x68, 0, 4, &f), &f, SYS_TS, 0x68);
+    env_desc(e, 11, 0x0000090040000067ull);
+    expect_fault(seg_far_jmp(&e->c, 0x60, 0, 4, &f), &f, SYS_NP, 0x58);
+    assert_int_equal(f.in_new_task, 0);
+    assert_int_equal(e->st.tr.selector, 0x28);
+    assert_int_equal(e->st.eip, 0x3333);
+    /* a code segment that is not there: #TS(CS) in the new task */
+    env_desc(e, 11, 0x0000890040000067ull);
+    env_wr32(e, TSS2 + 0x4c, 0x78);
+    expect_fault(seg_far_jmp(&e->c, 0x58, 0, 4, &f), &f, SYS_TS, 0x78);
+    assert_int_equal(f.in_new_task, 1);
+    assert_int_equal(e->st.tr.selector, 0x58);
+    assert_int_equal(e->st.eip, 0x7777);
+    /* a 16-bit TSS: not implemented, #GP(sel) */
+    env_desc(e, 13, 0x0000810050000067ull);
+    expect_fault(seg_far_jmp(&e->c, 0x68, 0, 4, &f), &f, SYS_GP, 0x68);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, env_setup, env_teardown)
@@ -206,6 +340,9 @@ int main(void)
         T(test_seg_far_ret_to_outer_level),
         T(test_seg_sysenter_sysexit),
         T(test_seg_lar_lsl_verr_verw),
+        T(test_seg_task_jmp_saves_and_loads),
+        T(test_seg_task_call_gate_nests_and_iret_returns),
+        T(test_seg_task_faults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
