@@ -273,6 +273,20 @@ static void test_sys_guest_strio(void **state)
     assert_int_equal(r, CPU_EXIT_HLT);
 }
 
+/* Task switches through the translator: far JMP to a TSS and back, far
+ * CALL through a task gate and IRET with NT, INT n through an IDT task
+ * gate, #DF through a task gate (Linux i386's handler), with CR3 and FS
+ * from the TSS in effect at once; #TS and #GP for a short and a busy TSS. */
+static void test_sys_guest_task(void **state)
+{
+    (void)state;
+    struct board b;
+    enum cpu_exit_reason r = run_guest("sys_task", &b);
+    assert_string_equal(b.out, "JCIDE");
+    assert_int_equal(b.exit_code, 0);
+    assert_int_equal(r, CPU_EXIT_HLT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -283,6 +297,7 @@ int main(void)
         cmocka_unit_test(test_sys_guest_xcache),
         cmocka_unit_test(test_sys_guest_privview),
         cmocka_unit_test(test_sys_guest_strio),
+        cmocka_unit_test(test_sys_guest_task),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
