@@ -10,6 +10,7 @@
  *   P  CLI at ring 3 raised #GP(0) (IOPL 0)
  *   I  an external interrupt (vector 0x20) woke the HLT
  *   T  an interrupt raised while IF=0 came right after STI's shadow
+ *   A  ARPL on a register and on memory, with and without a change (ZF)
  * Then it writes 0 to port 0xF4 (test done) and stops with CLI; HLT.
  * On any unexpected event it writes 'X' and exits with code 1.
  */
@@ -93,6 +94,25 @@ after_sti:
     cmpl $7, phase
     jne bad
     mov $'T', %al
+    call putc
+    /* A: ARPL raises a selector's RPL (ZF=1) or leaves it (ZF=0) */
+    mov $0x12340010, %eax
+    mov $0x0003, %ecx
+    arpl %cx, %ax
+    jnz bad
+    cmp $0x12340013, %eax
+    jne bad
+    movw $0x0022, phase
+    arpl %cx, phase
+    jnz bad
+    cmpw $0x0023, phase
+    jne bad
+    mov $1, %ecx
+    arpl %cx, phase
+    jz bad
+    cmpw $0x0023, phase
+    jne bad
+    mov $'A', %al
     call putc
     mov $0, %al
     out %al, $0xf4

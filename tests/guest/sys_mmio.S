@@ -9,6 +9,8 @@
  *   S  mov [mmio+0x10], ebx; mov word [mmio+0x20], imm16 (the board
  *      echoes the last write back on a read of 0xD0000ff0)
  *   U  a read of an unclaimed address (0xD0100000) is all ones
+ *   R  movsx; or, and, add, sub with the device as destination (read, then
+ *      write) and as source, cmp and test: results and flags (five writes)
  * then writes 0 to port 0xF4 and stops. 'X' = failure.
  */
     .code32
@@ -52,6 +54,42 @@ _start:
     cmp $0xffffffff, %eax
     jne bad
     mov $'U', %al
+    call putc
+
+    /* R */
+    movsbl 0x80(%esi), %eax
+    cmp $0xffffff80, %eax
+    jne bad
+    movswl 0x7e(%esi), %eax
+    cmp $0x7e7e, %eax
+    jne bad
+    movl $0x11, 0xff0(%esi)
+    orl $0x100, 0xff0(%esi)
+    jz bad
+    cmpl $0x111, 0xff0(%esi)
+    jne bad
+    andb $0x0f, 0xff0(%esi)
+    cmpl $0x01, 0xff0(%esi)
+    jne bad
+    testb $0x80, 0x80(%esi)
+    jz bad
+    jns bad
+    mov $-1, %ebx
+    addl %ebx, 0xff0(%esi)
+    jnc bad
+    jnz bad
+    subl $-1, 0xff0(%esi)
+    jnc bad
+    cmpl $1, 0xff0(%esi)
+    jne bad
+    mov $0x04040404, %edx
+    xor 4(%esi), %edx
+    jnz bad
+    mov $0x10, %ecx
+    sub 0xff0(%esi), %ecx
+    cmp $0x0f, %ecx
+    jne bad
+    mov $'R', %al
     call putc
 
     mov $0, %al

@@ -131,14 +131,79 @@ void cpu_sys_sync_view(struct cpu *cpu)
     }
 }
 
+static uint32_t cpu_sys_reg_get(const uint32_t *r, unsigned reg, unsigned size)
+{
+    if (size == 1)
+        return reg < 4 ? r[reg] & 0xffu : (r[reg - 4] >> 8) & 0xffu;
+    return size == 2 ? r[reg] & 0xffffu : r[reg];
+}
+
+static void cpu_sys_reg_set(uint32_t *r, unsigned reg, unsigned size, uint32_t v)
+{
+    if (size == 1) {
+        uint32_t *d = reg < 4 ? &r[reg] : &r[reg - 4];
+        unsigned shift = reg < 4 ? 0 : 8;
+        *d = (*d & ~(0xffu << shift)) | ((v & 0xffu) << shift);
+    } else if (size == 2) {
+        r[reg] = (r[reg] & 0xffff0000u) | (v & 0xffffu);
+    } else {
+        r[reg] = v;
+    }
+}
+
+/* ALU operations as the /r field of 80-83 numbers them; TEST is AND
+ * without a result. */
+enum { ALU_ADD = 0, ALU_OR = 1, ALU_AND = 4, ALU_SUB = 5, ALU_XOR = 6, ALU_CMP = 7, ALU_TEST = 8,
+       ALU_NONE = 9 };
+
+#define FLAGS_ARITH 0x8d5u /* CF PF AF ZF SF OF */
+
+/* op on size-byte a and b: the result, and the arithmetic flags in *flags
+ * (SDM 1 appendix A; AF is 0 after the logical ones, as on hardware). */
+static uint32_t cpu_sys_alu(unsigned op, uint32_t a, uint32_t b, unsigned size, uint32_t *flags)
+{
+    uint32_t mask = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
+    uint32_t sign = 1u << (size * 8 - 1), res, f = 0;
+    a &= mask;
+    b &= mask;
+    switch (op) {
+    case ALU_ADD:
+        res = (a + b) & mask;
+        f |= (res < a ? 0x1u : 0) | ((a ^ b ^ res) & 0x10u) | ((a ^ res) & (b ^ res) & sign ? 0x800u : 0);
+        break;
+    case ALU_SUB:
+    case ALU_CMP:
+        res = (a - b) & mask;
+        f |= (a < b ? 0x1u : 0) | ((a ^ b ^ res) & 0x10u) | ((a ^ b) & (a ^ res) & sign ? 0x800u : 0);
+        break;
+    case ALU_OR:
+        res = a | b;
+        break;
+    case ALU_XOR:
+        res = a ^ b;
+        break;
+    default:
+        res = a & b;
+        break;
+    }
+    f |= (res == 0 ? 0x40u : 0) | (res & sign ? 0x80u : 0) |
+         (__builtin_parity(res & 0xffu) ? 0 : 0x4u);
+    *flags = f;
+    return res;
+}
+
 /*
  * An access to guest physical gpa outside RAM (MMIO: never mapped) by the
- * instruction at EIP: decode it, call the board, write the destination
- * register and step past it. The forms: MOV r/m <-> reg (88-8B), MOV r/m,
- * imm (C6, C7), MOV with moffs (A0-A3), MOVZX (0F B6, 0F B7): what
- * readb/w/l and writeb/w/l compile to. An unclaimed address reads as all
- * ones and drops writes (spec/machine.md). Returns 0 or -1 (another form:
- * internal error naming it).
+ * instruction at EIP: decode it, call the board, write the destination and
+ * the flags, and step past it. The forms: MOV r/m <-> reg (88-8B), MOV
+ * r/m, imm (C6, C7), MOV with moffs (A0-A3), MOVZX and MOVSX (0F B6/B7/
+ * BE/BF): what readb/w/l and writeb/w/l compile to; and what compilers
+ * make of volatile read-modify-writes and tests of a register: ADD, OR,
+ * AND, SUB, XOR, CMP in both directions and with an immediate (00-3B but
+ * ADC/SBB, 80, 81, 83), TEST (84, 85, F6/F7 /0). A read-modify-write reads
+ * the device, then writes it, as the bus does. An unclaimed address reads
+ * as all ones and drops writes (spec/machine.md). Returns 0 or -1 (another
+ * form: internal error naming it).
  */
 static int cpu_sys_mmio(struct cpu *cpu, uint32_t gla, uint32_t gpa)
 {
@@ -150,49 +215,82 @@ static int cpu_sys_mmio(struct cpu *cpu, uint32_t gla, uint32_t gpa)
     if (x86_decode(bytes, avail, 1, &in) != X86_DEC_OK)
         goto unsupported;
     unsigned size = (in.flags & X86F_BYTE_OP) ? 1 : in.opsize;
-    int store = 0, zx = 0;
-    uint32_t value = 0;
-    if (in.map == X86_MAP_1 && (in.opcode == 0x88 || in.opcode == 0x89)) {
+    unsigned msize = size;             /* bytes of the MMIO access */
+    unsigned op = ALU_NONE;
+    int load = 0, store = 0, ext = 0;  /* ext: 1 zero-, 2 sign-extends the load */
+    int dreg = -1;                     /* the register that gets the result */
+    int mem_left = 1;                  /* ALU: the memory operand is the left one */
+    uint32_t other = 0;                /* the operand that is not memory */
+    unsigned opc = in.opcode;
+    if (in.map == X86_MAP_1 && (opc == 0x88 || opc == 0x89)) {
         store = 1;
-        value = size == 1 ? (in.reg < 4 ? r[in.reg] : r[in.reg - 4] >> 8) : r[in.reg];
-    } else if (in.map == X86_MAP_1 && (in.opcode == 0xc6 || in.opcode == 0xc7)) {
+        other = cpu_sys_reg_get(r, in.reg, size);
+    } else if (in.map == X86_MAP_1 && (opc == 0xc6 || opc == 0xc7)) {
         store = 1;
-        value = in.imm;
-    } else if (in.map == X86_MAP_1 && (in.opcode == 0xa2 || in.opcode == 0xa3)) {
+        other = in.imm;
+    } else if (in.map == X86_MAP_1 && (opc == 0xa2 || opc == 0xa3)) {
         store = 1;
-        value = r[VMP_EAX];
-    } else if (in.map == X86_MAP_0F && (in.opcode == 0xb6 || in.opcode == 0xb7)) {
-        zx = 1;
-        size = in.opcode == 0xb6 ? 1 : 2;
-    } else if (!(in.map == X86_MAP_1 && (in.opcode == 0x8a || in.opcode == 0x8b ||
-                                          in.opcode == 0xa0 || in.opcode == 0xa1))) {
-        goto unsupported;
-    }
-    if ((gpa & 0xfffu) + size > 0x1000u)
-        goto unsupported;
-    if (store) {
-        uint32_t mask = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
-        if (cpu->io->mmio_write)
-            cpu->io->mmio_write(cpu->io_opaque, gpa, size, value & mask);
-    } else {
-        uint32_t v = 0xffffffffu;
-        if (!cpu->io->mmio_read || cpu->io->mmio_read(cpu->io_opaque, gpa, size, &v) != 0)
-            v = 0xffffffffu;
-        unsigned reg = (in.opcode >= 0xa0 && in.opcode <= 0xa1 && in.map == X86_MAP_1) ? VMP_EAX
-                                                                                          : in.reg;
-        unsigned dsize = zx ? in.opsize : size;
-        if (zx)
-            v &= size == 1 ? 0xffu : 0xffffu;
-        if (size == 1 && !zx) {
-            uint32_t *d = reg < 4 ? &r[reg] : &r[reg - 4];
-            unsigned shift = reg < 4 ? 0 : 8;
-            *d = (*d & ~(0xffu << shift)) | ((v & 0xffu) << shift);
-        } else if (dsize == 2) {
-            r[reg] = (r[reg] & 0xffff0000u) | (v & 0xffffu);
+        other = r[VMP_EAX];
+    } else if (in.map == X86_MAP_1 && (opc == 0x8a || opc == 0x8b)) {
+        load = 1;
+        dreg = in.reg;
+    } else if (in.map == X86_MAP_1 && (opc == 0xa0 || opc == 0xa1)) {
+        load = 1;
+        dreg = VMP_EAX;
+    } else if (in.map == X86_MAP_0F && (opc == 0xb6 || opc == 0xb7 || opc == 0xbe || opc == 0xbf)) {
+        load = 1;
+        ext = opc >= 0xbe ? 2 : 1;
+        msize = (opc & 1) ? 2 : 1;
+        dreg = in.reg;
+    } else if (in.map == X86_MAP_1 && opc < 0x40 && (opc & 7) < 4 && (opc >> 3) != 2 &&
+               (opc >> 3) != 3) {
+        op = opc >> 3;
+        load = 1;
+        other = cpu_sys_reg_get(r, in.reg, size);
+        if (opc & 2) { /* reg op= r/m */
+            mem_left = 0;
+            dreg = op == ALU_CMP ? -1 : (int)in.reg;
         } else {
-            r[reg] = v;
+            store = op != ALU_CMP;
         }
+    } else if (in.map == X86_MAP_1 && opc >= 0x80 && opc <= 0x83 && opc != 0x82 && in.reg != 2 &&
+               in.reg != 3) {
+        op = in.reg;
+        load = 1;
+        store = op != ALU_CMP;
+        other = opc == 0x83 ? (uint32_t)(int32_t)(int8_t)in.imm : in.imm;
+    } else if (in.map == X86_MAP_1 && (opc == 0x84 || opc == 0x85)) {
+        op = ALU_TEST;
+        load = 1;
+        other = cpu_sys_reg_get(r, in.reg, size);
+    } else if (in.map == X86_MAP_1 && (opc == 0xf6 || opc == 0xf7) && in.reg <= 1) {
+        op = ALU_TEST;
+        load = 1;
+        other = in.imm;
+    } else {
+        goto unsupported;
     }
+    if ((gpa & 0xfffu) + msize > 0x1000u)
+        goto unsupported;
+    uint32_t mask = msize == 4 ? 0xffffffffu : (1u << (msize * 8)) - 1;
+    uint32_t v = other;
+    if (load) {
+        v = 0xffffffffu;
+        if (!cpu->io->mmio_read || cpu->io->mmio_read(cpu->io_opaque, gpa, msize, &v) != 0)
+            v = 0xffffffffu;
+        v &= mask;
+        if (ext == 2)
+            v = msize == 1 ? (uint32_t)(int32_t)(int8_t)v : (uint32_t)(int32_t)(int16_t)v;
+    }
+    if (op != ALU_NONE) {
+        uint32_t fl;
+        v = mem_left ? cpu_sys_alu(op, v, other, size, &fl) : cpu_sys_alu(op, other, v, size, &fl);
+        s->eflags = (s->eflags & ~FLAGS_ARITH) | fl;
+    }
+    if (store && cpu->io->mmio_write)
+        cpu->io->mmio_write(cpu->io_opaque, gpa, msize, v & mask);
+    if (dreg >= 0)
+        cpu_sys_reg_set(r, (unsigned)dreg, ext ? in.opsize : size, v);
     s->eip += in.len;
     return 0;
 unsupported:
@@ -976,6 +1074,26 @@ int cpu_sys_emulate(struct cpu *cpu, const struct x86_insn *in, uint32_t next,
     case X86K_SYSCALL:
     case X86K_SYSRET:
         return cpu_sys_ud(ex); /* the profiles have no SYSCALL */
+    case X86K_ARPL: { /* SDM 2A ARPL: raise the destination's RPL to the source's */
+        uint16_t dst = 0, src = (uint16_t)r[in->reg];
+        if (!(s->cr0 & SYS_CR0_PE))
+            return cpu_sys_ud(ex);
+        if (in->mod == 3)
+            dst = (uint16_t)r[in->rm];
+        else if (cpu_sys_rw(cpu, ea, &dst, 2, 0, ex))
+            return 1;
+        if ((dst & 3u) >= (src & 3u)) {
+            s->eflags &= ~0x40u;
+            break;
+        }
+        dst = (uint16_t)((dst & ~3u) | (src & 3u));
+        if (in->mod == 3)
+            r[in->rm] = (r[in->rm] & 0xffff0000u) | dst;
+        else if (cpu_sys_rw(cpu, ea, &dst, 2, 1, ex))
+            return 1;
+        s->eflags |= 0x40u;
+        break;
+    }
     case X86K_INS:
     case X86K_OUTS:
         return cpu_sys_string_io(cpu, in, next, ex);
