@@ -11,6 +11,7 @@
  *   U  a read of an unclaimed address (0xD0100000) is all ones
  *   R  movsx; or, and, add, sub with the device as destination (read, then
  *      write) and as source, cmp and test: results and flags (five writes)
+ *   M  inc (CF kept, OF), dec, not, neg (CF), xchg (six writes)
  * then writes 0 to port 0xF4 and stops. 'X' = failure.
  */
     .code32
@@ -90,6 +91,33 @@ _start:
     cmp $0x0f, %ecx
     jne bad
     mov $'R', %al
+    call putc
+
+    /* M: inc, dec, not, neg, xchg on the device */
+    movl $0x7fffffff, 0xff0(%esi)
+    stc
+    incl 0xff0(%esi)
+    jnc bad                         /* CF kept */
+    jno bad
+    cmpl $0x80000000, 0xff0(%esi)
+    jne bad
+    decw 0xff0(%esi)
+    cmpl $0xffff, 0xff0(%esi)
+    jne bad
+    notl 0xff0(%esi)
+    cmpl $0xffff0000, 0xff0(%esi)
+    jne bad
+    negl 0xff0(%esi)
+    jnc bad
+    cmpl $0x00010000, 0xff0(%esi)
+    jne bad
+    mov $0x55, %ecx
+    xchg %ecx, 0xff0(%esi)
+    cmp $0x00010000, %ecx
+    jne bad
+    cmpl $0x55, 0xff0(%esi)
+    jne bad
+    mov $'M', %al
     call putc
 
     mov $0, %al

@@ -154,7 +154,7 @@ static void cpu_sys_reg_set(uint32_t *r, unsigned reg, unsigned size, uint32_t v
 /* ALU operations as the /r field of 80-83 numbers them; TEST is AND
  * without a result. */
 enum { ALU_ADD = 0, ALU_OR = 1, ALU_AND = 4, ALU_SUB = 5, ALU_XOR = 6, ALU_CMP = 7, ALU_TEST = 8,
-       ALU_NONE = 9 };
+       ALU_INC, ALU_DEC, ALU_NOT, ALU_NEG, ALU_XCHG, ALU_NONE };
 
 #define FLAGS_ARITH 0x8d5u /* CF PF AF ZF SF OF */
 
@@ -200,7 +200,8 @@ static uint32_t cpu_sys_alu(unsigned op, uint32_t a, uint32_t b, unsigned size, 
  * BE/BF): what readb/w/l and writeb/w/l compile to; and what compilers
  * make of volatile read-modify-writes and tests of a register: ADD, OR,
  * AND, SUB, XOR, CMP in both directions and with an immediate (00-3B but
- * ADC/SBB, 80, 81, 83), TEST (84, 85, F6/F7 /0). A read-modify-write reads
+ * ADC/SBB, 80, 81, 83), TEST (84, 85, F6/F7 /0), INC, DEC, NOT, NEG (FE,
+ * FF /0-1, F6, F7 /2-3), XCHG (86, 87). A read-modify-write reads
  * the device, then writes it, as the bus does. An unclaimed address reads
  * as all ones and drops writes (spec/machine.md). Returns 0 or -1 (another
  * form: internal error naming it).
@@ -267,6 +268,15 @@ static int cpu_sys_mmio(struct cpu *cpu, uint32_t gla, uint32_t gpa)
         op = ALU_TEST;
         load = 1;
         other = in.imm;
+    } else if (in.map == X86_MAP_1 && (((opc == 0xfe || opc == 0xff) && in.reg <= 1) ||
+                                       ((opc == 0xf6 || opc == 0xf7) && (in.reg == 2 || in.reg == 3)))) {
+        /* INC, DEC (CF kept), NOT (no flags), NEG (0 - v) */
+        load = store = 1;
+        op = opc >= 0xfe ? (in.reg == 0 ? ALU_INC : ALU_DEC) : (in.reg == 2 ? ALU_NOT : ALU_NEG);
+    } else if (in.map == X86_MAP_1 && (opc == 0x86 || opc == 0x87)) {
+        load = store = 1; /* XCHG: the old value to the register, the register's to the device */
+        other = cpu_sys_reg_get(r, in.reg, size);
+        op = ALU_XCHG;
     } else {
         goto unsupported;
     }
@@ -282,7 +292,21 @@ static int cpu_sys_mmio(struct cpu *cpu, uint32_t gla, uint32_t gpa)
         if (ext == 2)
             v = msize == 1 ? (uint32_t)(int32_t)(int8_t)v : (uint32_t)(int32_t)(int16_t)v;
     }
-    if (op != ALU_NONE) {
+    if (op == ALU_XCHG) {
+        cpu_sys_reg_set(r, in.reg, size, v);
+        v = other;
+    } else if (op == ALU_NOT) {
+        v = ~v;
+    } else if (op == ALU_INC || op == ALU_DEC || op == ALU_NEG) {
+        uint32_t fl, cf = s->eflags & 0x1u;
+        if (op == ALU_NEG) {
+            v = cpu_sys_alu(ALU_SUB, 0, v, size, &fl);
+        } else {
+            v = cpu_sys_alu(op == ALU_INC ? ALU_ADD : ALU_SUB, v, 1, size, &fl);
+            fl = (fl & ~0x1u) | cf;
+        }
+        s->eflags = (s->eflags & ~FLAGS_ARITH) | fl;
+    } else if (op != ALU_NONE) {
         uint32_t fl;
         v = mem_left ? cpu_sys_alu(op, v, other, size, &fl) : cpu_sys_alu(op, other, v, size, &fl);
         s->eflags = (s->eflags & ~FLAGS_ARITH) | fl;
