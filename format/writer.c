@@ -8,9 +8,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -351,6 +354,65 @@ static int w_blob_fd(vmp_writer *w, int fd, uint64_t max, int mt, uint8_t d[VMP_
 }
 
 /* ---- open ------------------------------------------------------------ */
+
+/* spec/container.md 8: a temporary file is .<name>.tmp-<pid>-XXXXXX, held
+ * with flock(LOCK_EX) by its writer until commit or destroy. Returns the
+ * writer's PID when ent is a temporary of the target name, else 0. */
+static long w_tmp_pid(const char *ent, const char *name)
+{
+    size_t nl = strlen(name);
+    const char *p;
+    char *end;
+    long pid;
+
+    if (ent[0] != '.' || strncmp(ent + 1, name, nl) != 0 || strncmp(ent + 1 + nl, ".tmp-", 5) != 0)
+        return 0;
+    p = ent + 1 + nl + 5;
+    if (*p < '1' || *p > '9')
+        return 0;
+    errno = 0;
+    pid = strtol(p, &end, 10);
+    if (errno != 0 || pid <= 0 || pid > INT32_MAX || *end != '-' || strlen(end + 1) != 6)
+        return 0;
+    return pid;
+}
+
+/* Removes the temporaries of earlier writers to the same target that are
+ * gone (a suspend whose VM was killed, spec/snapshot.md 6): only when the
+ * PID in the name is not a live process AND nobody holds the file's lock,
+ * so a live writer's file is never touched, even one whose PID this
+ * process cannot see (another PID namespace, another host over NFS).
+ * Best effort: any doubt leaves the file. */
+static void w_sweep_stale(const char *dir, const char *name)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int dfd;
+
+    if (d == NULL)
+        return;
+    dfd = dirfd(d);
+    while ((e = readdir(d)) != NULL) {
+        long pid = w_tmp_pid(e->d_name, name);
+        struct stat a, b;
+        int fd;
+
+        if (pid == 0 || pid == (long)getpid())
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* alive, or not ours to signal (EPERM): alive */
+        fd = openat(dfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0)
+            continue;
+        if (fstat(fd, &a) == 0 && S_ISREG(a.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+            fstatat(dfd, e->d_name, &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
+            a.st_ino == b.st_ino)
+            unlinkat(dfd, e->d_name, 0);
+        close(fd);
+    }
+    closedir(d);
+}
+
 int vmp_writer_open(vmp_writer *w, const char *path)
 {
     if (w->state != W_NEW)
@@ -359,7 +421,7 @@ int vmp_writer_open(vmp_writer *w, const char *path)
         return fmt_err(w->errmsg, VMP_ERR_INVALID, "writer: empty path");
     /* spec/container.md 8 step 1: .<name>.tmp-XXXXXX in the target's folder */
     char *d1 = strdup(path), *d2 = strdup(path);
-    size_t tl = strlen(path) + 32;
+    size_t tl = strlen(path) + 48;
     char *tmp = malloc(tl);
     w->path = strdup(path);
     if (!d1 || !d2 || !tmp || !w->path) {
@@ -368,7 +430,9 @@ int vmp_writer_open(vmp_writer *w, const char *path)
         free(tmp);
         return fmt_err(w->errmsg, VMP_ERR_NOMEM, "writer: out of memory");
     }
-    snprintf(tmp, tl, "%s/.%s.tmp-XXXXXX", dirname(d1), basename(d2));
+    const char *dir = dirname(d1), *base = basename(d2);
+    snprintf(tmp, tl, "%s/.%s.tmp-%ld-XXXXXX", dir, base, (long)getpid());
+    w_sweep_stale(dir, base);
     free(d1);
     free(d2);
     int fd = mkstemp(tmp);
@@ -377,6 +441,14 @@ int vmp_writer_open(vmp_writer *w, const char *path)
         free(tmp);
         return fmt_err(w->errmsg, VMP_ERR_IO, "%s: cannot create a temporary file: %s", path,
                        strerror(e));
+    }
+    /* held until close: w_sweep_stale of another writer leaves the file be */
+    if (flock(fd, LOCK_EX) != 0) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        free(tmp);
+        return fmt_err(w->errmsg, VMP_ERR_IO, "%s: flock: %s", path, strerror(e));
     }
     struct stat sb;
     mode_t mode = 0644;
