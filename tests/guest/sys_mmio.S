@@ -12,6 +12,8 @@
  *   R  movsx; or, and, add, sub with the device as destination (read, then
  *      write) and as source, cmp and test: results and flags (five writes)
  *   M  inc (CF kept, OF), dec, not, neg (CF), xchg (six writes)
+ *   T  rep stosl and movsl to the device, rep movsb, lodsw and scasb from
+ *      it (four writes)
  * then writes 0 to port 0xF4 and stops. 'X' = failure.
  */
     .code32
@@ -120,6 +122,43 @@ _start:
     mov $'M', %al
     call putc
 
+    /* T: string instructions with the device on one side */
+    cld
+    mov $0xD0000100, %edi
+    mov $3, %ecx
+    mov $0x4242, %eax
+    rep stosl
+    test %ecx, %ecx
+    jnz bad
+    cmp $0xD000010c, %edi
+    jne bad
+    cmpl $0x4242, 0xff0(%esi)
+    jne bad
+    push %esi
+    mov $0xD0000040, %esi
+    mov $buf, %edi
+    mov $4, %ecx
+    rep movsb
+    cmpl $0x43424140, buf
+    jne bad
+    cmp $0xD0000044, %esi
+    jne bad
+    movl $0x600d, buf
+    mov $buf, %esi
+    mov $0xD0000200, %edi
+    movsl
+    mov $0xD0000ff0, %esi
+    lodsw
+    cmp $0x600d, %ax
+    jne bad
+    mov $0x77, %al
+    mov $0xD0000077, %edi
+    scasb
+    jne bad
+    pop %esi
+    mov $'T', %al
+    call putc
+
     mov $0, %al
     out %al, $0xf4
     cli
@@ -127,3 +166,7 @@ _start:
 
 #define GUEST_NO_IDT
 #include "guest_lib.inc"
+
+    .data
+buf:
+    .long 0

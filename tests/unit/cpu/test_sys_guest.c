@@ -209,10 +209,10 @@ static void test_sys_guest_mmio(void **state)
     (void)state;
     struct board b;
     enum cpu_exit_reason r = run_guest("sys_mmio", &b);
-    assert_string_equal(b.out, "LZSURM");
+    assert_string_equal(b.out, "LZSURMT");
     assert_int_equal(b.exit_code, 0);
     assert_int_equal(r, CPU_EXIT_HLT);
-    assert_int_equal(b.mmio_writes, 13); /* cmp and test do not write */
+    assert_int_equal(b.mmio_writes, 17); /* cmp and test do not write */
 }
 
 static void test_sys_guest_isolation(void **state)
