@@ -15,8 +15,11 @@
  *      the handler maps it the INS goes on: 18..23 without a gap
  *   q  rep outsb from a page that is not present: #PF (error 0) midway,
  *      then the rest: the log gets "xyzw" once
- *   g  at ring 3 with IOPL 0: insb raises #GP(0) and reads no port
- *   G  at ring 3 with IOPL 3: insb works (24 at ES:EDI)
+ *   g  at ring 3 with IOPL 0 and the TSS's I/O map base past its limit:
+ *      insb raises #GP(0) and reads no port
+ *   m  at ring 3 with IOPL 0 and an I/O bit map that allows port 0xF6
+ *      only: insb reads it, in from 0xF5 raises #GP(0)
+ *   G  at ring 3 with IOPL 3: insb works (25 at ES:EDI)
  * Then 0 to port 0xF4 and CLI; HLT. Anything unexpected: 'X', exit 1.
  */
     .code32
@@ -44,6 +47,13 @@ _start:
     mov %ah, gdt + 0x30 + 7
     movl $stack0_top, tss + 4
     movl $0x10, tss + 8
+    movb $0x88, gdt + 0x30          /* limit: the I/O bit map at 0x68 and its end byte */
+    mov $tss + 0x68, %edi
+    mov $33, %ecx
+    mov $0xff, %al
+    rep stosb
+    andb $~0x40, tss + 0x68 + 0xf6 / 8   /* port 0xF6 allowed */
+    movw $0x1000, tss + 0x66        /* no map until m */
     mov $0x30, %ax
     ltr %ax
     cld
@@ -226,6 +236,28 @@ u_ins:
     jmp bad
 
 back_g:
+    /* m: ring 3, IOPL 0, the TSS's I/O bit map allows port 0xF6 only */
+    movw $0x68, tss + 0x66
+    movl $7, phase
+    pushl $0x23
+    pushl $stack3_top
+    pushl $0x002
+    pushl $0x1b
+    pushl $user_m
+    iret
+user_m:
+    mov $0x23, %ax
+    mov %ax, %es
+    mov $0xf6, %dx
+    mov $ubuf, %edi
+    insb
+    cmpb $24, ubuf
+    jne bad
+u_in:
+    in $0xf5, %al                   /* its bit is set: #GP(0) */
+    jmp bad
+
+back_m:
     /* G: ring 3, IOPL 3 */
     movl $6, phase
     pushl $0x23
@@ -304,6 +336,8 @@ h_gp:
     mov $0x10, %cx
     mov %cx, %ds
     mov %cx, %es
+    cmpl $7, phase
+    je 7f
     cmpl $5, phase
     jne bad
     cmpl $0, (%esp)
@@ -318,6 +352,14 @@ h_gp:
     call putc
     mov $stack0_top, %esp
     jmp back_g
+7:  cmpl $0, (%esp)
+    jne bad
+    cmpl $u_in, 4(%esp)
+    jne bad
+    mov $'m', %al
+    call putc
+    mov $stack0_top, %esp
+    jmp back_m
 
 h_sys:
     mov $0x10, %cx
@@ -325,7 +367,7 @@ h_sys:
     mov %cx, %es
     cmpl $6, phase
     jne bad
-    cmpb $24, ubuf
+    cmpb $25, ubuf
     jne bad
     cmp $ubuf + 1, %edi
     jne bad
@@ -374,7 +416,7 @@ hole2:
 idt:
     .space 256 * 8
 tss:
-    .space 104
+    .space 0x68 + 33
 buf:
     .space 16
 ubuf:

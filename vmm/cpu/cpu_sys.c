@@ -20,7 +20,7 @@
  * as in user mode). Accesses outside RAM are MMIO, emulated by decoding
  * the instruction (cpu_sys_mmio). Real mode stops the CPU with
  * CPU_EXIT_INTERNAL and a message that names it. I/O permission (IN, OUT,
- * INS, OUTS): CPL <= IOPL, no TSS I/O bitmap. The TSC runs at 1 GHz of the
+ * INS, OUTS): CPL <= IOPL, or the TSS's I/O permission bit map. The TSC runs at 1 GHz of the
  * board's virtual clock.
  */
 #include <string.h>
@@ -597,6 +597,31 @@ static int cpu_sys_io_allowed(const struct vmp_x86_state *s)
     return sys_cpl(s) <= ((s->eflags & SYS_FL_IOPL) >> 12);
 }
 
+/*
+ * May IN/OUT/INS/OUTS touch size bytes at port? CPL <= IOPL, or else the
+ * 32-bit TSS's I/O permission bit map (SDM 1 19.5.2; Linux's ioperm):
+ * every bit of the ports clear, the bytes read within the TSS limit. The
+ * map's base is the 16-bit field at 0x66; a map the walk cannot read
+ * (a paging hole in the TSS) counts as not allowing the access.
+ */
+static int cpu_sys_io_port_ok(struct cpu *cpu, uint16_t port, unsigned size)
+{
+    const struct vmp_x86_state *s = &cpu->state;
+    struct sys_ctx c = cpu_sys_ctx(cpu);
+    struct sys_fault f;
+    uint16_t map = 0, bits = 0;
+    if (cpu_sys_io_allowed(s))
+        return 1;
+    if ((s->tr.attr & (SEG_A_S | 0xdu)) != 0x9u || s->tr.limit < 0x67)
+        return 0; /* not a 32-bit TSS */
+    if (mmu_read(&c, s->tr.base + 0x66, &map, 2, 0, &f) < 0)
+        return 0;
+    uint32_t at = (uint32_t)map + port / 8u;
+    if (at + 1 > s->tr.limit || mmu_read(&c, s->tr.base + at, &bits, 2, 0, &f) < 0)
+        return 0;
+    return !(bits & (((1u << size) - 1) << (port & 7u)));
+}
+
 static int cpu_sys_rw(struct cpu *cpu, uint32_t gla, void *buf, unsigned len, int write,
                       struct cpu_exit *ex)
 {
@@ -897,7 +922,7 @@ static int cpu_sys_port(struct cpu *cpu, const struct x86_insn *in, struct cpu_e
     uint32_t *r = s->gpr;
     unsigned size = (in->flags & X86F_BYTE_OP) ? 1 : in->opsize;
     uint16_t port = (in->opcode & 0x08) ? (uint16_t)r[VMP_EDX] : (uint16_t)in->imm;
-    if (!cpu_sys_io_allowed(s))
+    if (!cpu_sys_io_port_ok(cpu, port, size))
         return cpu_sys_gp0(ex);
     if (in->kind == X86K_OUT) {
         uint32_t mask = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
@@ -930,8 +955,8 @@ static int cpu_sys_probe_write(struct cpu *cpu, uint32_t gla, unsigned size, str
 
 /*
  * INS and OUTS, REP or not (SDM 2A INS, 2B OUTS): one element at a time,
- * the port through the board as for IN/OUT (CPL <= IOPL; no TSS I/O
- * bitmap), memory through the page walk. INS writes ES:EDI (ES's cached
+ * the port through the board as for IN/OUT (CPL <= IOPL or the TSS's I/O
+ * bit map), memory through the page walk. INS writes ES:EDI (ES's cached
  * base, no override), OUTS reads DS:ESI or the override. A fault midway
  * leaves ECX and ESI/EDI at the elements done and EIP at the instruction,
  * which restarts from there (SDM 2A REP); INS checks that the element is
@@ -953,7 +978,7 @@ static int cpu_sys_string_io(struct cpu *cpu, const struct x86_insn *in, uint32_
     int reg = ins ? VMP_EDI : VMP_ESI;
     const struct vmp_x86_seg *sg = &s->seg[ins ? VMP_ES : in->seg == X86_SEG_NONE ? VMP_DS : in->seg];
     uint32_t base = sg->base;
-    if (!cpu_sys_io_allowed(s))
+    if (!cpu_sys_io_port_ok(cpu, port, size))
         return cpu_sys_gp0(ex);
     /* a null (unusable) segment: #GP(0) (SDM 2A INS, protected mode) */
     if ((s->cr0 & SYS_CR0_PE) && !(sg->attr & SEG_A_P))

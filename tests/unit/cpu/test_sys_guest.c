@@ -260,15 +260,16 @@ static void test_sys_guest_privview(void **state)
 /* INS/OUTS in system mode: REP and single, byte/word/dword, DF=0 and 1,
  * ES's base for INS and an FS override for OUTS, page faults midway that
  * restart without losing or repeating an element, CPL > IOPL at ring 3
- * (#GP(0), the port not read) and IOPL 3 (allowed). */
+ * (#GP(0), the port not read), the TSS's I/O bit map (one port allowed)
+ * and IOPL 3 (allowed). */
 static void test_sys_guest_strio(void **state)
 {
     (void)state;
     struct board b;
     enum cpu_exit_reason r = run_guest("sys_strio", &b);
-    assert_string_equal(b.out, "iwdbeopqgG");
+    assert_string_equal(b.out, "iwdbeopqgmG");
     assert_string_equal(b.log, "abcde56781234xyzw");
-    assert_int_equal(b.in_bytes, 25);
+    assert_int_equal(b.in_bytes, 26);
     assert_int_equal(b.exit_code, 0);
     assert_int_equal(r, CPU_EXIT_HLT);
 }
