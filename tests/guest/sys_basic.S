@@ -11,6 +11,9 @@
  *   I  an external interrupt (vector 0x20) woke the HLT
  *   T  an interrupt raised while IF=0 came right after STI's shadow
  *   A  ARPL on a register and on memory, with and without a change (ZF)
+ *   L  lcall from ring 3 through a call gate with one parameter: ring 0 on
+ *      the TSS's stack with the caller's SS:ESP and the parameter; lret $4
+ *      back to ring 3 drops it
  * Then it writes 0 to port 0xF4 (test done) and stops with CLI; HLT.
  * On any unexpected event it writes 'X' and exits with code 1.
  */
@@ -114,6 +117,61 @@ after_sti:
     jne bad
     mov $'A', %al
     call putc
+    /* L: lcall from ring 3 through a call gate (0x30, one parameter) */
+    mov $h_gate, %eax
+    mov %ax, gdt + 0x30
+    movw $0x08, gdt + 0x30 + 2
+    movw $0xec01, gdt + 0x30 + 4
+    shr $16, %eax
+    mov %ax, gdt + 0x30 + 6
+    mov $0x81, %ecx
+    mov $h_done, %eax
+    call set_gate
+    orw $0x6000, idt + 0x81 * 8 + 4
+    movl $8, phase
+    pushl $0x23
+    pushl $stack3_top
+    pushl $0x002
+    pushl $0x1b
+    pushl $user2
+    iret
+user2:
+    pushl $0x77
+    lcall $0x33, $0
+after_lcall:
+    cmp $stack3_top, %esp           /* lret $4 dropped the parameter */
+    jne bad
+    int $0x81
+    jmp bad
+
+h_gate:
+    mov $0x10, %cx
+    mov %cx, %ds
+    mov %cx, %es
+    cmpl $8, phase
+    jne bad
+    cmp $stack0_top - 20, %esp      /* the TSS's ring 0 stack */
+    jne bad
+    cmpl $after_lcall, (%esp)
+    jne bad
+    cmpl $0x1b, 4(%esp)
+    jne bad
+    cmpl $0x77, 8(%esp)             /* the parameter, copied */
+    jne bad
+    cmpl $stack3_top - 4, 12(%esp)
+    jne bad
+    cmpl $0x23, 16(%esp)
+    jne bad
+    movl $9, phase
+    lret $4
+
+h_done:
+    mov $0x10, %cx
+    mov %cx, %ds
+    cmpl $9, phase
+    jne bad
+    mov $'L', %al
+    call putc
     mov $0, %al
     out %al, $0xf4
     cli
@@ -200,6 +258,7 @@ gdt:
     .quad 0x00cffa000000ffff    /* 0x18 code 3 */
     .quad 0x00cff2000000ffff    /* 0x20 data 3 */
     .quad 0x0000890000000067    /* 0x28 TSS, base patched */
+    .quad 0                     /* 0x30 call gate, patched */
 gdt_end:
 gdt_desc:
     .word gdt_end - gdt - 1

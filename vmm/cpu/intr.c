@@ -40,33 +40,6 @@ static int intr_real(struct sys_ctx *c, uint8_t vector, struct sys_fault *f)
     return 0;
 }
 
-/* The inner stack from the 32-bit TSS for privilege level dpl (SDM 3A 7.2.1). */
-static int intr_tss_stack(struct sys_ctx *c, unsigned dpl, uint32_t ext, struct vmp_x86_seg *ss,
-                          uint32_t *esp, struct sys_fault *f)
-{
-    struct vmp_x86_state *st = c->st;
-    uint32_t at = 4 + dpl * 8, ss_sel32 = 0;
-    uint64_t raw;
-    if (!(st->tr.attr & SEG_A_P) || at + 5 > st->tr.limit)
-        return sys_fail(f, SYS_TS, 1, (st->tr.selector & 0xfffcu) | ext);
-    if (mmu_read(c, st->tr.base + at, esp, 4, 0, f) < 0 ||
-        mmu_read(c, st->tr.base + at + 4, &ss_sel32, 2, 0, f) < 0)
-        return -1;
-    uint16_t sel = (uint16_t)ss_sel32;
-    if ((sel & 0xfffcu) == 0)
-        return sys_fail(f, SYS_TS, 1, ext);
-    if ((sel & 3u) != dpl || seg_desc_read(c, sel, &raw, f) < 0)
-        return sys_fail(f, SYS_TS, 1, (sel & 0xfffcu) | ext);
-    seg_from_desc(raw, sel, ss);
-    unsigned type = ss->attr & SEG_A_TYPE;
-    if (!(ss->attr & SEG_A_S) || (type & SEG_T_CODE) || !(type & SEG_T_W) ||
-        SEG_A_DPL(ss->attr) != dpl)
-        return sys_fail(f, SYS_TS, 1, (sel & 0xfffcu) | ext);
-    if (!(ss->attr & SEG_A_P))
-        return sys_fail(f, SYS_SS, 1, (sel & 0xfffcu) | ext);
-    return 0;
-}
-
 int intr_deliver(struct sys_ctx *c, uint8_t vector, int has_error, uint32_t error,
                  enum intr_kind kind, struct sys_fault *f)
 {
@@ -118,7 +91,7 @@ int intr_deliver(struct sys_ctx *c, uint8_t vector, int has_error, uint32_t erro
     uint32_t esp = st->gpr[VMP_ESP];
     unsigned access = new_cpl == 3 ? MMU_USER : 0;
     if (new_cpl < cpl) {
-        if (intr_tss_stack(c, new_cpl, ext, &ss, &esp, f) < 0)
+        if (seg_inner_stack(c, new_cpl, ext, &ss, &esp, f) < 0)
             return -1;
         if (seg_push(c, &ss, &esp, st->seg[VMP_SS].selector, size, access, f) < 0 ||
             seg_push(c, &ss, &esp, st->gpr[VMP_ESP], size, access, f) < 0)

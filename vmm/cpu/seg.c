@@ -16,6 +16,11 @@ unsigned seg_access(const struct vmp_x86_state *st)
     return sys_cpl(st) == 3 ? MMU_USER : 0;
 }
 
+static unsigned seg_access_cpl(unsigned cpl)
+{
+    return cpl == 3 ? MMU_USER : 0;
+}
+
 void seg_from_desc(uint64_t raw, uint16_t selector, struct vmp_x86_seg *out)
 {
     uint32_t lo = (uint32_t)raw, hi = (uint32_t)(raw >> 32);
@@ -125,6 +130,32 @@ int seg_load(struct sys_ctx *c, int sreg, uint16_t selector, struct sys_fault *f
     if (seg_mark_accessed(c, selector, &raw, f) < 0)
         return -1;
     seg_from_desc(raw, selector, s);
+    return 0;
+}
+
+int seg_inner_stack(struct sys_ctx *c, unsigned dpl, uint32_t ext, struct vmp_x86_seg *ss,
+                    uint32_t *esp, struct sys_fault *f)
+{
+    struct vmp_x86_state *st = c->st;
+    uint32_t at = 4 + dpl * 8, ss_sel32 = 0;
+    uint64_t raw;
+    if (!(st->tr.attr & SEG_A_P) || at + 5 > st->tr.limit)
+        return sys_fail(f, SYS_TS, 1, (st->tr.selector & 0xfffcu) | ext);
+    if (mmu_read(c, st->tr.base + at, esp, 4, 0, f) < 0 ||
+        mmu_read(c, st->tr.base + at + 4, &ss_sel32, 2, 0, f) < 0)
+        return -1;
+    uint16_t sel = (uint16_t)ss_sel32;
+    if ((sel & 0xfffcu) == 0)
+        return sys_fail(f, SYS_TS, 1, ext);
+    if ((sel & 3u) != dpl || seg_desc_read(c, sel, &raw, f) < 0)
+        return sys_fail(f, SYS_TS, 1, (sel & 0xfffcu) | ext);
+    seg_from_desc(raw, sel, ss);
+    unsigned type = ss->attr & SEG_A_TYPE;
+    if (!(ss->attr & SEG_A_S) || (type & SEG_T_CODE) || !(type & SEG_T_W) ||
+        SEG_A_DPL(ss->attr) != dpl)
+        return sys_fail(f, SYS_TS, 1, (sel & 0xfffcu) | ext);
+    if (!(ss->attr & SEG_A_P))
+        return sys_fail(f, SYS_SS, 1, (sel & 0xfffcu) | ext);
     return 0;
 }
 
@@ -649,9 +680,85 @@ int seg_task_switch(struct sys_ctx *c, uint16_t sel, enum seg_task_kind kind, in
 }
 
 /*
- * Far JMP/CALL whose selector names a system descriptor: a TSS or a task
- * gate switches tasks (SDM 2 JMP, CALL: TASK-GATE, TASK-STATE-SEGMENT);
- * anything else (call gates among them) is #GP(selector).
+ * Far JMP/CALL through a call gate (SDM 2 JMP, CALL: CALL-GATE; SDM 3A
+ * 5.8.3-5.8.5): JMP to a code segment at the same level (or a conforming
+ * one), CALL to the same level or, for a non-conforming more privileged
+ * segment, on the inner stack from the TSS with the caller's SS:ESP, the
+ * gate's parameter count of parameters copied, CS:EIP pushed. 16-bit
+ * gates push and copy words.
+ */
+static int seg_far_gate(struct sys_ctx *c, uint16_t gsel, uint64_t graw, int call,
+                        struct sys_fault *f)
+{
+    struct vmp_x86_state *st = c->st;
+    unsigned cpl = sys_cpl(st), gattr = seg_raw_attr(graw), gdpl = SEG_A_DPL(gattr);
+    unsigned size = (gattr & SEG_A_TYPE) == 0xcu ? 4 : 2;
+    unsigned nparams = (unsigned)(graw >> 32) & 0x1fu;
+    uint16_t sel = (uint16_t)(graw >> 16);
+    uint32_t off = (uint32_t)(graw & 0xffffu);
+    uint64_t raw;
+    struct vmp_x86_seg cs;
+    if (size == 4)
+        off |= (uint32_t)(graw >> 32) & 0xffff0000u;
+    if (gdpl < cpl || (gsel & 3u) > gdpl)
+        return sys_fail(f, SYS_GP, 1, SEL_ERR(gsel));
+    if (!(gattr & SEG_A_P))
+        return sys_fail(f, SYS_NP, 1, SEL_ERR(gsel));
+    if ((sel & 0xfffcu) == 0)
+        return sys_fail(f, SYS_GP, 1, 0);
+    if (seg_desc_read(c, sel, &raw, f) < 0)
+        return -1;
+    unsigned attr = seg_raw_attr(raw), type = attr & SEG_A_TYPE, dpl = SEG_A_DPL(attr);
+    int conf = (type & SEG_T_CONF) != 0;
+    if (!(attr & SEG_A_S) || !(type & SEG_T_CODE) || dpl > cpl || (!call && !conf && dpl != cpl))
+        return sys_fail(f, SYS_GP, 1, SEL_ERR(sel));
+    if (!(attr & SEG_A_P))
+        return sys_fail(f, SYS_NP, 1, SEL_ERR(sel));
+    unsigned new_cpl = call && !conf ? dpl : cpl;
+    seg_from_desc(raw, (uint16_t)((sel & 0xfffcu) | new_cpl), &cs);
+    if (off > cs.limit)
+        return sys_fail(f, SYS_GP, 1, 0);
+    struct vmp_x86_seg ss = st->seg[VMP_SS];
+    uint32_t esp = st->gpr[VMP_ESP];
+    if (call && new_cpl < cpl) {
+        /* MORE-PRIVILEGE: the caller's SS:ESP and parameters on the inner stack */
+        const struct vmp_x86_seg *oss = &st->seg[VMP_SS];
+        uint32_t omask = (oss->attr & SEG_A_DB) ? 0xffffffffu : 0xffffu, params[31];
+        for (unsigned i = 0; i < nparams; i++) {
+            params[i] = 0;
+            if (mmu_read(c, oss->base + ((st->gpr[VMP_ESP] + i * size) & omask), &params[i], size,
+                         seg_access(st), f) < 0)
+                return -1;
+        }
+        if (seg_inner_stack(c, new_cpl, 0, &ss, &esp, f) < 0)
+            return -1;
+        if (seg_push(c, &ss, &esp, oss->selector, size, 0, f) < 0 ||
+            seg_push(c, &ss, &esp, st->gpr[VMP_ESP], size, 0, f) < 0)
+            goto stack_fault;
+        for (unsigned i = nparams; i-- > 0;)
+            if (seg_push(c, &ss, &esp, params[i], size, 0, f) < 0)
+                goto stack_fault;
+    }
+    if (call && (seg_push(c, &ss, &esp, st->seg[VMP_CS].selector, size, seg_access_cpl(new_cpl), f) < 0 ||
+                 seg_push(c, &ss, &esp, st->eip, size, seg_access_cpl(new_cpl), f) < 0))
+        goto stack_fault;
+    if (seg_mark_accessed(c, sel, &raw, f) < 0)
+        return -1;
+    st->seg[VMP_CS] = cs;
+    st->seg[VMP_SS] = ss;
+    st->gpr[VMP_ESP] = esp;
+    st->eip = off;
+    return 0;
+stack_fault:
+    if (f->vector == SYS_SS)
+        f->error = new_cpl < cpl ? SEL_ERR(ss.selector) : 0;
+    return -1;
+}
+
+/*
+ * Far JMP/CALL whose selector names a system descriptor: a call gate
+ * (seg_far_gate), or a TSS or task gate: a task switch (SDM 2 JMP, CALL:
+ * TASK-GATE, TASK-STATE-SEGMENT); anything else is #GP(selector).
  */
 static int seg_far_task(struct sys_ctx *c, uint16_t selector, uint64_t raw, enum seg_task_kind kind,
                         struct sys_fault *f)
@@ -659,6 +766,8 @@ static int seg_far_task(struct sys_ctx *c, uint16_t selector, uint64_t raw, enum
     unsigned cpl = sys_cpl(c->st), rpl = selector & 3u;
     unsigned attr = seg_raw_attr(raw), type = attr & SEG_A_TYPE, dpl = SEG_A_DPL(attr);
     uint16_t tss = selector;
+    if (type == 0xcu || type == 0x4u)
+        return seg_far_gate(c, selector, raw, kind == SEG_TASK_CALL, f);
     if (dpl < cpl || dpl < rpl)
         return sys_fail(f, SYS_GP, 1, SEL_ERR(selector));
     if (type == DESC_TASK_GATE) {

@@ -13,8 +13,8 @@
  * far JMP/CALL. Not checked (Linux runs with flat segments; the shadow
  * view enforces only the 4 GiB linear space): data and stack segment
  * limits on ordinary accesses and on the pushes done here, expand-down
- * segments. Not implemented (they raise #GP(selector)): call gates,
- * 16-bit TSSs (286 tasks), virtual-8086 tasks.
+ * segments. Not implemented (they raise #GP(selector)): 16-bit TSSs (286
+ * tasks), virtual-8086 tasks. Far JMP/CALL through call gates: yes.
  *
  * Task switches (SDM 3A 7.3) to a 32-bit TSS: far JMP/CALL to a TSS
  * descriptor or task gate (here), a task gate in the IDT (intr.c), IRET
@@ -54,7 +54,8 @@ int seg_desc_read(struct sys_ctx *c, uint16_t selector, uint64_t *raw, struct sy
 /* MOV/POP/LxS to ES, SS, DS, FS, GS (not CS). Real mode: base = sel * 16. */
 int seg_load(struct sys_ctx *c, int sreg, uint16_t selector, struct sys_fault *f);
 
-/* Far JMP / CALL to a code segment, or to a TSS or task gate (a task
+/* Far JMP / CALL to a code segment, through a call gate, or to a TSS or
+ * task gate (a task
  * switch, seg_task_switch: f->in_new_task as there); st->eip holds the next
  * instruction (CALL pushes it, a task switch saves it). opsize_bytes: 2 or
  * 4. */
@@ -93,6 +94,12 @@ int seg_lar(struct sys_ctx *c, uint16_t selector, uint32_t *out);
 int seg_lsl(struct sys_ctx *c, uint16_t selector, uint32_t *out);
 int seg_verr(struct sys_ctx *c, uint16_t selector);
 int seg_verw(struct sys_ctx *c, uint16_t selector);
+
+/* The stack of privilege level dpl from the 32-bit TSS (SDM 3A 7.2.1):
+ * #TS(TSS or SS selector | ext) for a bad one, #SS(SS | ext) when not
+ * present. */
+int seg_inner_stack(struct sys_ctx *c, unsigned dpl, uint32_t ext, struct vmp_x86_seg *ss,
+                    uint32_t *esp, struct sys_fault *f);
 
 /* Stack access through segment *ss at *esp (SP only when ss is 16-bit);
  * access: MMU_USER or 0. *esp is updated only on success. */

@@ -2,7 +2,7 @@
  * test_sys_seg.c - protected-mode segmentation (vmm/cpu/seg.c): segment
  * register loads and their #GP/#NP/#SS error codes, the accessed bit, far
  * JMP/CALL/RET within and across privilege levels, SYSENTER/SYSEXIT,
- * LAR/LSL/VERR/VERW, task switches by JMP/CALL/IRET. The machine is
+ * LAR/LSL/VERR/VERW, call gates, task switches by JMP/CALL/IRET. The machine is
  * sys_env.h's.
  */
 #include <setjmp.h>
@@ -84,13 +84,16 @@ static void test_seg_far_jmp(void **state)
     assert_int_equal(e->st.seg[VMP_CS].selector, 0x08);
     /* to a DPL 3 non-conforming segment from CPL 0: #GP(sel) */
     expect_fault(seg_far_jmp(&e->c, 0x1b, 0, 4, &f), &f, SYS_GP, 0x18);
-    /* data segment, the current (busy) TSS, call gate (not implemented), null */
+    /* data segment, the current (busy) TSS, null */
     expect_fault(seg_far_jmp(&e->c, 0x10, 0, 4, &f), &f, SYS_GP, 0x10);
     env_desc(e, 5, 0x00008b0030000067ull);
     expect_fault(seg_far_jmp(&e->c, 0x28, 0, 4, &f), &f, SYS_GP, 0x28);
     assert_int_equal(f.in_new_task, 0);
-    expect_fault(seg_far_jmp(&e->c, 0x4b, 0, 4, &f), &f, SYS_GP, 0x48);
     expect_fault(seg_far_jmp(&e->c, 0x00, 0, 4, &f), &f, SYS_GP, 0);
+    /* through the call gate (to 0x08:0x5000): the gate's offset, not the JMP's */
+    assert_int_equal(seg_far_jmp(&e->c, 0x4b, 0x1111, 4, &f), 0);
+    assert_int_equal(e->st.eip, 0x5000);
+    assert_int_equal(e->st.seg[VMP_CS].selector, 0x08);
     /* from CPL 3 into the conforming DPL 0 segment: CPL stays 3 */
     env_set_cpl(e, 3);
     assert_int_equal(seg_far_jmp(&e->c, 0x50, 0x42, 4, &f), 0);
@@ -328,6 +331,46 @@ static void test_seg_task_faults(void **state)
     expect_fault(seg_far_jmp(&e->c, 0x68, 0, 4, &f), &f, SYS_GP, 0x68);
 }
 
+/* CALL through a call gate from ring 3 to ring 0 with two parameters
+ * (SDM 3A 5.8.5): the TSS's ring 0 stack gets SS, ESP, the parameters,
+ * CS, EIP; RET 8 returns to ring 3 and drops the parameters from both
+ * stacks. A gate of DPL 0 is refused at CPL 3; JMP through a gate to a
+ * more privileged non-conforming segment is #GP(code selector). */
+static void test_seg_call_gate_to_ring0(void **state)
+{
+    struct env *e = *state;
+    struct sys_fault f;
+    env_desc(e, 9, 0x0000ec0200085000ull); /* 0x48: DPL 3, 2 parameters -> 0x08:0x5000 */
+    env_set_cpl(e, 3);
+    e->st.gpr[VMP_ESP] = 0x6ff8;
+    env_wr32(e, 0x6ff8, 0xaaaa);           /* the first parameter (pushed last) */
+    env_wr32(e, 0x6ffc, 0xbbbb);
+    e->st.eip = 0x8048020;
+    assert_int_equal(seg_far_call(&e->c, 0x4b, 0, 4, &f), 0);
+    assert_int_equal(sys_cpl(&e->st), 0);
+    assert_int_equal(e->st.seg[VMP_CS].selector, 0x08);
+    assert_int_equal(e->st.seg[VMP_SS].selector, 0x10);
+    assert_int_equal(e->st.eip, 0x5000);
+    assert_int_equal(e->st.gpr[VMP_ESP], 0x9000 - 24);
+    assert_int_equal(env_rd32(e, 0x9000 - 24), 0x8048020); /* EIP */
+    assert_int_equal(env_rd32(e, 0x9000 - 20), 0x1b);      /* CS */
+    assert_int_equal(env_rd32(e, 0x9000 - 16), 0xaaaa);
+    assert_int_equal(env_rd32(e, 0x9000 - 12), 0xbbbb);
+    assert_int_equal(env_rd32(e, 0x9000 - 8), 0x6ff8);     /* ESP */
+    assert_int_equal(env_rd32(e, 0x9000 - 4), 0x23);       /* SS */
+    assert_int_equal(seg_far_ret(&e->c, 4, 8, &f), 0);
+    assert_int_equal(sys_cpl(&e->st), 3);
+    assert_int_equal(e->st.eip, 0x8048020);
+    assert_int_equal(e->st.gpr[VMP_ESP], 0x7000);
+    assert_int_equal(e->st.seg[VMP_SS].selector, 0x23);
+    /* gate DPL 0 from CPL 3; JMP to ring 0 through a gate */
+    env_desc(e, 9, 0x00008c0200085000ull);
+    expect_fault(seg_far_call(&e->c, 0x4b, 0, 4, &f), &f, SYS_GP, 0x48);
+    env_desc(e, 9, 0x0000ec0200085000ull);
+    expect_fault(seg_far_jmp(&e->c, 0x4b, 0, 4, &f), &f, SYS_GP, 0x08);
+    assert_int_equal(sys_cpl(&e->st), 3);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, env_setup, env_teardown)
@@ -340,6 +383,7 @@ int main(void)
         T(test_seg_far_ret_to_outer_level),
         T(test_seg_sysenter_sysexit),
         T(test_seg_lar_lsl_verr_verw),
+        T(test_seg_call_gate_to_ring0),
         T(test_seg_task_jmp_saves_and_loads),
         T(test_seg_task_call_gate_nests_and_iret_returns),
         T(test_seg_task_faults),
