@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 #include "cli_container.h"
+#include "cli_det.h"
 #include "cli_profile.h"
 
 #include <errno.h>
@@ -39,6 +40,15 @@ static void help(void)
            "                        (for tests and benchmarks; the container stays off)\n"
            "      --level N         zstd level 1..19 (default 3)\n"
            "      --progress        show progress even when stderr is not a terminal\n"
+           "      --deterministic   record deterministic mode (spec/machine.md 7): every\n"
+           "                        `vmpack run` of the container then counts time in\n"
+           "                        guest instructions, draws virtio-rng bytes from the\n"
+           "                        seed and has no network, without --deterministic\n"
+           "      --seed HEX        with --deterministic: the virtio-rng seed, 1 to 64 hex\n"
+           "                        digits (a number; default: random, shown by inspect)\n"
+           "      --rtc WHEN        with --deterministic: the RTC at power on, Unix\n"
+           "                        seconds or YYYY-MM-DD[THH:MM:SS[Z]] in UTC\n"
+           "                        (default 2024-01-01T00:00:00Z)\n"
            "  -h, --help            show this help\n");
 }
 
@@ -116,6 +126,25 @@ static int add_image(vmp_writer *w, const char *path, const char *name, uint32_t
     return 0;
 }
 
+/* 1 ns per instruction and the RTC's start are spec/machine.md 7's defaults
+ * for a powered-off container run with --deterministic. */
+#define CREATE_DET_NS_PER_INSN 1
+#define CREATE_DET_RTC_DEFAULT 1704067200 /* 2024-01-01T00:00:00Z */
+
+static int random_seed(uint8_t seed[CLI_DET_SEED_BYTES])
+{
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    ssize_t n;
+
+    if (fd < 0)
+        return cli_error("/dev/urandom", "%s", strerror(errno));
+    n = read(fd, seed, CLI_DET_SEED_BYTES);
+    close(fd);
+    if (n != (ssize_t)CLI_DET_SEED_BYTES)
+        return cli_error("/dev/urandom", "short read");
+    return 0;
+}
+
 static int set_boot_file(vmp_writer *w, const char *path, int initrd)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
@@ -138,6 +167,8 @@ int cmd_create(int argc, char **argv)
         {"disk", required_argument, NULL, 'd'},    {"chunk-size", required_argument, NULL, 'S'},
         {"ram-image", required_argument, NULL, 'R'}, {"level", required_argument, NULL, 'L'},
         {"progress", no_argument, NULL, 'P'},      {"help", no_argument, NULL, 'h'},
+        {"deterministic", no_argument, NULL, 'D'}, {"seed", required_argument, NULL, 'e'},
+        {"rtc", required_argument, NULL, 'r'},
         {NULL, 0, NULL, 0}};
     const char *out = NULL, *mem_arg = NULL, *cpu_arg = NULL, *kernel = NULL, *initrd = NULL;
     const char *cmdline = NULL, *ram_image = NULL, *disks[MAX_DISKS];
@@ -145,7 +176,9 @@ int cmd_create(int argc, char **argv)
     vmp_writer *w = NULL;
     uint64_t mem_bytes = 0, chunk = 0, level = 0;
     unsigned ndisks = 0, i;
-    int c, progress = 0, ret = CLI_FAIL, rc;
+    int c, progress = 0, ret = CLI_FAIL, rc, det = 0, have_seed = 0, have_rtc = 0;
+    struct cli_det dp = {CREATE_DET_NS_PER_INSN, {0}, CREATE_DET_RTC_DEFAULT, 0, 0};
+    uint8_t det_bytes[CLI_DET_BYTES];
     char name[VMP_NAME_MAX];
 
     while ((c = getopt_long(argc, argv, ":o:m:c:k:i:d:h", opts, NULL)) != -1) {
@@ -158,6 +191,18 @@ int cmd_create(int argc, char **argv)
         case 'C': cmdline = optarg; break;
         case 'R': ram_image = optarg; break;
         case 'P': progress = 1; break;
+        case 'D': det = 1; break;
+        case 'e':
+            if (cli_det_parse_seed(optarg, dp.seed) != 0)
+                return cli_usage("create", "bad --seed '%s': expected 1 to 64 hex digits", optarg);
+            have_seed = 1;
+            break;
+        case 'r':
+            if (cli_det_parse_rtc(optarg, &dp.rtc_unix_seconds) != 0)
+                return cli_usage("create", "bad --rtc '%s': expected Unix seconds or a UTC date "
+                                 "YYYY-MM-DD[THH:MM:SS[Z]] from 1970 to 9999", optarg);
+            have_rtc = 1;
+            break;
         case 'd':
             if (ndisks == MAX_DISKS)
                 return cli_usage("create", "at most %d disks", MAX_DISKS);
@@ -195,6 +240,10 @@ int cmd_create(int argc, char **argv)
         return cli_usage("create", "--cmdline is longer than %d bytes", VMP_CMDLINE_MAX - 1);
     if (cmdline != NULL && !cli_utf8_valid(cmdline))
         return cli_usage("create", "--cmdline is not valid UTF-8");
+    if ((have_seed || have_rtc) && !det)
+        return cli_usage("create", "%s needs --deterministic", have_seed ? "--seed" : "--rtc");
+    if (det && !have_seed && random_seed(dp.seed) != 0)
+        return CLI_FAIL;
 
     cfg = calloc(1, sizeof *cfg);
     if (cfg == NULL)
@@ -247,6 +296,17 @@ int cmd_create(int argc, char **argv)
     if (ram_image != NULL &&
         add_image(w, ram_image, "ram", VMP_IMAGE_RAM, 0, mem_bytes, progress) != 0)
         goto out;
+    /* required: a reader that does not know it must not run the guest in
+     * real time (spec/machine.md 7) */
+    if (det) {
+        cli_det_encode(&dp, det_bytes);
+        rc = vmp_writer_add_section(w, CLI_DET_SECTION, CLI_DET_VERSION, VMP_SECTION_REQUIRED,
+                                    det_bytes, sizeof det_bytes);
+        if (rc != 0) {
+            cli_error_lib(out, vmp_writer_errmsg(w), rc);
+            goto out;
+        }
+    }
     if ((rc = vmp_writer_commit(w, NULL)) != 0) {
         cli_error_lib(out, vmp_writer_errmsg(w), rc);
         goto out;

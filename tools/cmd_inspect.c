@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 #include "cli_container.h"
+#include "cli_det.h"
 #include "cli_profile.h"
 
 #include <getopt.h>
@@ -14,7 +15,8 @@ static void help(void)
 {
     printf("usage: vmpack inspect FILE [--json]\n\n"
            "Show what a container holds: memory, CPU profile (name, vendor, family,\n"
-           "features), devices, boot files, power state, every image with its chunk\n"
+           "features), devices, boot files, power state, the mode (real time, or\n"
+           "deterministic with its seed and RTC start), every image with its chunk\n"
            "statistics (stored, zero, deduplicated, compressed), sections and\n"
            "signatures. Reading checks the digests of the metadata it parses; use\n"
            "`vmpack verify` to check every blob.\n\n"
@@ -44,6 +46,58 @@ static void get_boot(vmp_reader *r, int which, struct boot *b)
         b->present = 0;
 }
 
+/* spec/machine.md 7: the "vm.determinism" section decides the mode. */
+static void text_det(vmp_reader *r)
+{
+    struct cli_det d;
+    char err[512], t[32], seed[2 * CLI_DET_SEED_BYTES + 1];
+    int rc = cli_det_read(r, &d, err, sizeof err);
+
+    if (rc == 0) {
+        printf("mode:       real time\n");
+        return;
+    }
+    if (rc < 0) {
+        printf("mode:       deterministic (unreadable: %s)\n", err);
+        return;
+    }
+    for (unsigned i = 0; i < CLI_DET_SEED_BYTES; i++)
+        snprintf(seed + 2 * i, 3, "%02x", d.seed[i]);
+    cli_det_fmt_time(d.rtc_unix_seconds, t, sizeof t);
+    printf("mode:       deterministic, %u ns per instruction, RTC from %s\n", d.ns_per_insn, t);
+    printf("seed:       %s\n", seed);
+    if (d.icount != 0 || d.clock_ns != 0)
+        printf("clock:      %.6f s of guest time, %llu instructions\n",
+               (double)d.clock_ns / 1e9, (unsigned long long)d.icount);
+}
+
+static void json_det(vmp_reader *r)
+{
+    struct cli_det d;
+    char err[512], t[32];
+    int rc = cli_det_read(r, &d, err, sizeof err);
+
+    printf("  \"determinism\": ");
+    if (rc == 0) {
+        printf("null,\n");
+        return;
+    }
+    if (rc < 0) {
+        printf("{\"error\": ");
+        cli_json_str(stdout, err);
+        printf("},\n");
+        return;
+    }
+    cli_det_fmt_time(d.rtc_unix_seconds, t, sizeof t);
+    printf("{\"ns_per_insn\": %u, \"seed\": \"", d.ns_per_insn);
+    for (unsigned i = 0; i < CLI_DET_SEED_BYTES; i++)
+        printf("%02x", d.seed[i]);
+    printf("\", \"rtc_unix_seconds\": %lld, \"rtc\": \"%s\", \"clock_ns\": %llu, "
+           "\"icount\": %llu},\n",
+           (long long)d.rtc_unix_seconds, t, (unsigned long long)d.clock_ns,
+           (unsigned long long)d.icount);
+}
+
 static void text_out(vmp_reader *r, const char *path)
 {
     const struct vmp_config *cfg = vmp_reader_config(r);
@@ -59,6 +113,7 @@ static void text_out(vmp_reader *r, const char *path)
            (unsigned long long)cs.blobs);
     printf("format:     version %u\n", cfg->format_version);
     printf("power:      %s\n", power_name(cfg->power));
+    text_det(r);
     printf("memory:     %s\n", cli_fmt_size(cfg->mem_bytes, a, sizeof a));
     cli_profile_vendor(&cfg->cpu, vendor);
     cli_profile_signature(&cfg->cpu, &fam, &mod, &step);
@@ -149,6 +204,7 @@ static void json_out(vmp_reader *r, const char *path)
            U(cs.file_bytes), U(cs.blobs), U(cs.blob_bytes));
     printf("  \"format_version\": %u,\n  \"power\": \"%s\",\n  \"memory_bytes\": %llu,\n",
            cfg->format_version, power_name(cfg->power), U(cfg->mem_bytes));
+    json_det(r);
     cli_profile_vendor(&cfg->cpu, vendor);
     cli_profile_signature(&cfg->cpu, &fam, &mod, &step);
     cli_profile_features(&cfg->cpu, feats, sizeof feats);

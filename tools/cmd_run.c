@@ -45,19 +45,23 @@ static void help(const char *cmd)
            "e.g.  printf 'uname -m\\npoweroff -f\\n' | vmpack run linux.vmpk\n"
            "Disk writes go to a scratch copy-on-write file; FILE changes only when the\n"
            "guest is suspended into it (`vmpack suspend NAME`).\n\n"
-           "  --name NAME          a control socket under this name, for `vmpack ps` and\n"
-           "                       `vmpack suspend NAME` (1-63 of A-Z a-z 0-9 . _ -)\n"
-           "  --cpu-stats          print translator and board counters on stderr at the end\n"
+           "  --name NAME          a control socket under this name, for `vmpack ps`,\n"
+           "                       `vmpack suspend NAME` and `vmpack stop NAME`\n"
+           "                       (1-63 of A-Z a-z 0-9 . _ -)\n"
+           "  --cpu-stats          print translator, view (system mode's shadow page\n"
+           "                       tables), icount and board counters on stderr at the end\n"
            "  --hostfwd H:G        forward TCP 127.0.0.1:H on the host to the guest's port G\n"
            "  --deterministic      boot in deterministic mode: time counts guest\n"
            "                       instructions, entropy from a seed in the container, no\n"
            "                       network; same input, same run (spec/machine.md); a\n"
-           "                       container suspended so resumes so without it\n"
+           "                       container suspended so, or made with `vmpack create\n"
+           "                       --deterministic`, runs so without it\n"
            "  --ram-digest         print 'ram sha256 HEX' and 'icount N' on stderr at the end\n"
            "  -h, --help           show this help\n\n"
-           "Exit status: 0 when the guest powers off or halts (or Ctrl-A x), or once it\n"
-           "is suspended; %d when it asks for a reset (reboot, or a panic with\n"
-           "panic=-1); 1 on an error or a stop by signal; 2 for bad arguments.\n",
+           "Exit status: 0 when the guest powers off or halts (or Ctrl-A x, or\n"
+           "`vmpack stop NAME`), or once it is suspended; %d when it asks for a\n"
+           "reset (reboot, or a panic with panic=-1); 1 on an error or a stop by\n"
+           "signal; 2 for bad arguments.\n",
            RUN_EXIT_RESET);
 }
 
@@ -111,15 +115,19 @@ static void print_stats(const vmp_vm *vm)
     fprintf(stderr,
             "vmpack: cpu-stats: run %.3f s, blocks translated %llu, cache flushes %llu, "
             "smc invalidations %llu, exits %llu, helper calls %llu\n"
+            "vmpack: cpu-stats: view maps %llu, view flushes %llu, view resets %llu, icount "
+            "%llu%s\n"
             "vmpack: cpu-stats: irqs %llu, hlt waits %llu, io wakeups %llu, unclaimed mmio "
             "%llu, console in %llu B out %llu B, dirty disk chunks %llu\n",
             (double)st.run_ns / 1e9, (unsigned long long)st.blocks_translated,
             (unsigned long long)st.cache_flushes, (unsigned long long)st.smc_invalidations,
             (unsigned long long)st.cpu_exits, (unsigned long long)st.helper_calls,
-            (unsigned long long)st.irqs_delivered, (unsigned long long)st.hlt_waits,
-            (unsigned long long)st.io_wakeups, (unsigned long long)st.unclaimed_mmio,
-            (unsigned long long)st.console_in_bytes, (unsigned long long)st.console_out_bytes,
-            (unsigned long long)st.disk_dirty_chunks);
+            (unsigned long long)st.view_maps, (unsigned long long)st.view_flushes,
+            (unsigned long long)st.view_resets, (unsigned long long)st.icount,
+            st.deterministic ? " (deterministic)" : "", (unsigned long long)st.irqs_delivered,
+            (unsigned long long)st.hlt_waits, (unsigned long long)st.io_wakeups,
+            (unsigned long long)st.unclaimed_mmio, (unsigned long long)st.console_in_bytes,
+            (unsigned long long)st.console_out_bytes, (unsigned long long)st.disk_dirty_chunks);
 }
 
 /* The guest was saved: say where and with which figures. */
@@ -275,7 +283,7 @@ int cli_run_guest(const char *cmd, int argc, char **argv, int resume_only)
         ret = CLI_OK;
         break;
     case VMP_VM_QUIT:
-        fprintf(stderr, "vmpack: %s: quit from the console\n", path);
+        fprintf(stderr, "vmpack: %s: quit (the console's Ctrl-A x, or `vmpack stop`)\n", path);
         ret = CLI_OK;
         break;
     case VMP_VM_RESET:

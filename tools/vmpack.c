@@ -16,6 +16,7 @@ int cmd_check(int argc, char **argv);
 int cmd_ps(int argc, char **argv);
 int cmd_suspend(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
 
 const struct cli_cmd cli_cmds[] = {
     {"create", "make a powered-off container from a kernel, disks and a CPU profile", cmd_create},
@@ -29,6 +30,7 @@ const struct cli_cmd cli_cmds[] = {
     {"run", "boot a powered-off container's guest with COM1 as the console", cmd_run},
     {"suspend", "save a running VM into its container and end it", cmd_suspend},
     {"resume", "bring a suspended container's guest back where it stopped", cmd_resume},
+    {"stop", "end a running VM without saving it (its container stays as it was)", cmd_stop},
     {"check", "tell whether this host can run or resume a container, and why not", cmd_check},
     {"ps", "list this user's running VMs (name, pid, state, container)", cmd_ps},
     {NULL, NULL, NULL},

@@ -523,6 +523,9 @@ void vmp_vm_get_stats(const vmp_vm *vm, struct vmp_vm_stats *st)
         st->smc_invalidations = cs.smc_invalidations;
         st->cpu_exits = cs.exits;
         st->helper_calls = cs.helper_calls;
+        st->view_maps = cs.view_maps;
+        st->view_flushes = cs.view_flushes;
+        st->view_resets = cs.view_resets;
         st->icount = cpu_state(cpu)->icount;
     }
     st->deterministic = vm->det;

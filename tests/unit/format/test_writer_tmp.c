@@ -158,8 +158,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_writer_tmp_named_with_pid, tmp_setup, tmp_teardown),
         cmocka_unit_test_setup_teardown(test_writer_tmp_stale_removed, tmp_setup, tmp_teardown),
-        cmocka_unit_test_setup_teardown(test_writer_tmp_live_writer_kept, tmp_setup,
-                                        tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_writer_tmp_live_writer_kept, tmp_setup, tmp_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

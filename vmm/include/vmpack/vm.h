@@ -99,6 +99,9 @@ struct vmp_vm_stats {
     uint64_t run_ns;
     uint64_t icount;      /* guest instructions retired since power on */
     int deterministic;    /* the VM runs in deterministic mode */
+    /* system mode's shadow views (vmm/cpu/cpu.h struct cpu_stats): pages
+     * mapped on a fault, both views emptied, of those at the host's limit */
+    uint64_t view_maps, view_flushes, view_resets;
 };
 void vmp_vm_get_stats(const vmp_vm *vm, struct vmp_vm_stats *st);
 
