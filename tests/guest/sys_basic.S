@@ -11,6 +11,7 @@
  *   I  an external interrupt (vector 0x20) woke the HLT
  *   T  an interrupt raised while IF=0 came right after STI's shadow
  *   A  ARPL on a register and on memory, with and without a change (ZF)
+ *   Z  RDTSCP and RDTSC read one counter, ECX = 0
  *   L  lcall from ring 3 through a call gate with one parameter: ring 0 on
  *      the TSS's stack with the caller's SS:ESP and the parameter; lret $4
  *      back to ring 3 drops it
@@ -116,6 +117,22 @@ after_sti:
     cmpw $0x0023, phase
     jne bad
     mov $'A', %al
+    call putc
+    /* Z: RDTSCP reads the TSC RDTSC reads (the board's clock: microseconds
+     * since the start here, not the host's counter), ECX = TSC_AUX = 0 */
+    rdtsc
+    mov %eax, %ebx
+    mov %edx, %esi
+    mov $-1, %ecx
+    rdtscp
+    test %ecx, %ecx
+    jnz bad
+    sub %ebx, %eax
+    sbb %esi, %edx
+    jnz bad
+    cmp $1000000, %eax
+    jae bad
+    mov $'Z', %al
     call putc
     /* L: lcall from ring 3 through a call gate (0x30, one parameter) */
     mov $h_gate, %eax

@@ -1099,13 +1099,18 @@ int cpu_sys_emulate(struct cpu *cpu, const struct x86_insn *in, uint32_t next,
             return cpu_sys_gp0(ex);
         rc = cpu_sys_msr(cpu, in->kind == X86K_WRMSR, ex);
         break;
-    case X86K_RDTSC: {
+    case X86K_RDTSC:
+    case X86K_RDTSCP: {
         if ((s->cr4 & 0x4u) && cpl != 0)
             return cpu_sys_gp0(ex); /* CR4.TSD */
         uint64_t t = (cpu->io->clock_ns ? cpu->io->clock_ns(cpu->io_opaque) : 0) +
                      s->msr.tsc_adjust;
         r[VMP_EAX] = (uint32_t)t;
         r[VMP_EDX] = (uint32_t)(t >> 32);
+        /* RDTSCP reads the same counter (Linux's rdtsc_ordered uses it when
+         * the profile has it); IA32_TSC_AUX is not modelled: ECX = 0 */
+        if (in->kind == X86K_RDTSCP)
+            r[VMP_ECX] = 0;
         break;
     }
     case X86K_SYS_0F01:

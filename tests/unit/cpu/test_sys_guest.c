@@ -138,11 +138,15 @@ static enum cpu_exit_reason run_guest_stats(const char *name, struct board *b,
     static struct vmp_cpu_profile prof;
     memset(&prof, 0, sizeof prof);
     strcpy(prof.name, "test");
-    prof.nleaves = 2;
+    prof.nleaves = 4;
     prof.leaves[0].eax = 1;
     prof.leaves[1].leaf = 1;
     prof.leaves[1].eax = 0x000006d8;
     prof.leaves[1].edx = 1u << 0 | 1u << 4 | 1u << 5 | 1u << 8 | 1u << 11 | 1u << 15; /* i686 + SEP */
+    prof.leaves[2].leaf = 0x80000000u;
+    prof.leaves[2].eax = 0x80000001u;
+    prof.leaves[3].leaf = 0x80000001u;
+    prof.leaves[3].edx = 1u << 27; /* RDTSCP */
     cfg.profile = &prof;
     cfg.ram_fd = fd;
     cfg.ram_bytes = RAM_BYTES;
@@ -188,7 +192,7 @@ static void test_sys_guest_basic(void **state)
     (void)state;
     struct board b;
     enum cpu_exit_reason r = run_guest("sys_basic", &b);
-    assert_string_equal(b.out, "UGRSPITAL");
+    assert_string_equal(b.out, "UGRSPITAZL");
     assert_int_equal(b.exit_code, 0);
     assert_int_equal(r, CPU_EXIT_HLT);
     assert_int_equal(b.acks, 2);
