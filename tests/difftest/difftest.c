@@ -406,7 +406,7 @@ static void run_usage(void)
             "                [--category C,...] [--exclude-category C,...] [--max-items N]\n"
             "                [--replay HEX] [--chosen NAME|all|none] [--reference native]\n"
             "                [--selftest] [--native PATH] [--max-reports N] [-v]\n"
-            "                [--avoid limit-wrap|fsgs-unaligned-base|far-pointer-loads]\n"
+            "                [--avoid limit-wrap|bt-reach|fsgs-unaligned-base|far-pointer-loads]\n"
             "                [--skip-chosen NAME,...] [--list]\n"
             "                [--kick-us N] [--code-cache-kb N] [--keep-cache yes]\n"
             "                [--tolerate-kick-livelock yes]\n"
@@ -528,12 +528,14 @@ int main(int argc, char **argv)
         } else if (!strcmp(arg, "--avoid")) {
             if (!strcmp(val, "limit-wrap"))
                 avoid |= DT_AVOID_LIMIT_WRAP;
+            else if (!strcmp(val, "bt-reach"))
+                avoid |= DT_AVOID_BT_REACH;
             else if (!strcmp(val, "fsgs-unaligned-base"))
                 avoid |= DT_AVOID_FSGS_ALIGN;
             else if (!strcmp(val, "far-pointer-loads"))
                 avoid |= DT_AVOID_FARPTR;
             else {
-                fprintf(stderr, "difftest: --avoid takes limit-wrap, fsgs-unaligned-base or "
+                fprintf(stderr, "difftest: --avoid takes limit-wrap, bt-reach, fsgs-unaligned-base or "
                                 "far-pointer-loads\n");
                 return 2;
             }
@@ -620,8 +622,9 @@ int main(int argc, char **argv)
     run_features(&ctx);
     ctx.feat.avoid = avoid;
     if (avoid)
-        printf("difftest: AVOIDING known divergences:%s%s%s (see tests/difftest/FINDINGS.md)\n",
+        printf("difftest: AVOIDING known divergences:%s%s%s%s (see tests/difftest/FINDINGS.md)\n",
                avoid & DT_AVOID_LIMIT_WRAP ? " limit-wrap" : "",
+               avoid & DT_AVOID_BT_REACH ? " bt-reach" : "",
                avoid & DT_AVOID_FSGS_ALIGN ? " fsgs-unaligned-base" : "",
                avoid & DT_AVOID_FARPTR ? " far-pointer-loads" : "");
 

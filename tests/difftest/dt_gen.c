@@ -581,7 +581,9 @@ void gen_mem(struct gen *g, unsigned size_bytes, unsigned align, unsigned margin
     if (align > 1 && gen_chance(g, 2))
         target += 1 + gen_below(g, align - 1); /* a misaligned one now and then: #GP */
     ea = target - seg_base;
-    if ((g->f->avoid & DT_AVOID_LIMIT_WRAP) && (ea < margin || ea + size_bytes - 1 + margin < ea)) {
+    if (((g->f->avoid & DT_AVOID_LIMIT_WRAP) ||
+         ((g->f->avoid & DT_AVOID_BT_REACH) && margin > 16)) &&
+        (ea < margin || ea + size_bytes - 1 + margin < ea)) {
         /* bytes within the margin (which forms like bt r/m, r reach beyond
          * the operand) would lie past offset 4 GiB: go through DS */
         m->npfx = 0;

@@ -107,6 +107,7 @@ enum dt_avoid {
     DT_AVOID_LIMIT_WRAP = 1u << 0,  /* accesses whose bytes cross offset 4 GiB (#GP natively) */
     DT_AVOID_FSGS_ALIGN = 1u << 1,  /* aligned SSE operands through FS/GS with a misaligned base */
     DT_AVOID_FARPTR = 1u << 2,      /* LFS/LGS (far pointer loads) */
+    DT_AVOID_BT_REACH = 1u << 3,    /* bt r/m, r reaching past offset 4 GiB through its bit offset */
 };
 
 struct dt_features {

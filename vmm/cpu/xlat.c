@@ -409,6 +409,129 @@ static void x_ea_to_r14(struct xctx *x, int32_t extra, int with_base)
     }
 }
 
+/* The bytes the memory operand of x->in spans (SDM 2A, each instruction's
+ * operand), for the segment-limit check; 0 when not known (the check is
+ * then left out). */
+static unsigned x_mem_bytes(const struct x86_insn *in)
+{
+    unsigned op = in->opcode, r = in->reg, p = in->mandatory;
+    switch (in->kind) {
+    case X86K_FXSAVE:
+    case X86K_FXRSTOR:
+        return 512;
+    case X86K_LDMXCSR:
+    case X86K_STMXCSR:
+        return 4;
+    case X86K_FENCE:
+        return 1;
+    default:
+        break;
+    }
+    if (in->flags & X86F_X87) {
+        unsigned env = in->opsize == 4 ? 28 : 14, state = in->opsize == 4 ? 108 : 94;
+        switch (op) {
+        case 0xD8: case 0xDA: return 4;
+        case 0xDC: return 8;
+        case 0xDE: return 2;
+        case 0xD9: return r == 4 || r == 6 ? env : r == 5 || r == 7 ? 2 : 4;
+        case 0xDB: return r == 5 || r == 7 ? 10 : 4;
+        case 0xDD: return r == 4 || r == 6 ? state : r == 7 ? 2 : 8;
+        case 0xDF: return r == 4 || r == 6 ? 10 : r >= 5 ? 8 : 2;
+        }
+        return 0;
+    }
+    if (!(in->flags & (X86F_MMX | X86F_SSE))) {
+        if (in->map == X86_MAP_0F) {
+            if (op == 0xB6 || op == 0xBE || (op >= 0x90 && op <= 0x9F))
+                return 1; /* MOVZX/MOVSX r, m8; SETcc */
+            if (op == 0xB7 || op == 0xBF)
+                return 2;
+            if (op == 0xC7)
+                return 8; /* CMPXCHG8B */
+        }
+        if (in->map == X86_MAP_0F38 && op == 0xF0 && (in->rep == 0xF2 || in->mandatory == 0xF2))
+            return 1; /* CRC32 r, m8 */
+        return (in->flags & X86F_BYTE_OP) ? 1 : in->opsize;
+    }
+    if (in->map == X86_MAP_0F38) {
+        if (in->flags & X86F_MMX)
+            return 8;
+        if ((op >= 0x20 && op <= 0x25) || (op >= 0x30 && op <= 0x35)) {
+            static const uint8_t pmov[6] = {8, 4, 2, 8, 4, 8}; /* PMOVSX/ZX */
+            return pmov[op & 7];
+        }
+        return op >= 0xF0 ? 0 : 16;
+    }
+    if (in->map == X86_MAP_0F3A) {
+        switch (op) {
+        case 0x14: case 0x20: return 1;
+        case 0x15: return 2;
+        case 0x16: case 0x17: case 0x21: case 0x22: case 0x0A: return 4;
+        case 0x0B: return 8;
+        case 0x0F: return (in->flags & X86F_MMX) ? 8 : 16;
+        }
+        return 16;
+    }
+    switch (op) {
+    case 0x6E: return 4;
+    case 0x7E: return p == 0xF3 ? 8 : 4;
+    case 0xD6: return 8;
+    case 0xC4: return 2;
+    case 0x12: case 0x13: case 0x16: case 0x17: return p == 0xF3 ? 16 : 8;
+    case 0x2E: case 0x2F: return p == 0x66 ? 8 : 4;
+    case 0x2A: return p == 0xF3 || p == 0xF2 ? 4 : 8;
+    case 0x2C: case 0x2D: case 0x5A: return p == 0xF3 ? 4 : p == 0x66 ? 16 : 8;
+    case 0xE6: return p == 0xF3 ? 8 : 16;
+    }
+    if (p == 0xF3)
+        return op == 0x6F || op == 0x7F || op == 0x70 || op == 0x5B ? 16 : 4;
+    if (p == 0xF2)
+        return op == 0xF0 || op == 0x70 || op == 0x7C || op == 0x7D || op == 0xD0 ? 16 : 8;
+    return (in->flags & X86F_MMX) && p == 0 ? 8 : 16;
+}
+
+/* Does the operand need the run-time limit check? An FS/GS operand with a
+ * base: the base is folded into the displacement and the host wraps the
+ * sum at 4 GiB, so bytes past offset 0xFFFFFFFF (beyond the flat
+ * segment's limit: #GP(0), SDM 3A 5.3) would reach the linear addresses
+ * below the base instead of the view's guard. A constant offset is
+ * checked here, once. */
+static int x_limit_check_needed(const struct xctx *x)
+{
+    const struct x86_insn *in = &x->in;
+    unsigned n;
+    if (in->addrsize != 4 || x_seg_base(x) == 0 || (n = x_mem_bytes(in)) == 0)
+        return 0;
+    int no_reg = (in->mod == 0 && in->rm == 5) ||
+                 (in->mod == 0 && in->sib_off && (in->sib & 7) == 5 && ((in->sib >> 3) & 7) == 4);
+    if (no_reg)
+        return (uint64_t)(uint32_t)in->disp + n - 1 > 0xFFFFFFFFull;
+    return 1;
+}
+
+/* r14 = the linear address (zero-extended) and r8 = 0, or 2^56 when the
+ * operand's last byte lies past offset 0xFFFFFFFF: [r14 + r8] is then a
+ * non-canonical address, the host's #GP, which the signal handler gives
+ * the guest as #GP(0). Flag-free (the guest's flags are live):
+ *   lea r14d, [ea]          offset, wrapped at 4 GiB
+ *   lea r8, [r14 + n-1]     bit 32 = crossing
+ *   bswap r8; bswap r8d     r8 = crossing (0 or 1)
+ *   bswap r8                crossing << 56
+ *   lea r14d, [r14 + base]  linear address */
+static void x_limit_check(struct xctx *x, int32_t extra)
+{
+    struct emit *e = &x->e;
+    x_ea_to_r14(x, extra, 0);
+    static const uint8_t last[] = {0x4D, 0x8D, 0x86};            /* lea r8, [r14 + disp32] */
+    emit_n(e, last, sizeof last);
+    emit_u32(e, x_mem_bytes(&x->in) - 1);
+    static const uint8_t sw[] = {0x49, 0x0F, 0xC8, 0x41, 0x0F, 0xC8, 0x49, 0x0F, 0xC8};
+    emit_n(e, sw, sizeof sw);
+    static const uint8_t add[] = {0x45, 0x8D, 0xB6};             /* lea r14d, [r14 + base] */
+    emit_n(e, add, sizeof add);
+    emit_u32(e, x_seg_base(x));
+}
+
 /*
  * One host instruction that accesses the guest memory operand:
  *   GS 0x67 pfx [REX] opc modrm' [sib] [disp] tail
@@ -421,7 +544,8 @@ static void x_memop(struct xctx *x, const uint8_t *pfx, int npfx, const uint8_t 
                     int ntail)
 {
     struct emit *e = &x->e;
-    int flat = x->in.addrsize == 4;
+    int check = x_limit_check_needed(x);
+    int flat = x->in.addrsize == 4 && !check;
     int swap = 0;
     if (!flat) {
         if (byte_reg && (reg & 7) >= 4 && !(rex & 0x44)) {
@@ -436,7 +560,10 @@ static void x_memop(struct xctx *x, const uint8_t *pfx, int npfx, const uint8_t 
             swap = (int)(reg & 3) + 1;
             reg &= 3;
         }
-        x_ea_to_r14(x, extra, 1);
+        if (check)
+            x_limit_check(x, extra);
+        else
+            x_ea_to_r14(x, extra, 1);
         if (swap) {
             emit_b(e, 0x86);
             emit_b(e, (uint8_t)(0xC0 | ((swap + 3) << 3) | (swap - 1)));
@@ -444,9 +571,15 @@ static void x_memop(struct xctx *x, const uint8_t *pfx, int npfx, const uint8_t 
         }
     }
     emit_b(e, 0x65);
-    emit_b(e, 0x67);
+    if (!check)
+        emit_b(e, 0x67);
     emit_n(e, pfx, (size_t)npfx);
-    if (flat) {
+    if (check) {
+        emit_b(e, (uint8_t)(0x43 | rex));                 /* REX.X: r8, REX.B: r14 */
+        emit_n(e, opc, (size_t)nopc);
+        emit_b(e, (uint8_t)(((reg & 7) << 3) | 4));      /* [r14 + r8] */
+        emit_b(e, 0x06);
+    } else if (flat) {
         if (rex)
             emit_b(e, rex);
         emit_n(e, opc, (size_t)nopc);
@@ -868,6 +1001,11 @@ static void x_insn(struct xctx *x)
             int n = x_prefixes(x, pfx, 0);
             uint32_t moffs;
             memcpy(&moffs, x->bytes + in->opc_off + 1, 4);
+            if (x_seg_base(x) != 0 && (uint64_t)moffs + ((in->opcode & 1) ? in->opsize : 1) - 1 >
+                                          0xFFFFFFFFull) {
+                x_exception(x, 13, x->eip, 1, 0); /* past the limit (SDM 3A 5.3) */
+                break;
+            }
             emit_b(e, 0x65);
             emit_b(e, 0x67);
             emit_n(e, pfx, (size_t)n);
