@@ -12,6 +12,7 @@
  *   T  an interrupt raised while IF=0 came right after STI's shadow
  *   A  ARPL on a register and on memory, with and without a change (ZF)
  *   Z  RDTSCP and RDTSC read one counter, ECX = 0
+ *   D  DR5 reads DR7 with CR4.DE=0; DR4 is #UD with CR4.DE=1
  *   L  lcall from ring 3 through a call gate with one parameter: ring 0 on
  *      the TSS's stack with the caller's SS:ESP and the parameter; lret $4
  *      back to ring 3 drops it
@@ -134,6 +135,25 @@ after_sti:
     jae bad
     mov $'Z', %al
     call putc
+    /* D: DR5 is DR7 while CR4.DE=0; with CR4.DE=1 it is #UD */
+    mov $0x400, %eax
+    mov %eax, %dr7
+    mov %dr5, %ebx
+    cmp $0x400, %ebx
+    jne bad
+    mov %cr4, %eax
+    or $8, %eax
+    mov %eax, %cr4
+    movl $10, phase
+dr_ud:
+    mov %dr4, %eax
+    cmpl $11, phase
+    jne bad
+    mov %cr4, %eax
+    and $~8, %eax
+    mov %eax, %cr4
+    mov $'D', %al
+    call putc
     /* L: lcall from ring 3 through a call gate (0x30, one parameter) */
     mov $h_gate, %eax
     mov %ax, gdt + 0x30
@@ -195,6 +215,8 @@ h_done:
     hlt
 
 h_ud:
+    cmpl $10, phase
+    je 1f
     cmpl $0, phase
     jne bad
     cmpl $ud_here, (%esp)
@@ -202,6 +224,11 @@ h_ud:
     mov $'U', %al
     call putc
     addl $2, (%esp)
+    iret
+1:  cmpl $dr_ud, (%esp)
+    jne bad
+    movl $11, phase
+    addl $3, (%esp)                 /* past mov %dr4,%eax (0f 21 e0) */
     iret
 
 h_gp:

@@ -1067,14 +1067,22 @@ int cpu_sys_emulate(struct cpu *cpu, const struct x86_insn *in, uint32_t next,
             return cpu_sys_gp0(ex);
         rc = cpu_sys_mov_cr(cpu, in, ex);
         break;
-    case X86K_MOV_DR:
+    case X86K_MOV_DR: {
+        unsigned dr = in->reg;
         if (cpl != 0)
             return cpu_sys_gp0(ex);
+        /* SDM 3B 17.2.2: DR4/DR5 are #UD with CR4.DE, else DR6/DR7 */
+        if (dr == 4 || dr == 5) {
+            if (s->cr4 & 0x8u)
+                return cpu_sys_ud(ex);
+            dr += 2;
+        }
         if (in->opcode == 0x21)
-            r[in->rm] = s->dr[in->reg];
+            r[in->rm] = s->dr[dr];
         else
-            s->dr[in->reg] = in->reg == 4 || in->reg == 5 ? 0 : r[in->rm];
+            s->dr[dr] = r[in->rm];
         break;
+    }
     case X86K_CLTS:
         if (cpl != 0)
             return cpu_sys_gp0(ex);

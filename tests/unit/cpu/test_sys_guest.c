@@ -192,7 +192,7 @@ static void test_sys_guest_basic(void **state)
     (void)state;
     struct board b;
     enum cpu_exit_reason r = run_guest("sys_basic", &b);
-    assert_string_equal(b.out, "UGRSPITAZL");
+    assert_string_equal(b.out, "UGRSPITAZDL");
     assert_int_equal(b.exit_code, 0);
     assert_int_equal(r, CPU_EXIT_HLT);
     assert_int_equal(b.acks, 2);
