@@ -18,10 +18,17 @@
  * The guest runs at any CPL with flat 32-bit segments: the translator
  * takes CS as 32-bit and ES/DS/SS bases as 0 (FS/GS bases are folded in,
  * as in user mode). Accesses outside RAM are MMIO, emulated by decoding
- * the instruction (cpu_sys_mmio). Real mode stops the CPU with
- * CPU_EXIT_INTERNAL and a message that names it. I/O permission (IN, OUT,
- * INS, OUTS): CPL <= IOPL, or the TSS's I/O permission bit map. The TSC runs at 1 GHz of the
- * board's virtual clock.
+ * the instruction (cpu_sys_mmio: moves, ALU read-modify-writes and tests,
+ * string instructions). Task switches (seg.c) reload CR3, TR, FS/GS and
+ * CR0.TS; cpu_sys_after_task and cpu_sys_sync_view bring the blocks and
+ * views along. I/O permission (IN, OUT, INS, OUTS): CPL <= IOPL, or the
+ * TSS's I/O permission bit map. The TSC (RDTSC, RDTSCP) runs at 1 GHz of
+ * the board's virtual clock.
+ *
+ * Still CPU_EXIT_INTERNAL with a message that names it: real mode (a MOV
+ * to CR0 clearing PE), MMIO by other forms (ADC/SBB, BT*, SETcc, CMPXCHG,
+ * PUSH/POP of memory, an access crossing a page inside MMIO, code fetched
+ * from MMIO).
  */
 #include <string.h>
 #include <sys/mman.h>
