@@ -442,27 +442,101 @@ static int helper_string(struct cpu *cpu, const struct x86_insn *in, struct cpu_
     return 0;
 }
 
+/* The guest's instruction bytes at eip, as many as can be read (up to
+ * X86_MAX_INSN_LEN). */
+static size_t helper_fetch(struct cpu *cpu, uint32_t eip, uint8_t *bytes)
+{
+    size_t avail = 0;
+    if (cpu->mode == CPU_MODE_SYSTEM)
+        return cpu_sys_fetch(cpu, eip, bytes, X86_MAX_INSN_LEN);
+    while (avail < X86_MAX_INSN_LEN) {
+        uint8_t pp = cpu->page[(uint32_t)(eip + avail) >> 12];
+        if (!(pp & PP_MAPPED) || !(pp & (PROT_READ | PROT_EXEC)))
+            break;
+        bytes[avail] = cpu->view[(uint32_t)(eip + avail)];
+        avail++;
+    }
+    return avail;
+}
+
+/* FNSTENV/FNSAVE ran natively (xlat.c): the image holds the host's x87
+ * instruction pointer (the host RIP of the translated x87 instruction) and
+ * selectors. A 32-bit CPU stores the guest EIP of the last x87 instruction
+ * and its CS, and the data pointer's selector (SDM 1 8.1.8, 8-9). The
+ * host RIP is mapped back through the block tables; when it cannot be (its
+ * block flushed since, or an exit to C in between: this AMD host's FXSAVE
+ * and FXRSTOR drop FIP, FDP and FOP while no exception is pending) FIP is
+ * 0. The 16-bit image's FIP is 0 (the host kept only 16 bits of its RIP).
+ * FDS is DS's selector: which segment the last x87 operand used is not
+ * kept. */
+static int helper_fpu_env(struct cpu *cpu, const struct x86_insn *in, uint32_t next,
+                          struct cpu_exit *ex)
+{
+    uint32_t gla = helper_ea(cpu, in);
+    uint8_t env[28];
+    int wide = in->opsize == 4;
+    size_t n = wide ? 28 : 14, fip_at = wide ? 12 : 6, fcs_at = wide ? 16 : 8,
+           fds_at = wide ? 24 : 12;
+    if (cpu_guest_read(cpu, gla, env, n, ex))
+        return 1;
+    uint32_t fip = 0;
+    if (wide) {
+        uint32_t host_lo, eip;
+        memcpy(&host_lo, env + fip_at, 4);
+        uintptr_t hi = (uintptr_t)cpu->cc & ~(uintptr_t)0xFFFFFFFFu;
+        uintptr_t pc = hi | host_lo;
+        if (pc < (uintptr_t)cpu->cc)
+            pc += (uintptr_t)1 << 32;
+        if (host_lo != 0 && pc < (uintptr_t)cpu->cc + cpu->cc_used &&
+            tc_find_pc(cpu, (const uint8_t *)pc, &eip, NULL))
+            fip = eip;
+        memcpy(env + fip_at, &fip, 4);
+        /* FOP: the guest's opcode bits and ModRM, not the re-encoded
+         * host ModRM (SDM 1 8.1.10) */
+        uint8_t b[X86_MAX_INSN_LEN];
+        struct x86_insn x87;
+        if (fip && x86_decode(b, helper_fetch(cpu, fip, b), 1, &x87) == X86_DEC_OK &&
+            (x87.flags & X86F_X87)) {
+            uint16_t fop = (uint16_t)(((x87.opcode & 7u) << 8) | x87.modrm);
+            memcpy(env + 18, &fop, 2);
+        }
+    } else {
+        memset(env + fip_at, 0, 2);
+    }
+    /* no x87 instruction yet: FIP and FCS are 0; a last one without a
+     * memory operand leaves FDP and FDS 0 (as this host does natively) */
+    uint16_t cs = cpu->state.seg[VMP_CS].selector, ds = cpu->state.seg[VMP_DS].selector;
+    uint16_t host_fcs;
+    uint32_t fdp = 0;
+    memcpy(&host_fcs, env + fcs_at, 2);
+    memcpy(&fdp, env + fds_at - (wide ? 4 : 2), wide ? 4 : 2);
+    if (fip == 0 && host_fcs == 0)
+        cs = 0;
+    if (fdp == 0)
+        ds = 0;
+    memcpy(env + fcs_at, &cs, 2);
+    memcpy(env + fds_at, &ds, 2);
+    if (cpu_guest_write(cpu, gla, env, n, ex))
+        return 1;
+    cpu->state.eip = next;
+    return 0;
+}
+
 int cpu_helper_emulate(struct cpu *cpu, struct cpu_exit *ex)
 {
     struct vmp_x86_state *s = &cpu->state;
     uint8_t bytes[X86_MAX_INSN_LEN];
     struct x86_insn in;
-    size_t avail = 0;
-    if (cpu->mode == CPU_MODE_SYSTEM)
-        avail = cpu_sys_fetch(cpu, s->eip, bytes, sizeof bytes);
-    while (cpu->mode == CPU_MODE_USER && avail < sizeof bytes) {
-        uint8_t pp = cpu->page[(uint32_t)(s->eip + avail) >> 12];
-        if (!(pp & PP_MAPPED) || !(pp & (PROT_READ | PROT_EXEC)))
-            break;
-        bytes[avail] = cpu->view[(uint32_t)(s->eip + avail)];
-        avail++;
-    }
+    size_t avail = helper_fetch(cpu, s->eip, bytes);
     if (x86_decode(bytes, avail, 1, &in) != X86_DEC_OK) {
         cpu_set_err(cpu, "emulate: cannot decode at eip 0x%08x", s->eip);
         return -1;
     }
     uint32_t next = s->eip + in.len;
     uint32_t *r = s->gpr;
+    if (cpu->rt->arg == XE_EMULATE_FPU_ENV && (in.flags & X86F_X87) && (in.flags & X86F_MEM) &&
+        in.reg == 6)
+        return helper_fpu_env(cpu, &in, next, ex);
     if (cpu->mode == CPU_MODE_SYSTEM) {
         int rc = cpu_sys_emulate(cpu, &in, next, ex);
         if (rc != 2)

@@ -65,6 +65,10 @@ enum xlat_exit {
     XE_INTERNAL,    /* the translator met something it cannot do */
 };
 
+/* XE_EMULATE's arg: 0, or the FNSTENV/FNSAVE at exit_eip has run natively
+ * and C replaces the host's FIP/FCS/FDS in its image, then steps past */
+#define XE_EMULATE_FPU_ENV 1u
+
 struct cpu_rt {
     uint64_t host_rsp;
     uint64_t exit_fn;

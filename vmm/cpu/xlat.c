@@ -69,6 +69,7 @@ struct xctx {
     uint32_t thunks[XLAT_MAX_INSNS];    /* inlined get_pc thunks: their code counts as ours */
     int nthunks;
     int unflushed;          /* instructions retired in the block, not yet added to icount */
+    unsigned part_bytes;    /* nonzero: x_memop accesses only this much of the operand's end */
 };
 
 static void x_fail(struct xctx *x, const char *what)
@@ -496,6 +497,11 @@ static unsigned x_mem_bytes(const struct x86_insn *in)
  * segment's limit: #GP(0), SDM 3A 5.3) would reach the linear addresses
  * below the base instead of the view's guard. A constant offset is
  * checked here, once. */
+static unsigned x_op_bytes(const struct xctx *x)
+{
+    return x->part_bytes ? x->part_bytes : x_mem_bytes(&x->in);
+}
+
 static int x_limit_check_needed(const struct xctx *x)
 {
     const struct x86_insn *in = &x->in;
@@ -524,7 +530,7 @@ static void x_limit_check(struct xctx *x, int32_t extra)
     x_ea_to_r14(x, extra, 0);
     static const uint8_t last[] = {0x4D, 0x8D, 0x86};            /* lea r8, [r14 + disp32] */
     emit_n(e, last, sizeof last);
-    emit_u32(e, x_mem_bytes(&x->in) - 1);
+    emit_u32(e, x_op_bytes(x) - 1);
     static const uint8_t sw[] = {0x49, 0x0F, 0xC8, 0x41, 0x0F, 0xC8, 0x49, 0x0F, 0xC8};
     emit_n(e, sw, sizeof sw);
     static const uint8_t add[] = {0x45, 0x8D, 0xB6};             /* lea r14d, [r14 + base] */
@@ -618,6 +624,22 @@ static int x_reg_is_ext(const struct x86_insn *in)
         return in->opcode >= 0xD8 && in->opcode <= 0xDF;
     }
     return 0;
+}
+
+/* A 32-bit FXSAVE stores XMM0-7 only; bytes 288-415 of its image (XMM8-15
+ * in 64-bit mode) keep what memory held (SDM 2A FXSAVE, table 3-53). The
+ * host's FXSAVE writes XMM8-15 there: load them from those bytes first
+ * (movups xmm8+i, [m + 288 + 16 i]), so it writes the old bytes back.
+ * XMM8-15 are the host's; a 32-bit guest cannot name them. */
+static void x_fxsave_keep_high(struct xctx *x)
+{
+    static const uint8_t movups[] = {0x0F, 0x10};
+    for (unsigned i = 0; i < 8; i++) {
+        uint32_t off = 288 + 16 * i;
+        x->part_bytes = 512 - off; /* the limit check covers the whole image */
+        x_memop(x, NULL, 0, movups, 2, i, 0x44, 0, (int32_t)off, NULL, 0);
+    }
+    x->part_bytes = 0;
 }
 
 /* The guest instruction itself with its memory operand made a GS access. */
@@ -948,12 +970,24 @@ static void x_insn(struct xctx *x)
             emit_n(e, x->bytes, in->len);
         }
         break;
-    case X86K_FENCE:
     case X86K_FXSAVE:
+        if (in->flags & X86F_MEM)
+            x_fxsave_keep_high(x);
+        x_copy_mem(x, drop_f3);
+        break;
+    case X86K_COPY_MEM:
+        if ((in->flags & X86F_X87) && (in->opcode == 0xD9 || in->opcode == 0xDD) && in->reg == 6) {
+            /* FNSTENV/FNSAVE: the host stores its own FIP/FCS/FDS; C
+             * puts the guest's in (cpu_helpers.c) and steps past */
+            x_copy_mem(x, drop_f3);
+            x_exit(x, XE_EMULATE, x->eip, XE_EMULATE_FPU_ENV);
+            break;
+        }
+        /* fall through */
+    case X86K_FENCE:
     case X86K_FXRSTOR:
     case X86K_LDMXCSR:
     case X86K_STMXCSR:
-    case X86K_COPY_MEM:
         if (in->flags & X86F_MEM)
             x_copy_mem(x, drop_f3);
         else
