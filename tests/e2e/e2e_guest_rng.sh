@@ -1,12 +1,14 @@
 # Sourced by e2e_det_create.sh and e2e_stop.sh after lib.sh:
-# build_rng_guest OUT.bzImage [SPIN]: a tiny guest kernel (a bzImage of
+# build_rng_guest OUT.bzImage [SPIN [FILL_MB]]: a tiny guest kernel (a bzImage of
 # boot protocol 2.06 whose 32-bit code runs at 1 MiB) that drives virtio-rng
 # at slot 2 (spec/machine.md 3.2, virtio 1.2 4.2.2) by polling, prints
 # "rng: " and 16 random bytes in hex, "rtc: " and the CMOS century, year,
 # month, day, hour, minute and second (BCD), then powers off through ACPI
-# S5; with SPIN it prints "spin: looping" and loops instead.
+# S5; with SPIN it prints "spin: looping" and loops instead, after filling
+# FILL_MB MiB of RAM from 16 MiB on with xorshift32 values (incompressible:
+# a suspend then takes a while to save).
 build_rng_guest() {
-  local out=$1 spin=${2:-}
+  local out=$1 spin=${2:-} fill=${3:-}
   cat > rng.S <<'ASM'
     .code32
     .text
@@ -76,6 +78,23 @@ _start:
     jmp 4b
 5:  mov $msg_nl, %esi
     call puts
+.ifdef FILL_MB
+    mov $0x1000000, %edi
+    mov $(FILL_MB * 0x40000), %ecx  /* dwords */
+    mov $0x2545F491, %eax
+7:  mov %eax, %edx                  /* xorshift32: 13, 17, 5 */
+    shl $13, %edx
+    xor %edx, %eax
+    mov %eax, %edx
+    shr $17, %edx
+    xor %edx, %eax
+    mov %eax, %edx
+    shl $5, %edx
+    xor %edx, %eax
+    stosl
+    dec %ecx
+    jnz 7b
+.endif
 .ifdef SPIN
     mov $msg_spin, %esi
     call puts
@@ -136,7 +155,7 @@ msg_spin:   .asciz "spin: looping\n"
 msg_nodev:  .asciz "rng: no virtio-rng at 0xD0000400\n"
 msg_timeout: .asciz "rng: no answer\n"
 ASM
-  as --32 ${spin:+--defsym SPIN=1} -o rng.o rng.S || fail "assembling the guest"
+  as --32 ${spin:+--defsym SPIN=1} ${fill:+--defsym FILL_MB=$fill} -o rng.o rng.S || fail "assembling the guest"
   ld -m elf_i386 -Ttext 0x100000 -Tdata 0x101000 --oformat binary -o rng.bin rng.o ||
     fail "linking the guest"
   python3 - rng.bin "$out" <<'PY'
