@@ -85,6 +85,18 @@ grep -q '^vmpack: cpu-stats: view maps [1-9][0-9]*, view flushes [0-9]*, view re
   { cat s.err >&2; fail "--cpu-stats: no view counters line"; }
 ok "--cpu-stats prints the view counters and icount"
 
+# --rtc's calendar: what inspect shows back is the date given
+for w in 0=1970-01-01T00:00:00Z 2000-02-29=2000-02-29T00:00:00Z 2024-12-31T23:59:59=2024-12-31T23:59:59Z \
+  "2038-01-19 03:14:08=2038-01-19T03:14:08Z" 4102444800=2100-01-01T00:00:00Z \
+  9999-12-31T23:59:59Z=9999-12-31T23:59:59Z; do
+  vmpack create -o w.vmpk --memory 32M --cpu i686 --deterministic --seed 0 --rtc "${w%%=*}" ||
+    fail "--rtc ${w%%=*} refused"
+  vmpack inspect w.vmpk | grep -q "^mode: .*RTC from ${w#*=}$" ||
+    { vmpack inspect w.vmpk >&2; fail "--rtc ${w%%=*}: inspect does not show ${w#*=}"; }
+done
+rm -f w.vmpk
+ok "--rtc: Unix seconds and dates (leap days, 2038, 9999) come back as given"
+
 expect_fail 2 "--seed needs --deterministic" vmpack create -o x.vmpk --memory 32M --cpu i686 --seed 1
 expect_fail 2 "--rtc needs --deterministic" vmpack create -o x.vmpk --memory 32M --cpu i686 --rtc 0
 expect_fail 2 "bad --seed" vmpack create -o x.vmpk --memory 32M --cpu i686 --deterministic --seed 12g4
@@ -92,6 +104,10 @@ expect_fail 2 "bad --seed" vmpack create -o x.vmpk --memory 32M --cpu i686 --det
   --seed "$(printf '1%.0s' $(seq 65))"
 expect_fail 2 "bad --rtc" vmpack create -o x.vmpk --memory 32M --cpu i686 --deterministic --rtc 2023-02-29
 expect_fail 2 "bad --rtc" vmpack create -o x.vmpk --memory 32M --cpu i686 --deterministic --rtc 1969-12-31
+expect_fail 2 "bad --rtc" vmpack create -o x.vmpk --memory 32M --cpu i686 --deterministic --rtc 2100-02-29
+expect_fail 2 "bad --rtc" vmpack create -o x.vmpk --memory 32M --cpu i686 --deterministic --rtc 253402300800
+expect_fail 2 "bad --rtc" vmpack create -o x.vmpk --memory 32M --cpu i686 --deterministic --rtc 2024-1-1
+expect_fail 2 "bad --rtc" vmpack create -o x.vmpk --memory 32M --cpu i686 --deterministic --rtc 2024-01-01T00:00:00+01
 expect_fail 2 "bad --rtc" vmpack create -o x.vmpk --memory 32M --cpu i686 --deterministic --rtc 2024-01-01T24:00:00Z
 [ ! -e x.vmpk ] || fail "a refused create left x.vmpk"
 echo "e2e_det_create: $CHECKS checks passed"
