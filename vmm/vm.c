@@ -131,8 +131,9 @@ static int vm_open_disks(struct vmp_vm *vm, const struct vmp_config *cfg)
 }
 
 /* Deterministic mode (spec/machine.md "Deterministic mode"): a container
- * with a "vm.determinism" section runs in it with that section's seed,
- * time and clock; otherwise --deterministic starts a powered-off one with
+ * with a "vm.determinism" section (a suspend in this mode, or `vmpack
+ * create --deterministic` for a powered-off one) runs in it with that
+ * section's seed, time and clock; otherwise --deterministic starts a powered-off one with
  * a seed derived from its manifest digest, 1 ns per instruction and the
  * RTC at VM_DET_RTC_EPOCH. Sets vm->det and vm->det_params. */
 #define VM_DET_RTC_EPOCH 1704067200 /* 2024-01-01T00:00:00Z */
