@@ -469,6 +469,63 @@ static void c_fxrstor(struct asmb *a, struct dt_init *in)
     as_bytes(a, "cc");
 }
 
+/* FINDINGS.md 1: bytes past offset 0xFFFFFFFF are beyond the flat
+ * segment's limit (#GP(0)) even where base + offset wraps to mapped
+ * memory; a negative offset that does not cross still reads below the base */
+static void c_fs_offset_crosses_4g(struct asmb *a, struct dt_init *in)
+{
+    in->cpu.fs_base = DT_DATA_GLA + 0x100;
+    in->cpu.gpr[3] = 0xfffffffeu;
+    as_bytes(a, "64 8b 4b fa 64 8b 03 cc");           /* mov ecx, fs:[ebx-6]; mov eax, fs:[ebx] */
+}
+
+static void c_gs_disp_crosses_4g(struct asmb *a, struct dt_init *in)
+{
+    in->cpu.gs_base = DT_DATA_GLA + 0x100;
+    as_bytes(a, "65 a1 fc ff ff ff");                 /* mov eax, gs:[0xfffffffc] (fits) */
+    as_bytes(a, "65 c7 05 fd ff ff ff 14 00 40 00 cc"); /* mov dword gs:[0xfffffffd], imm */
+}
+
+static void c_moffs_crosses_4g(struct asmb *a, struct dt_init *in)
+{
+    in->cpu.fs_base = DT_DATA_GLA + 0x100;
+    as_bytes(a, "64 a1 fe ff ff ff cc");              /* mov eax, fs:[0xfffffffe] */
+}
+
+static void c_sse_fs_crosses_4g(struct asmb *a, struct dt_init *in)
+{
+    in->cpu.fs_base = DT_DATA_GLA + 0x104;
+    in->cpu.gpr[3] = 0xfffffffcu;
+    as_bytes(a, "64 0f 10 03 cc");                    /* movups xmm0, fs:[ebx]: 12 bytes past */
+}
+
+/* FINDINGS.md 2 was 1: alignment follows the linear address here */
+static void c_movaps_fs_unaligned_base(struct asmb *a, struct dt_init *in)
+{
+    in->cpu.fs_base = DT_DATA_GLA + 0x104;
+    in->cpu.gpr[3] = 0x0c;
+    as_bytes(a, "64 0f 28 03 64 0f 29 43 10 cc");     /* movaps xmm0, fs:[ebx]; movaps fs:[ebx+16], xmm0 */
+}
+
+static void c_fnsave(struct asmb *a, struct dt_init *in)
+{
+    (void)in;
+    as_bytes(a, "d9 e8 d9 eb dc 0d");                 /* fld1; fldpi; fmul qword [m] */
+    as_d(a, DT_DATA_GLA + 0x80);
+    as_bytes(a, "dd 35");                             /* fnsave [m]: pointers, registers, FNINIT */
+    as_d(a, DT_DATA_GLA + 0x100);
+    as_bytes(a, "d9 e8 de c9 d9 35");                 /* fld1; fmulp (no operand); fnstenv [m] */
+    as_d(a, DT_DATA_GLA + 0x180);
+    as_bytes(a, "cc");
+}
+
+static void c_fxsave_fs(struct asmb *a, struct dt_init *in)
+{
+    in->cpu.fs_base = DT_DATA_GLA + 0x10;
+    in->cpu.gpr[3] = 0x200;
+    as_bytes(a, "d9 e8 64 0f ae 03 cc");              /* fld1; fxsave fs:[ebx] */
+}
+
 static void c_sse2_masked(struct asmb *a, struct dt_init *in)
 {
     (void)in;
@@ -514,6 +571,13 @@ static const struct chosen chosen_cases[] = {
     {"fnstenv-instruction-pointer", c_fnstenv, -1, 0, CE_SAME},
     {"fxsave-32bit-layout", c_fxsave, -1, 0, CE_SAME},
     {"fxsave-fxrstor-round-trip", c_fxrstor, -1, 0, CE_SAME},
+    {"fs-offset-crosses-4g", c_fs_offset_crosses_4g, 13, 0, CE_SAME},
+    {"gs-disp-crosses-4g", c_gs_disp_crosses_4g, 13, 0, CE_SAME},
+    {"moffs-crosses-4g", c_moffs_crosses_4g, 13, 0, CE_SAME},
+    {"sse-fs-crosses-4g", c_sse_fs_crosses_4g, 13, 0, CE_SAME},
+    {"movaps-fs-unaligned-base", c_movaps_fs_unaligned_base, -1, 0, CE_SAME},
+    {"fnsave-fnstenv-pointers", c_fnsave, -1, 0, CE_SAME},
+    {"fxsave-through-fs", c_fxsave_fs, -1, 0, CE_SAME},
     {"fs-null-selector-access", c_fs_null_access, 13, 0, CE_SAME},
     {"load-bad-selector", c_bad_selector_load, 13, 0, CE_SAME},
     {"sse2-masked-by-pentium3", c_sse2_masked, -1, 0, CE_XLAT_UD},
