@@ -538,6 +538,64 @@ static void x_limit_check(struct xctx *x, int32_t extra)
     emit_u32(e, x_seg_base(x));
 }
 
+/* BT/BTS/BTR/BTC m, r: the bit offset register moves the operand by
+ * (offset SAR 5) * 4 bytes (SAR 4, * 2 for 16 bits; SDM 2A BT), and the
+ * limit applies there. The host adds the same, in 64 bits, to the address
+ * it is given: so compute the moved offset (sarx: flag-free, BMI2), check
+ * it, and hand the host the linear address minus that move.
+ *   movsxd r8, reg; mov r10d, 5; sarx r8, r8, r10
+ *   lea r14d, [r14 + r8*4]                 offset of the dword reached
+ *   lea r10, [r14 + 3]; bswap x3           crossing << 56 (x_limit_check)
+ *   lea r14d, [r14 + base]; not r8; lea r14, [r14 + r8*4 + 4]
+ *   gs: bt [r14 + r10], reg */
+static int x_is_bt_reg(const struct x86_insn *in)
+{
+    return in->map == X86_MAP_0F &&
+           (in->opcode == 0xA3 || in->opcode == 0xAB || in->opcode == 0xB3 || in->opcode == 0xBB);
+}
+
+static void x_limit_check_bt(struct xctx *x)
+{
+    struct emit *e = &x->e;
+    int w16 = x->in.opsize == 2;
+    unsigned reg = x->in.reg & 7;
+    x_ea_to_r14(x, 0, 0);
+    if (w16) {
+        static const uint8_t sx[] = {0x4C, 0x0F, 0xBF};          /* movsx r8, reg16 */
+        emit_n(e, sx, sizeof sx);
+    } else {
+        static const uint8_t sx[] = {0x4C, 0x63};                /* movsxd r8, reg32 */
+        emit_n(e, sx, sizeof sx);
+    }
+    emit_b(e, (uint8_t)(0xC0 | reg));
+    static const uint8_t cnt[] = {0x41, 0xBA};                   /* mov r10d, imm32 */
+    emit_n(e, cnt, sizeof cnt);
+    emit_u32(e, w16 ? 4 : 5);
+    static const uint8_t sar[] = {0xC4, 0x42, 0xAA, 0xF7, 0xC0}; /* sarx r8, r8, r10 */
+    emit_n(e, sar, sizeof sar);
+    uint8_t move[] = {0x47, 0x8D, 0x34, (uint8_t)(w16 ? 0x46 : 0x86)}; /* lea r14d, [r14 + r8*s] */
+    emit_n(e, move, sizeof move);
+    uint8_t last[] = {0x4D, 0x8D, 0x56, (uint8_t)(w16 ? 1 : 3)};       /* lea r10, [r14 + n-1] */
+    emit_n(e, last, sizeof last);
+    static const uint8_t sw[] = {0x49, 0x0F, 0xCA, 0x41, 0x0F, 0xCA, 0x49, 0x0F, 0xCA};
+    emit_n(e, sw, sizeof sw);
+    static const uint8_t add[] = {0x45, 0x8D, 0xB6};             /* lea r14d, [r14 + base] */
+    emit_n(e, add, sizeof add);
+    emit_u32(e, x_seg_base(x));
+    uint8_t back[] = {0x49, 0xF7, 0xD0,                          /* not r8 */
+                      0x4F, 0x8D, 0x74, (uint8_t)(w16 ? 0x46 : 0x86),
+                      (uint8_t)(w16 ? 2 : 4)};                   /* lea r14, [r14 + r8*s + s] */
+    emit_n(e, back, sizeof back);
+}
+
+static int x_host_has_bmi2(void)
+{
+    static int has = -1;
+    if (has < 0)
+        has = __builtin_cpu_supports("bmi2") ? 1 : 0;
+    return has;
+}
+
 /*
  * One host instruction that accesses the guest memory operand:
  *   GS 0x67 pfx [REX] opc modrm' [sib] [disp] tail
@@ -551,6 +609,10 @@ static void x_memop(struct xctx *x, const uint8_t *pfx, int npfx, const uint8_t 
 {
     struct emit *e = &x->e;
     int check = x_limit_check_needed(x);
+    int bt = x->in.addrsize == 4 && x_seg_base(x) != 0 && x_is_bt_reg(&x->in) &&
+             x_host_has_bmi2();
+    if (bt)
+        check = 1;
     int flat = x->in.addrsize == 4 && !check;
     int swap = 0;
     if (!flat) {
@@ -566,7 +628,9 @@ static void x_memop(struct xctx *x, const uint8_t *pfx, int npfx, const uint8_t 
             swap = (int)(reg & 3) + 1;
             reg &= 3;
         }
-        if (check)
+        if (bt)
+            x_limit_check_bt(x);
+        else if (check)
             x_limit_check(x, extra);
         else
             x_ea_to_r14(x, extra, 1);
@@ -581,10 +645,10 @@ static void x_memop(struct xctx *x, const uint8_t *pfx, int npfx, const uint8_t 
         emit_b(e, 0x67);
     emit_n(e, pfx, (size_t)npfx);
     if (check) {
-        emit_b(e, (uint8_t)(0x43 | rex));                 /* REX.X: r8, REX.B: r14 */
+        emit_b(e, (uint8_t)(0x43 | rex));                 /* REX.X: r8 (r10), REX.B: r14 */
         emit_n(e, opc, (size_t)nopc);
-        emit_b(e, (uint8_t)(((reg & 7) << 3) | 4));      /* [r14 + r8] */
-        emit_b(e, 0x06);
+        emit_b(e, (uint8_t)(((reg & 7) << 3) | 4));      /* [r14 + r8] ([r14 + r10]) */
+        emit_b(e, bt ? 0x16 : 0x06);
     } else if (flat) {
         if (rex)
             emit_b(e, rex);
