@@ -203,16 +203,34 @@ static void board_after_vcpu_access(struct board *b, int net_touched)
 }
 
 /* Console input goes to the UART only while the guest's driver listens
- * (IER.ERBFI set): Linux's 8250 driver clears the receive FIFO when it
- * opens the port, so bytes pushed before that (a script's piped commands
- * arrive before the guest boots) would be lost. Lock held. */
-static void board_console_pump(struct board *b)
+ * (IER.ERBFI set) and has listened for BOARD_UART_SETTLE_NS of guest time.
+ * Linux's 8250 driver probes with IER 0x0F for a moment, clears the FIFOs
+ * when it opens the port, enables receive interrupts and then, in the same
+ * open, switches the FIFO on, which empties the receiver again (PC16550D:
+ * changing FCR0 clears both FIFOs). Bytes pushed before that settles (a
+ * script's piped commands arrive before the guest boots) would be lost.
+ * board_uart_watch runs at every COM1 access, so the moment the driver
+ * starts listening is known in both clock modes. Lock held. */
+#define BOARD_UART_SETTLE_NS 2000000ull
+
+static void board_uart_watch(struct board *b)
 {
     uint32_t lcr = uart_io_ops.read(b->uart, 3, 1);
+    int on;
 
-    if (!(lcr & 0x80)) /* with DLAB set, offset 1 is the divisor latch */
-        b->uart_rx_listening = (uart_io_ops.read(b->uart, 1, 1) & 0x01) != 0;
-    if (b->uart_rx_listening)
+    if (lcr & 0x80) /* with DLAB set, offset 1 is the divisor latch */
+        return;
+    on = (uart_io_ops.read(b->uart, 1, 1) & 0x01) != 0;
+    if (on && !b->uart_rx_listening)
+        b->uart_listen_ns = vclock_now(b->cfg.clock);
+    b->uart_rx_listening = on;
+}
+
+static void board_console_pump(struct board *b)
+{
+    board_uart_watch(b);
+    if (b->uart_rx_listening &&
+        vclock_now(b->cfg.clock) - b->uart_listen_ns >= BOARD_UART_SETTLE_NS)
         console_pump(&b->con, b->uart);
 }
 
@@ -225,8 +243,12 @@ static uint32_t board_port_in(void *opaque, uint16_t port, unsigned size_bytes)
 
     pthread_mutex_lock(&b->lock);
     v = dev_bus_pio_read(b->bus, port, size_bytes);
-    if (port >= MACHINE_COM1_PORT && port < MACHINE_COM1_PORT + 8 && !b->cfg.deterministic)
-        board_console_pump(b); /* the guest may have made room */
+    if (port >= MACHINE_COM1_PORT && port < MACHINE_COM1_PORT + 8) {
+        if (b->cfg.deterministic)
+            board_uart_watch(b);
+        else
+            board_console_pump(b); /* the guest may have made room */
+    }
     board_after_vcpu_access(b, 0);
     pthread_mutex_unlock(&b->lock);
     return v;
@@ -238,8 +260,12 @@ static void board_port_out(void *opaque, uint16_t port, unsigned size_bytes, uin
 
     pthread_mutex_lock(&b->lock);
     dev_bus_pio_write(b->bus, port, size_bytes, value);
-    if (port >= MACHINE_COM1_PORT && port < MACHINE_COM1_PORT + 8 && !b->cfg.deterministic)
-        board_console_pump(b); /* the driver may have started listening */
+    if (port >= MACHINE_COM1_PORT && port < MACHINE_COM1_PORT + 8) {
+        if (b->cfg.deterministic)
+            board_uart_watch(b);
+        else
+            board_console_pump(b); /* the driver may have started listening */
+    }
     board_after_vcpu_access(b, 0);
     pthread_mutex_unlock(&b->lock);
 }
@@ -429,6 +455,9 @@ int board_io_step(struct board *b, int max_wait_ms)
         nfds += net_n;
     }
     deadline = b->cfg.deterministic ? DEV_NO_DEADLINE : board_next_deadline(b);
+    if (!b->cfg.deterministic && b->uart_rx_listening && b->con.pend_len > b->con.pend_off &&
+        b->uart_listen_ns + BOARD_UART_SETTLE_NS < deadline)
+        deadline = b->uart_listen_ns + BOARD_UART_SETTLE_NS; /* input waits for the settle */
     host_deadline =
         deadline == DEV_NO_DEADLINE ? UINT64_MAX : vclock_host_deadline(b->cfg.clock, deadline);
     flush_at = console_flush_deadline(&b->con);

@@ -104,6 +104,7 @@ struct board {
     uint16_t pm1_en, pm1_cnt;
     struct console con;
     int uart_rx_listening;      /* the guest's driver enabled receive interrupts */
+    uint64_t uart_listen_ns;    /* guest ns when it did (board_console_pump) */
     int wake_fd;                /* eventfd that wakes the I/O thread */
     uint64_t io_sleep_until_ns; /* guest ns the I/O thread sleeps until */
     int io_flush_armed;         /* ... and it will flush console output */

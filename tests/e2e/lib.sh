@@ -4,6 +4,7 @@ set -euo pipefail
 
 VMPACK=$(realpath "${1:?usage: $0 path/to/vmpack}")
 [ -x "$VMPACK" ] || { echo "no vmpack at $VMPACK" >&2; exit 1; }
+E2E_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd) # the repository
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/vmpack-e2e.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
@@ -58,4 +59,18 @@ PY
 # json_get FILE EXPR: evaluates a Python expression on the parsed JSON `j`.
 json_get() {
   python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$1" "$2"
+}
+
+# example_guest NAME OUT.vmpk [make-image.sh options...]: builds the example
+# Debian i386 guest (examples/debian-i386/make-image.sh, fetched with apt,
+# cached) into OUT, or ends the test NAME as skipped (77) when it cannot be
+# built here (no Debian mirror), with the log's tail on stderr.
+example_guest() {
+  local name=$1 out=$2
+  shift 2
+  if ! VMPACK="$VMPACK" "$E2E_TOP/examples/debian-i386/make-image.sh" "$out" "$@" > make-image.log 2>&1; then
+    tail -5 make-image.log >&2
+    echo "$name: cannot build the example guest: skipped" >&2
+    exit 77
+  fi
 }
