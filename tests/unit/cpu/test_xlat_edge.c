@@ -553,6 +553,67 @@ static void test_xlat_rdrand_only_with_the_feature(void **st)
     cpu_destroy(cpu);
 }
 
+/* FS base 0x10100: offsets just below 4 GiB reach below the base; one
+ * whose bytes pass offset 0xFFFFFFFF is beyond the limit (SDM 3A 5.3) */
+static const uint8_t code_fs_limit[] = {
+    0xbb, 0xfe, 0xff, 0xff, 0xff,               /* mov ebx, 0xfffffffe */
+    0x64, 0x8b, 0x4b, 0xfa,                     /* mov ecx, fs:[ebx-6] (0x100f8) */
+    0x64, 0x8b, 0x15, 0xfc, 0xff, 0xff, 0xff,   /* mov edx, fs:[0xfffffffc] (0x100fc) */
+    0x64, 0x8a, 0x73, 0x01,                     /* mov dh, fs:[ebx+1] (0x100ff, fits) */
+    0x64, 0x0f, 0xab, 0x4b, 0xfe,               /* bts fs:[ebx-2], ecx: ecx = -32 reaches 0xfffffff8 */
+    0x64, 0x8b, 0x03,                           /* mov eax, fs:[ebx]: #GP(0) */
+    0xcd, 0x80,
+};
+
+static void test_xlat_fs_offset_past_4g_is_gp(void **st)
+{
+    (void)st;
+    struct cpu *cpu = new_cpu(FEAT_SSE2_EDX);
+    struct cpu_exit ex;
+    wr32(cpu, 0x100f8, 0xffffffe0u);
+    wr32(cpu, 0x100fc, 0x44332211u);
+    load(cpu, code_fs_limit, sizeof code_fs_limit, PROT_READ | PROT_EXEC);
+    cpu_state(cpu)->seg[VMP_FS].base = 0x10100;
+    assert_int_equal(cpu_run(cpu, &ex), 0);
+    assert_int_equal(ex.reason, CPU_EXIT_EXCEPTION);
+    assert_int_equal(ex.vector, 13);
+    assert_int_equal(ex.error_code, 0);
+    assert_int_equal(cpu_state(cpu)->eip, CODE + 25);
+    assert_int_equal(R(cpu, ECX), 0xffffffe0u);
+    assert_int_equal(R(cpu, EDX), 0x44334411u);
+    /* bts moved 4 bytes down: bit 0 of the dword at offset 0xfffffff8 */
+    assert_int_equal(rd32(cpu, 0x100f8), 0xffffffe1u);
+    cpu_destroy(cpu);
+}
+
+/* fld1; fnstenv [DATA+0x200]; fxsave [DATA+0x400] */
+static const uint8_t code_fpu_image[] = {
+    0xd9, 0xe8, 0xd9, 0x35, 0x00, 0x02, 0x01, 0x00,
+    0x0f, 0xae, 0x05, 0x00, 0x04, 0x01, 0x00, 0xcd, 0x80,
+};
+
+static void test_xlat_fnstenv_guest_pointers_fxsave_32bit_layout(void **st)
+{
+    (void)st;
+    struct cpu *cpu = new_cpu(FEAT_SSE2_EDX);
+    struct cpu_exit ex;
+    for (uint32_t i = 0; i < 512; i += 4)
+        wr32(cpu, 0x10400 + i, 0xabababab);
+    load(cpu, code_fpu_image, sizeof code_fpu_image, PROT_READ | PROT_EXEC);
+    assert_int_equal(cpu_run(cpu, &ex), 0);
+    assert_int80(cpu, &ex, code_fpu_image, sizeof code_fpu_image);
+    assert_int_equal(rd32(cpu, 0x1020c), CODE); /* FIP: the fld1 */
+    assert_int_equal(rd32(cpu, 0x10210) & 0xffff, cpu_state(cpu)->seg[VMP_CS].selector);
+    assert_int_equal((rd32(cpu, 0x10210) >> 16) & 0x7ff, 0x1e8); /* FOP of d9 e8 */
+    assert_int_equal(rd32(cpu, 0x10214), 0); /* no memory operand: FDP, FDS 0 */
+    assert_int_equal(rd32(cpu, 0x10218) & 0xffff, 0);
+    /* XMM8-15's bytes of a 64-bit image stay as they were */
+    for (uint32_t i = 288; i < 416; i += 4)
+        assert_int_equal(rd32(cpu, 0x10400 + i), 0xabababab);
+    assert_int_not_equal(rd32(cpu, 0x10400 + 160), 0xabababab); /* XMM0 was stored */
+    cpu_destroy(cpu);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -573,6 +634,8 @@ int main(void)
         cmocka_unit_test(test_xlat_high_byte_reg_16bit_address_fault_undoes_swap),
         cmocka_unit_test(test_xlat_pc_thunk_call_inlined_and_invalidated),
         cmocka_unit_test(test_xlat_rdrand_only_with_the_feature),
+        cmocka_unit_test(test_xlat_fs_offset_past_4g_is_gp),
+        cmocka_unit_test(test_xlat_fnstenv_guest_pointers_fxsave_32bit_layout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
