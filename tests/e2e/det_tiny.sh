@@ -116,25 +116,7 @@ timer:                              /* fold the interrupted EIP in */
     iret
 ignore:
     iret
-puts:
-    lodsb
-    test %al, %al
-    jz 1f
-    call putc
-    jmp puts
-1:  ret
-putc:
-    push %edx
-    push %eax
-    mov $0x3FD, %dx
-1:  in %dx, %al
-    test $0x20, %al
-    jz 1b
-    pop %eax
-    mov $0x3F8, %dx
-    out %al, %dx
-    pop %edx
-    ret
+.include "tiny_uart.inc"
 puthex32:
     mov $8, %ecx
 1:  rol $4, %eax
@@ -164,7 +146,7 @@ msg_digest: .asciz "det: digest "
 msg_ticks:  .asciz " ticks "
 msg_nl:     .asciz "\n"
 ASM
-as --32 --defsym ROUNDS_OUTER=${DET_TINY_OUTER:-3000} --defsym ROUNDS_INNER=${DET_TINY_INNER:-200000} \
+as --32 -I "$E2E_TOP/tests/e2e" --defsym ROUNDS_OUTER=${DET_TINY_OUTER:-3000} --defsym ROUNDS_INNER=${DET_TINY_INNER:-200000} \
   -o det.o det.S || fail "assembling the guest"
 ld -m elf_i386 -Ttext 0x100000 -Tdata 0x101000 --oformat binary -o det.bin det.o ||
   fail "linking the guest"

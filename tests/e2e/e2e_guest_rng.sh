@@ -111,25 +111,7 @@ nodev:
     call puts
     jmp off
 
-puts:
-    lodsb
-    test %al, %al
-    jz 1f
-    call putc
-    jmp puts
-1:  ret
-putc:
-    push %edx
-    push %eax
-    mov $0x3FD, %dx
-1:  in %dx, %al
-    test $0x20, %al
-    jz 1b
-    pop %eax
-    mov $0x3F8, %dx
-    out %al, %dx
-    pop %edx
-    ret
+.include "tiny_uart.inc"
 puthex8:                            /* AL as two hex digits: high, then low */
     push %eax
     shr $4, %al
@@ -155,7 +137,7 @@ msg_spin:   .asciz "spin: looping\n"
 msg_nodev:  .asciz "rng: no virtio-rng at 0xD0000400\n"
 msg_timeout: .asciz "rng: no answer\n"
 ASM
-  as --32 ${spin:+--defsym SPIN=1} ${fill:+--defsym FILL_MB=$fill} -o rng.o rng.S || fail "assembling the guest"
+  as --32 -I "$E2E_TOP/tests/e2e" ${spin:+--defsym SPIN=1} ${fill:+--defsym FILL_MB=$fill} -o rng.o rng.S || fail "assembling the guest"
   ld -m elf_i386 -Ttext 0x100000 -Tdata 0x101000 --oformat binary -o rng.bin rng.o ||
     fail "linking the guest"
   python3 - rng.bin "$out" <<'PY'

@@ -142,25 +142,7 @@ timer:
     iret
 ignore:
     iret
-puts:
-    lodsb
-    test %al, %al
-    jz 1f
-    call putc
-    jmp puts
-1:  ret
-putc:
-    push %edx
-    push %eax
-    mov $0x3FD, %dx
-1:  in %dx, %al
-    test $0x20, %al
-    jz 1b
-    pop %eax
-    mov $0x3F8, %dx
-    out %al, %dx
-    pop %edx
-    ret
+.include "tiny_uart.inc"
 getc:
     mov $0x3FD, %dx
 1:  in %dx, %al
@@ -199,7 +181,7 @@ msg_off:   .asciz "\ntiny: power off\n"
 msg_halt:  .asciz "\ntiny: halt\n"
 msg_fail:  .asciz "tiny: still running\n"
 ASM
-as --32 -o tiny.o tiny.S || fail "assembling the tiny guest"
+as --32 -I "$E2E_TOP/tests/e2e" -o tiny.o tiny.S || fail "assembling the tiny guest"
 ld -m elf_i386 -Ttext 0x100000 -Tdata 0x101000 --oformat binary -o tiny.bin tiny.o ||
     fail "linking the tiny guest"
 python3 - tiny.bin tiny.bzImage <<'PY'
