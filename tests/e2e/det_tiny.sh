@@ -185,7 +185,7 @@ vmpack run --deterministic --ram-digest det.vmpk < /dev/null > a.out 2> a.err ||
   { cat a.err >&2; fail "deterministic run"; }
 t1=$(date +%s.%N)
 A=$(result a)
-echo "  run A: $A ($(echo "$t1 - $t0" | bc) s)"
+echo "  run A: $A ($(python3 -c "print(round($t1 - $t0, 2))") s)"
 vmpack run --deterministic --ram-digest det.vmpk < /dev/null > b.out 2> b.err ||
   { cat b.err >&2; fail "second deterministic run"; }
 B=$(result b)
@@ -195,7 +195,7 @@ ok "two deterministic runs: same digest, RAM and instruction count"
 # Suspend and resume ROUNDS times at random moments of the run.
 export XDG_RUNTIME_DIR=$WORK/xdg
 mkdir -m 700 -p "$XDG_RUNTIME_DIR"
-dur=$(echo "$t1 - $t0" | bc)
+dur=$(python3 -c "print(round($t1 - $t0, 2))")
 cur=det.vmpk
 for k in $(seq 1 "$ROUNDS"); do
   if [ "$k" -eq 1 ]; then
