@@ -59,18 +59,9 @@ _start:
     mov $14, %ecx
     mov $h_pf, %eax
     call set_gate
-    mov $0x80, %ecx
-    mov $h_sys, %eax
-    call set_gate
-    orw $0x6000, idt + 0x80 * 8 + 4     /* DPL 3 for int 0x80 */
+    syscall_gate h_sys
     lidt idt_desc
-    mov $tss, %eax
-    mov %ax, gdt + 0x28 + 2
-    shr $16, %eax
-    mov %al, gdt + 0x28 + 4
-    mov %ah, gdt + 0x28 + 7
-    movl $stack0_top, tss + 4
-    movl $0x10, tss + 8
+    tss_at 0x28
     mov $0x28, %ax
     ltr %ax
 

@@ -35,18 +35,9 @@ _start:
     mov $14, %ecx
     mov $h_pf, %eax
     call set_gate
-    mov $0x80, %ecx
-    mov $h_sys, %eax
-    call set_gate
-    orw $0x6000, idt + 0x80 * 8 + 4     /* DPL 3 for int 0x80 */
+    syscall_gate h_sys
     lidt idt_desc
-    mov $tss, %eax
-    mov %ax, gdt + 0x30 + 2
-    shr $16, %eax
-    mov %al, gdt + 0x30 + 4
-    mov %ah, gdt + 0x30 + 7
-    movl $stack0_top, tss + 4
-    movl $0x10, tss + 8
+    tss_at 0x30
     movb $0x88, gdt + 0x30          /* limit: the I/O bit map at 0x68 and its end byte */
     mov $tss + 0x68, %edi
     mov $33, %ecx
