@@ -19,16 +19,16 @@
  * takes CS as 32-bit and ES/DS/SS bases as 0 (FS/GS bases are folded in,
  * as in user mode). Accesses outside RAM are MMIO, emulated by decoding
  * the instruction (cpu_sys_mmio: moves, ALU read-modify-writes and tests,
- * string instructions). Task switches (seg.c) reload CR3, TR, FS/GS and
+ * BT*, SETcc, CMPXCHG, PUSH/POP of memory, string instructions; an access
+ * crossing a page is split at it). Task switches (seg.c) reload CR3, TR, FS/GS and
  * CR0.TS; cpu_sys_after_task and cpu_sys_sync_view bring the blocks and
  * views along. I/O permission (IN, OUT, INS, OUTS): CPL <= IOPL, or the
  * TSS's I/O permission bit map. The TSC (RDTSC, RDTSCP) runs at 1 GHz of
  * the board's virtual clock.
  *
  * Still CPU_EXIT_INTERNAL with a message that names it: real mode (a MOV
- * to CR0 clearing PE), MMIO by other forms (ADC/SBB, BT*, SETcc, CMPXCHG,
- * PUSH/POP of memory, an access crossing a page inside MMIO, code fetched
- * from MMIO).
+ * to CR0 clearing PE), MMIO by forms cpu_sys_mmio does not list (SSE and
+ * x87 operands, MOVNTI, far pointers, ...), code fetched from MMIO.
  */
 #include <string.h>
 #include <sys/mman.h>
@@ -293,20 +293,134 @@ static int cpu_sys_mmio_string(struct cpu *cpu, const struct x86_insn *in, struc
     return 0;
 }
 
+/* size bytes (1-4) at linear gla, for an instruction that touched MMIO:
+ * each page's part through the page walk, RAM from RAM, the rest from the
+ * board in the widest naturally sized pieces (a dword crossing from a
+ * device page into the next is two word accesses, as the bus splits it).
+ * write 2: only check that a write would be allowed (a read-modify-write
+ * faults before it reads the device). 0, or 1 with *ex (#PF). */
+static int cpu_sys_mem_rw(struct cpu *cpu, uint32_t gla, uint32_t *v, unsigned size, int write,
+                          struct cpu_exit *ex)
+{
+    struct sys_ctx c = cpu_sys_ctx(cpu);
+    struct mmu_walk w[2];
+    struct sys_fault f;
+    unsigned access = (write ? MMU_WRITE : 0) | seg_access(&cpu->state);
+    unsigned first = 0x1000u - (gla & 0xfffu);
+    if (first > size)
+        first = size;
+    if (mmu_translate(&c, gla, access, &w[0], &f) < 0)
+        return cpu_sys_raise(ex, &f);
+    if (first < size && mmu_translate(&c, gla + first, access, &w[1], &f) < 0)
+        return cpu_sys_raise(ex, &f);
+    if (write == 2)
+        return 0;
+    uint8_t b[4];
+    for (int i = 0; i < 4; i++)
+        b[i] = (uint8_t)(*v >> (8 * i));
+    for (unsigned done = 0; done < size;) {
+        unsigned part = done < first ? first - done : size - done;
+        uint32_t a = gla + done;
+        uint32_t gpa = done < first ? w[0].gpa + done : w[1].gpa + (done - first);
+        if ((uint64_t)gpa < cpu->ram_bytes) {
+            if (cpu_sys_guest_rw(cpu, a, b + done, part, write, ex))
+                return 1;
+            done += part;
+            continue;
+        }
+        unsigned n = part >= 4 && !(gpa & 3) ? 4 : part >= 2 && !(gpa & 1) ? 2 : 1;
+        uint32_t x = 0;
+        if (write) {
+            for (unsigned i = 0; i < n; i++)
+                x |= (uint32_t)b[done + i] << (8 * i);
+            if (cpu->io->mmio_write)
+                cpu->io->mmio_write(cpu->io_opaque, gpa, n, x);
+        } else {
+            if (!cpu->io->mmio_read || cpu->io->mmio_read(cpu->io_opaque, gpa, n, &x) != 0)
+                x = 0xffffffffu;
+            for (unsigned i = 0; i < n; i++)
+                b[done + i] = (uint8_t)(x >> (8 * i));
+        }
+        done += n;
+    }
+    if (!write) {
+        uint32_t x = 0;
+        for (unsigned i = 0; i < size; i++)
+            x |= (uint32_t)b[i] << (8 * i);
+        *v = x;
+    }
+    return 0;
+}
+
+/* Condition cc (the low nibble of Jcc/SETcc) on eflags (SDM 1 appendix B). */
+static int cpu_sys_cond(uint32_t fl, unsigned cc)
+{
+    int cf = fl & 0x1u, zf = !!(fl & 0x40u), sf = !!(fl & 0x80u), of = !!(fl & 0x800u);
+    int pf = !!(fl & 0x4u), r;
+    switch (cc >> 1) {
+    case 0: r = of; break;
+    case 1: r = cf; break;
+    case 2: r = zf; break;
+    case 3: r = cf || zf; break;
+    case 4: r = sf; break;
+    case 5: r = pf; break;
+    case 6: r = sf != of; break;
+    default: r = zf || sf != of; break;
+    }
+    return (cc & 1) ? !r : r;
+}
+
+/* BT, BTS, BTR, BTC (bt: 0-3 in that order) of bit in v, run on the host
+ * (below the red zone the compiler may keep locals in)
+ * so the flags they leave undefined are the ones the translated forms
+ * leave: the new value, and the arithmetic flags in *fl (in: the guest's). */
+static uint32_t cpu_sys_host_bt(unsigned bt, uint32_t v, uint32_t bit, uint32_t *fl)
+{
+    uint64_t f = *fl & FLAGS_ARITH;
+    switch (bt) {
+    case 0:
+        __asm__("leaq -128(%%rsp), %%rsp\n\tpushq %q1\n\tpopfq\n\tbtl %2, %0\n\t"
+                "pushfq\n\tpopq %q1\n\tleaq 128(%%rsp), %%rsp"
+                : "+r"(v), "+r"(f) : "r"(bit) : "cc");
+        break;
+    case 1:
+        __asm__("leaq -128(%%rsp), %%rsp\n\tpushq %q1\n\tpopfq\n\tbtsl %2, %0\n\t"
+                "pushfq\n\tpopq %q1\n\tleaq 128(%%rsp), %%rsp"
+                : "+r"(v), "+r"(f) : "r"(bit) : "cc");
+        break;
+    case 2:
+        __asm__("leaq -128(%%rsp), %%rsp\n\tpushq %q1\n\tpopfq\n\tbtrl %2, %0\n\t"
+                "pushfq\n\tpopq %q1\n\tleaq 128(%%rsp), %%rsp"
+                : "+r"(v), "+r"(f) : "r"(bit) : "cc");
+        break;
+    default:
+        __asm__("leaq -128(%%rsp), %%rsp\n\tpushq %q1\n\tpopfq\n\tbtcl %2, %0\n\t"
+                "pushfq\n\tpopq %q1\n\tleaq 128(%%rsp), %%rsp"
+                : "+r"(v), "+r"(f) : "r"(bit) : "cc");
+        break;
+    }
+    *fl = (uint32_t)f & FLAGS_ARITH;
+    return v;
+}
+
 /*
- * An access to guest physical gpa outside RAM (MMIO: never mapped) by the
- * instruction at EIP: decode it, call the board, write the destination and
- * the flags, and step past it. The forms: MOV r/m <-> reg (88-8B), MOV
- * r/m, imm (C6, C7), MOV with moffs (A0-A3), MOVZX and MOVSX (0F B6/B7/
- * BE/BF): what readb/w/l and writeb/w/l compile to; and what compilers
- * make of volatile read-modify-writes and tests of a register: ADD, OR,
- * AND, SUB, XOR, CMP in both directions and with an immediate (00-3B but
- * ADC/SBB, 80, 81, 83), TEST (84, 85, F6/F7 /0), INC, DEC, NOT, NEG (FE,
- * FF /0-1, F6, F7 /2-3), XCHG (86, 87), string instructions
- * (cpu_sys_mmio_string). A read-modify-write reads
- * the device, then writes it, as the bus does. An unclaimed address reads
- * as all ones and drops writes (spec/machine.md). Returns 0, 1 with *ex (a
- * string instruction's #PF or #GP), or -1 (another form: internal error
+ * An access outside RAM (MMIO: never mapped; gpa is where the fault was) by
+ * the instruction at EIP: decode it, access its memory operand (RAM or
+ * device, page by page: cpu_sys_mem_rw), write the destination and the
+ * flags, and step past it. The forms: MOV r/m <-> reg (88-8B), MOV r/m,
+ * imm (C6, C7), MOV with moffs (A0-A3), MOVZX and MOVSX (0F B6/B7/BE/BF):
+ * what readb/w/l and writeb/w/l compile to; and what compilers make of
+ * volatile read-modify-writes and tests: ADD, ADC, OR, AND, SUB, SBB, XOR,
+ * CMP in both directions and with an immediate (00-3B, 80, 81, 83), TEST
+ * (84, 85, F6/F7 /0), INC, DEC, NOT, NEG (FE, FF /0-1, F6, F7 /2-3), XCHG
+ * (86, 87), BT/BTS/BTR/BTC (0F A3/AB/B3/BB with the register's bit offset
+ * reaching other words, 0F BA /4-7), SETcc (0F 90-9F), CMPXCHG (0F B0/B1:
+ * the destination is written either way, as the processor does), PUSH m
+ * (FF /6), POP m (8F /0, ESP incremented before the address is formed),
+ * string instructions (cpu_sys_mmio_string). A read-modify-write checks
+ * the write, reads the device, then writes it, as the bus does. An
+ * unclaimed address reads as all ones and drops writes (spec/machine.md).
+ * Returns 0, 1 with *ex (#PF, #GP), or -1 (another form: internal error
  * naming it).
  */
 static int cpu_sys_mmio(struct cpu *cpu, uint32_t gla, uint32_t gpa, struct cpu_exit *ex)
@@ -321,47 +435,61 @@ static int cpu_sys_mmio(struct cpu *cpu, uint32_t gla, uint32_t gpa, struct cpu_
     if (in.kind == X86K_STRING)
         return cpu_sys_mmio_string(cpu, &in, ex);
     unsigned size = (in.flags & X86F_BYTE_OP) ? 1 : in.opsize;
-    unsigned msize = size;             /* bytes of the MMIO access */
+    unsigned msize = size;             /* bytes of the memory access */
     unsigned op = ALU_NONE;
     int load = 0, store = 0, ext = 0;  /* ext: 1 zero-, 2 sign-extends the load */
     int dreg = -1;                     /* the register that gets the result */
     int mem_left = 1;                  /* ALU: the memory operand is the left one */
+    int carry = 0;                     /* ADC/SBB: CF goes in */
+    int bt = -1, stack = 0;            /* BT* (0-3); 1 PUSH m, 2 POP m */
     uint32_t other = 0;                /* the operand that is not memory */
+    uint32_t bit = 0;
     unsigned opc = in.opcode;
+    int has_modrm = (in.flags & X86F_MODRM) && in.mod != 3;
+    uint32_t maddr = has_modrm ? cpu_helper_ea(cpu, &in) : gla;
     if (in.map == X86_MAP_1 && (opc == 0x88 || opc == 0x89)) {
         store = 1;
         other = cpu_sys_reg_get(r, in.reg, size);
     } else if (in.map == X86_MAP_1 && (opc == 0xc6 || opc == 0xc7)) {
         store = 1;
         other = in.imm;
-    } else if (in.map == X86_MAP_1 && (opc == 0xa2 || opc == 0xa3)) {
-        store = 1;
-        other = r[VMP_EAX];
+    } else if (in.map == X86_MAP_1 && opc >= 0xa0 && opc <= 0xa3) {
+        maddr = s->seg[in.seg == X86_SEG_NONE ? VMP_DS : in.seg].base + in.imm;
+        if (opc >= 0xa2) {
+            store = 1;
+            other = r[VMP_EAX];
+        } else {
+            load = 1;
+            dreg = VMP_EAX;
+        }
     } else if (in.map == X86_MAP_1 && (opc == 0x8a || opc == 0x8b)) {
         load = 1;
         dreg = in.reg;
-    } else if (in.map == X86_MAP_1 && (opc == 0xa0 || opc == 0xa1)) {
-        load = 1;
-        dreg = VMP_EAX;
     } else if (in.map == X86_MAP_0F && (opc == 0xb6 || opc == 0xb7 || opc == 0xbe || opc == 0xbf)) {
         load = 1;
         ext = opc >= 0xbe ? 2 : 1;
         msize = (opc & 1) ? 2 : 1;
         dreg = in.reg;
-    } else if (in.map == X86_MAP_1 && opc < 0x40 && (opc & 7) < 4 && (opc >> 3) != 2 &&
-               (opc >> 3) != 3) {
+    } else if (in.map == X86_MAP_1 && opc < 0x40 && (opc & 7) < 4) {
         op = opc >> 3;
         load = 1;
         other = cpu_sys_reg_get(r, in.reg, size);
+        if (op == 2 || op == 3) { /* ADC, SBB */
+            carry = 1;
+            op = op == 2 ? ALU_ADD : ALU_SUB;
+        }
         if (opc & 2) { /* reg op= r/m */
             mem_left = 0;
             dreg = op == ALU_CMP ? -1 : (int)in.reg;
         } else {
             store = op != ALU_CMP;
         }
-    } else if (in.map == X86_MAP_1 && opc >= 0x80 && opc <= 0x83 && opc != 0x82 && in.reg != 2 &&
-               in.reg != 3) {
+    } else if (in.map == X86_MAP_1 && opc >= 0x80 && opc <= 0x83 && opc != 0x82) {
         op = in.reg;
+        if (op == 2 || op == 3) {
+            carry = 1;
+            op = op == 2 ? ALU_ADD : ALU_SUB;
+        }
         load = 1;
         store = op != ALU_CMP;
         other = opc == 0x83 ? (uint32_t)(int32_t)(int8_t)in.imm : in.imm;
@@ -382,22 +510,72 @@ static int cpu_sys_mmio(struct cpu *cpu, uint32_t gla, uint32_t gpa, struct cpu_
         load = store = 1; /* XCHG: the old value to the register, the register's to the device */
         other = cpu_sys_reg_get(r, in.reg, size);
         op = ALU_XCHG;
+    } else if (in.map == X86_MAP_0F && (opc == 0xa3 || opc == 0xab || opc == 0xb3 || opc == 0xbb)) {
+        /* the register's signed bit offset picks the word (SDM 2A BT) */
+        bt = (opc >> 3) & 3;
+        load = 1;
+        store = bt != 0;
+        int32_t off = size == 2 ? (int32_t)(int16_t)r[in.reg] : (int32_t)r[in.reg];
+        int32_t words = size == 2 ? off >> 4 : off >> 5;
+        maddr += (uint32_t)(words * (int32_t)size);
+        bit = (uint32_t)off & (size * 8 - 1);
+    } else if (in.map == X86_MAP_0F && opc == 0xba && in.reg >= 4) {
+        bt = in.reg - 4;
+        load = 1;
+        store = bt != 0;
+        bit = in.imm & (size * 8 - 1);
+    } else if (in.map == X86_MAP_0F && opc >= 0x90 && opc <= 0x9f) {
+        store = 1;
+        msize = size = 1;
+        other = (uint32_t)cpu_sys_cond(s->eflags, opc & 0xf);
+    } else if (in.map == X86_MAP_0F && (opc == 0xb0 || opc == 0xb1)) {
+        load = store = 1;
+        op = ALU_CMP; /* the accumulator minus the destination */
+        mem_left = 0;
+        other = cpu_sys_reg_get(r, VMP_EAX, size);
+    } else if (in.map == X86_MAP_1 && opc == 0xff && in.reg == 6) {
+        load = 1;
+        stack = 1;
+    } else if (in.map == X86_MAP_1 && opc == 0x8f && in.reg == 0) {
+        store = 1;
+        stack = 2;
     } else {
         goto unsupported;
     }
-    if ((gpa & 0xfffu) + msize > 0x1000u)
-        goto unsupported;
     uint32_t mask = msize == 4 ? 0xffffffffu : (1u << (msize * 8)) - 1;
-    uint32_t v = other;
+    uint32_t v = other, esp = r[VMP_ESP];
+    if (stack == 2) { /* POP m: the value off the stack; the address after ESP moves */
+        if (cpu_sys_mem_rw(cpu, s->seg[VMP_SS].base + esp, &v, size, 0, ex))
+            return 1;
+        r[VMP_ESP] = esp + size;
+        maddr = cpu_helper_ea(cpu, &in);
+        r[VMP_ESP] = esp;
+    }
+    if (load && store && cpu_sys_mem_rw(cpu, maddr, &v, msize, 2, ex))
+        return 1;
+    if (stack == 1 && cpu_sys_mem_rw(cpu, s->seg[VMP_SS].base + esp - size, &v, size, 2, ex))
+        return 1;
     if (load) {
-        v = 0xffffffffu;
-        if (!cpu->io->mmio_read || cpu->io->mmio_read(cpu->io_opaque, gpa, msize, &v) != 0)
-            v = 0xffffffffu;
+        if (cpu_sys_mem_rw(cpu, maddr, &v, msize, 0, ex))
+            return 1;
         v &= mask;
         if (ext == 2)
             v = msize == 1 ? (uint32_t)(int32_t)(int8_t)v : (uint32_t)(int32_t)(int16_t)v;
     }
-    if (op == ALU_XCHG) {
+    if (bt >= 0) {
+        uint32_t fl = s->eflags;
+        v = cpu_sys_host_bt((unsigned)bt, v, bit, &fl) & mask;
+        s->eflags = (s->eflags & ~FLAGS_ARITH) | fl;
+    } else if (in.map == X86_MAP_0F && (opc == 0xb0 || opc == 0xb1)) {
+        uint32_t fl;
+        cpu_sys_alu(ALU_CMP, other, v, size, &fl);
+        s->eflags = (s->eflags & ~FLAGS_ARITH) | fl;
+        if (fl & 0x40u) {
+            v = cpu_sys_reg_get(r, in.reg, size);
+        } else {
+            cpu_sys_reg_set(r, VMP_EAX, size, v);
+        }
+    } else if (op == ALU_XCHG) {
         cpu_sys_reg_set(r, in.reg, size, v);
         v = other;
     } else if (op == ALU_NOT) {
@@ -411,13 +589,37 @@ static int cpu_sys_mmio(struct cpu *cpu, uint32_t gla, uint32_t gpa, struct cpu_
             fl = (fl & ~0x1u) | cf;
         }
         s->eflags = (s->eflags & ~FLAGS_ARITH) | fl;
+    } else if (carry) {
+        /* ADC/SBB: a op b op CF, the flags of the whole (SDM 1 appendix A) */
+        uint32_t a = mem_left ? v : other, b = mem_left ? other : v;
+        uint32_t sign = 1u << (size * 8 - 1), c = s->eflags & 0x1u, fl = 0;
+        a &= mask;
+        b &= mask;
+        uint64_t wide = op == ALU_ADD ? (uint64_t)a + b + c : (uint64_t)a - b - c;
+        uint32_t res = (uint32_t)wide & mask;
+        if (op == ALU_ADD)
+            fl |= (wide > mask ? 0x1u : 0) | ((a ^ res) & (b ^ res) & sign ? 0x800u : 0);
+        else
+            fl |= ((uint64_t)a < (uint64_t)b + c ? 0x1u : 0) |
+                  ((a ^ b) & (a ^ res) & sign ? 0x800u : 0);
+        fl |= ((a ^ b ^ res) & 0x10u) | (res == 0 ? 0x40u : 0) | (res & sign ? 0x80u : 0) |
+              (__builtin_parity(res & 0xffu) ? 0 : 0x4u);
+        s->eflags = (s->eflags & ~FLAGS_ARITH) | fl;
+        v = res;
     } else if (op != ALU_NONE) {
         uint32_t fl;
         v = mem_left ? cpu_sys_alu(op, v, other, size, &fl) : cpu_sys_alu(op, other, v, size, &fl);
         s->eflags = (s->eflags & ~FLAGS_ARITH) | fl;
     }
-    if (store && cpu->io->mmio_write)
-        cpu->io->mmio_write(cpu->io_opaque, gpa, msize, v & mask);
+    if (stack == 1) {
+        if (cpu_sys_mem_rw(cpu, s->seg[VMP_SS].base + esp - size, &v, size, 1, ex))
+            return 1;
+        r[VMP_ESP] = esp - size;
+    } else if (store && cpu_sys_mem_rw(cpu, maddr, &v, msize, 1, ex)) {
+        return 1;
+    }
+    if (stack == 2)
+        r[VMP_ESP] = esp + size;
     if (dreg >= 0)
         cpu_sys_reg_set(r, (unsigned)dreg, ext ? in.opsize : size, v);
     s->eip += in.len;

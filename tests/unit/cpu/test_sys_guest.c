@@ -219,6 +219,19 @@ static void test_sys_guest_mmio(void **state)
     assert_int_equal(b.mmio_writes, 17); /* cmp and test do not write */
 }
 
+/* The MMIO forms of sys_mmio2.S: ADC/SBB, BT*, SETcc, CMPXCHG, PUSH/POP m
+ * and accesses crossing a page. Each stopped the CPU with an internal
+ * error before. */
+static void test_sys_guest_mmio2(void **state)
+{
+    (void)state;
+    struct board b;
+    enum cpu_exit_reason r = run_guest("sys_mmio2", &b);
+    assert_string_equal(b.out, "ABCSPW");
+    assert_int_equal(b.exit_code, 0);
+    assert_int_equal(r, CPU_EXIT_HLT);
+}
+
 static void test_sys_guest_isolation(void **state)
 {
     (void)state;
@@ -297,6 +310,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sys_guest_isolation),
         cmocka_unit_test(test_sys_guest_mmio),
+        cmocka_unit_test(test_sys_guest_mmio2),
         cmocka_unit_test(test_sys_guest_basic),
         cmocka_unit_test(test_sys_guest_paging),
         cmocka_unit_test(test_sys_guest_xcache),
