@@ -83,6 +83,9 @@ struct vmp_writer {
     size_t nsigs;
     uint8_t *cbuf;
     size_t cbuf_cap;
+    ZSTD_CCtx *pcc[64];     /* put_chunks: contexts of threads 1.. (0 uses cctx) */
+    uint8_t *pbuf;          /* put_chunks: one zstd bound per chunk of a call */
+    size_t pbuf_cap;
     uint64_t seq;
     char errmsg[FMT_ERRMSG_MAX];
 };
@@ -141,6 +144,9 @@ void vmp_writer_destroy(vmp_writer *w)
     dmap_free(&w->chunks);
     free(w->sigs);
     free(w->cbuf);
+    for (unsigned t = 0; t < 64; t++)
+        ZSTD_freeCCtx(w->pcc[t]);
+    free(w->pbuf);
     free(w);
 }
 
@@ -214,10 +220,21 @@ static int w_add_layer(vmp_writer *w, const uint8_t d[VMP_DIGEST_BYTES], uint64_
 }
 
 /* Appends a blob unless one with its digest is there (*fresh says which). */
+static int w_blob_mem_known(vmp_writer *w, const void *data, size_t len, int mt,
+                            const uint8_t d[VMP_DIGEST_BYTES], int *fresh);
+
 static int w_blob_mem(vmp_writer *w, const void *data, size_t len, int mt,
                       uint8_t d[VMP_DIGEST_BYTES], int *fresh)
 {
     vmp_sha256(data, len, d);
+    return w_blob_mem_known(w, data, len, mt, d, fresh);
+}
+
+/* As w_blob_mem, with d already the SHA-256 of data (computed by a
+ * put_chunks thread). */
+static int w_blob_mem_known(vmp_writer *w, const void *data, size_t len, int mt,
+                            const uint8_t d[VMP_DIGEST_BYTES], int *fresh)
+{
     int isnew;
     struct dmap_ent *e = dmap_put(&w->blobs, d, &isnew);
     if (!e)
@@ -707,13 +724,17 @@ static int all_zero(const uint8_t *p, size_t n)
 /* Stores the zstd frame z of entry e's chunk (its uncompressed digest is
  * set and not yet known to the writer), or notes that an equal blob is
  * already stored. */
-static int w_record(vmp_writer *w, struct wimage *im, struct went *e, const uint8_t *z, size_t zn)
+static int w_record(vmp_writer *w, struct wimage *im, struct went *e, const uint8_t *z, size_t zn,
+                    const uint8_t *cd)
 {
     if (ZSTD_isError(zn))
         return w_fail(w, VMP_ERR_INVALID, "image %s: chunk %llu: zstd: %s", im->info.name,
                       (unsigned long long)e->idx, ZSTD_getErrorName(zn));
     int fresh, rc;
-    if ((rc = w_blob_mem(w, z, zn, MT_CHUNK, e->cd, &fresh)))
+    if (cd)
+        memcpy(e->cd, cd, VMP_DIGEST_BYTES);
+    if ((rc = cd ? w_blob_mem_known(w, z, zn, MT_CHUNK, e->cd, &fresh)
+                 : w_blob_mem(w, z, zn, MT_CHUNK, e->cd, &fresh)))
         return rc;
     e->csize = zn;
     if (fresh)
@@ -764,7 +785,117 @@ int vmp_writer_image_put_chunk(vmp_writer *w, unsigned id, uint64_t idx, const v
     if (w_known(w, im, e))
         return 0;
     size_t cn = ZSTD_compress2(w->cctx, w->cbuf, w->cbuf_cap, data, len);
-    return w_record(w, im, e, w->cbuf, cn);
+    return w_record(w, im, e, w->cbuf, cn, NULL);
+}
+
+/* ---- put_chunks: a caller's chunks prepared by the writer's threads
+ * (zero test, uncompressed digest, zstd frame, digest of the frame), then
+ * recorded in the order given on the calling thread: the same entries and
+ * blobs, in the same order, as put_chunk for each in turn. */
+struct pjob {
+    struct vmp_chunk_put *c;
+    uint8_t *out;
+    size_t outcap, outlen;
+    uint8_t ud[VMP_DIGEST_BYTES], cd[VMP_DIGEST_BYTES];
+};
+
+struct pwork {
+    ZSTD_CCtx *cc;
+    struct pjob *jobs;
+    size_t njobs, first, step;
+};
+
+static void *pwork_run(void *arg)
+{
+    struct pwork *p = arg;
+    for (size_t i = p->first; i < p->njobs; i += p->step) {
+        struct pjob *j = &p->jobs[i];
+        struct vmp_chunk_put *c = j->c;
+        if (all_zero(c->data, c->len)) {
+            c->outcome = VMP_PUT_ZERO;
+            continue;
+        }
+        vmp_sha256(c->data, c->len, j->ud);
+        if (c->skip_udigest && memcmp(j->ud, c->skip_udigest, VMP_DIGEST_BYTES) == 0) {
+            c->outcome = VMP_PUT_SKIPPED;
+            continue;
+        }
+        c->outcome = VMP_PUT_STORED;
+        j->outlen = ZSTD_compress2(p->cc, j->out, j->outcap, c->data, c->len);
+        if (!ZSTD_isError(j->outlen))
+            vmp_sha256(j->out, j->outlen, j->cd);
+    }
+    return NULL;
+}
+
+#define PUT_CHUNKS_MAX 256
+
+int vmp_writer_image_put_chunks(vmp_writer *w, unsigned id, struct vmp_chunk_put *c, size_t n)
+{
+    struct wimage *im = NULL;
+    if (n > PUT_CHUNKS_MAX)
+        return fmt_err(w->errmsg, VMP_ERR_INVALID, "put_chunks: %zu chunks, at most %d", n,
+                       PUT_CHUNKS_MAX);
+    for (size_t k = 0; k < n; k++) {
+        int rc = w_image_arg(w, id, c[k].index, &im);
+        if (rc)
+            return rc;
+        uint32_t want = chunk_len(&im->info, c[k].index);
+        if (c[k].len != want)
+            return fmt_err(w->errmsg, VMP_ERR_INVALID, "image %s: chunk %llu is %u bytes, given %zu",
+                           im->info.name, (unsigned long long)c[k].index, want, c[k].len);
+    }
+    if (n == 0)
+        return w_open_image(w, id, &im);
+    size_t zcap = ZSTD_compressBound(im->info.chunk_bytes);
+    if (w->pbuf_cap < n * zcap) {
+        uint8_t *b = realloc(w->pbuf, n * zcap);
+        if (!b)
+            return w_fail(w, VMP_ERR_NOMEM, "writer: out of memory");
+        w->pbuf = b;
+        w->pbuf_cap = n * zcap;
+    }
+    struct pjob jobs[PUT_CHUNKS_MAX];
+    for (size_t k = 0; k < n; k++)
+        jobs[k] = (struct pjob){.c = &c[k], .out = w->pbuf + k * zcap, .outcap = zcap};
+    unsigned used = w->threads < n ? w->threads : (unsigned)n, started = 1;
+    struct pwork work[64];
+    pthread_t tid[64];
+    for (unsigned t = 0; t < used; t++) {
+        ZSTD_CCtx **cc = t ? &w->pcc[t] : &w->cctx;
+        if (!*cc && !(*cc = ZSTD_createCCtx()))
+            return w_fail(w, VMP_ERR_NOMEM, "writer: out of memory");
+        /* cctx_setup every call: the same parameters make the same frames */
+        cctx_setup(*cc, w->level);
+        work[t] = (struct pwork){*cc, jobs, n, t, used};
+    }
+    for (unsigned t = 1; t < used; t++, started++)
+        if (pthread_create(&tid[t], NULL, pwork_run, &work[t]))
+            break;
+    /* this thread takes its share, and the shares of threads that did not start */
+    for (unsigned t = 0; t < used; t++)
+        if (t == 0 || t >= started)
+            pwork_run(&work[t]);
+    for (unsigned t = 1; t < started; t++)
+        pthread_join(tid[t], NULL);
+    int rc = 0;
+    for (size_t k = 0; k < n && !rc; k++) {
+        if (c[k].outcome == VMP_PUT_SKIPPED)
+            continue;
+        struct went *e = w_entry(w, im);
+        if (!e)
+            return VMP_ERR_NOMEM;
+        e->idx = c[k].index;
+        e->usize = (uint32_t)c[k].len;
+        if (c[k].outcome == VMP_PUT_ZERO) {
+            e->zero = 1; /* spec/container.md 5.3: no blob */
+            continue;
+        }
+        memcpy(e->ud, jobs[k].ud, VMP_DIGEST_BYTES);
+        if (!w_known(w, im, e))
+            rc = w_record(w, im, e, jobs[k].out, jobs[k].outlen, jobs[k].cd);
+    }
+    return rc;
 }
 
 /* Records chunk idx of im as the stored chunk sc of reader src (sizes
@@ -1090,7 +1221,7 @@ static int w_add_image(vmp_writer *w, const struct vmp_image_desc *d, vmp_chunk_
                 continue;
             memcpy(e->ud, jobs[k].ud, VMP_DIGEST_BYTES);
             if (!w_known(w, im, e))
-                rc = w_record(w, im, e, jobs[k].out, jobs[k].outlen);
+                rc = w_record(w, im, e, jobs[k].out, jobs[k].outlen, NULL);
         }
     }
     for (unsigned t = 1; t < nt; t++)

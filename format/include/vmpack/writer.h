@@ -115,6 +115,28 @@ int vmp_writer_image_copy_image(vmp_writer *w, unsigned image_id, vmp_reader *sr
                                 unsigned src_image);
 int vmp_writer_image_end(vmp_writer *w, unsigned image_id);
 
+/*
+ * put_chunks: several chunks of the open image at once (at most 256; the
+ * image must be image_id's). Their zero test, digests and zstd frames are
+ * made by the writer's threads (vmp_writer_set_threads, joined before
+ * return); they are then recorded in the order given, so the file is the
+ * one that put_chunk for each in turn makes, for any thread count.
+ * skip_udigest (NULL or 32 bytes): a chunk whose SHA-256 equals it is not
+ * recorded (outcome VMP_PUT_SKIPPED): the caller gives it another way, e.g.
+ * copy_chunk from the container whose index gave that digest.
+ * outcome (out): what became of each chunk.
+ */
+enum { VMP_PUT_ZERO = 1, VMP_PUT_STORED = 2, VMP_PUT_SKIPPED = 3 };
+struct vmp_chunk_put {
+    uint64_t index;
+    const void *data;
+    size_t len;
+    const uint8_t *skip_udigest;
+    int outcome;
+};
+int vmp_writer_image_put_chunks(vmp_writer *w, unsigned image_id, struct vmp_chunk_put *chunks,
+                                size_t n);
+
 /* A state section (spec/container.md 6): id unique, version >= 1, flags
  * from enum vmp_section_flags, data copied (at most VMP_SECTION_MAX_BYTES). */
 int vmp_writer_add_section(vmp_writer *w, const char *id, uint32_t version, uint32_t flags,
