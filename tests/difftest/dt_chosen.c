@@ -532,6 +532,32 @@ static void c_sse2_masked(struct asmb *a, struct dt_init *in)
     as_bytes(a, "66 0f fe c1 cc");                    /* paddd xmm0, xmm1 */
 }
 
+/* FINDINGS.md 3: TF single-steps (SDM 3A 17.3.1.4): no #DB after the POPF
+ * that sets TF, one after the next instruction, EIP past it */
+static void c_tf_popf(struct asmb *a, struct dt_init *in)
+{
+    (void)in;
+    as_bytes(a, "68 00 01 00 00 9d 90 cc");           /* push 0x100; popf; nop */
+}
+
+/* a POPF that clears TF began with TF set: the trap follows it */
+static void c_tf_popf_clears(struct asmb *a, struct dt_init *in)
+{
+    (void)in;
+    as_bytes(a, "6a 00 68 00 01 00 00 9d 9d 90 cc");  /* push 0; push 0x100; popf; popf; nop */
+}
+
+/* the step of an indirect jump stops at its target, not in a block there */
+static void c_tf_indirect_jump(struct asmb *a, struct dt_init *in)
+{
+    (void)in;
+    as_bytes(a, "b8");                                /* mov eax, target */
+    as_d(a, DT_CODE_GLA + 16);
+    as_bytes(a, "68 00 01 00 00 9d ff e0");           /* push 0x100; popf; jmp eax */
+    as_org(a, 16);
+    as_bytes(a, "90 90 cc");
+}
+
 static const struct chosen chosen_cases[] = {
     {"rep-movsd-fault-midway", c_rep_movsd_fault, 14, 0, CE_SAME},
     {"rep-stosb-df1-fault", c_rep_stosb_down_fault, 14, 0, CE_SAME},
@@ -580,6 +606,9 @@ static const struct chosen chosen_cases[] = {
     {"fxsave-through-fs", c_fxsave_fs, -1, 0, CE_SAME},
     {"fs-null-selector-access", c_fs_null_access, 13, 0, CE_SAME},
     {"load-bad-selector", c_bad_selector_load, 13, 0, CE_SAME},
+    {"tf-popf-single-step", c_tf_popf, 1, 0, CE_SAME},
+    {"tf-popf-clearing-tf-traps", c_tf_popf_clears, 1, 0, CE_SAME},
+    {"tf-indirect-jump", c_tf_indirect_jump, 1, 0, CE_SAME},
     {"sse2-masked-by-pentium3", c_sse2_masked, -1, 0, CE_XLAT_UD},
 };
 

@@ -63,7 +63,8 @@ static int vector_signal(unsigned vector, uint32_t error_code, uint32_t eip, uin
     switch (vector) {
     case 0: *code = 1; return SIGFPE;                   /* #DE: FPE_INTDIV */
     case 7: case 16: case 19: *code = 0; return SIGFPE; /* #NM #MF #XM */
-    case 1: case 3: *code = 0x80; return SIGTRAP;       /* SI_KERNEL */
+    case 1: *code = 2; return SIGTRAP;                  /* TF single step: TRAP_TRACE */
+    case 3: *code = 0x80; return SIGTRAP;               /* SI_KERNEL */
     case 6: *code = 2; return SIGILL;                   /* #UD: ILL_ILLOPN */
     case 12: case 17: *code = 1; return SIGBUS;         /* #SS #AC: BUS_ADRALN */
     case 14:                                            /* SEGV_MAPERR / _ACCERR */
@@ -206,9 +207,11 @@ int main(int argc, char **argv)
                          : ex.reason == CPU_EXIT_INT && ex.vector != 3 ? 13 : ex.vector;
             uint32_t addr;
             int code;
-            sig = vector_signal(v, ex.error_code, s->eip, ex.fault_gla, &code, &addr);
-            if (xr_signal_fault(&xr, sig, code, addr, v, ex.has_error_code ? ex.error_code : 0) == 0)
+            int fsig = vector_signal(v, ex.error_code, s->eip, ex.fault_gla, &code, &addr);
+            /* a signal the guest handled does not end x86run by it later */
+            if (xr_signal_fault(&xr, fsig, code, addr, v, ex.has_error_code ? ex.error_code : 0) == 0)
                 continue;
+            sig = fsig;
             fprintf(stderr, "x86run: guest %s %u at eip 0x%08x",
                     ex.reason == CPU_EXIT_INT ? "int" : ex.reason == CPU_EXIT_HLT ? "hlt" : "exception",
                     ex.vector, s->eip);

@@ -286,8 +286,16 @@ static void cpu_check_seg_assumptions(struct cpu *cpu)
     }
 }
 
+/* The next block to enter at eip. With EFLAGS.TF set it is one
+ * instruction, uncached, whose every exit comes back here (xlat.c): the
+ * dispatcher raises the single-step #DB after it (cpu_tf_trap). */
 static struct xlat_block *cpu_block_for(struct cpu *cpu, uint32_t eip)
 {
+    cpu->tf_step = (cpu->rt->eflags_virt & EFL_TF) != 0;
+    if (cpu->tf_step) {
+        cpu->smc_step = 0;
+        return xlat_block_translate(cpu, eip, 1, 0);
+    }
     if (cpu->smc_step) {
         /* the instruction that wrote to code runs alone, from a block that is
          * neither cached nor marks its page, so its write now succeeds */
@@ -311,6 +319,28 @@ static void cpu_fill_exception(struct cpu_exit *ex, uint32_t arg, uint32_t err)
 static inline void cpu_wrgsbase(uint64_t base)
 {
     __asm__ volatile("wrgsbase %0" ::"r"(base) : "memory");
+}
+
+/*
+ * The single-step trap (SDM 3A 17.3.1.4): the instruction that began with
+ * TF set completed and EIP is past it (state in cpu->state). DR6.BS is
+ * set; system mode delivers #DB through the IDT (which clears TF) and
+ * returns 0 (-1: shutdown); user mode fills *ex (vector 1, a trap: EIP
+ * after the instruction) and returns 1.
+ */
+static int cpu_tf_trap(struct cpu *cpu, struct cpu_exit *ex)
+{
+    cpu->tf_step = 0;
+    cpu->state.dr[6] |= 0x4000u; /* BS */
+    if (cpu->mode != CPU_MODE_SYSTEM) {
+        ex->reason = CPU_EXIT_EXCEPTION;
+        ex->vector = 1;
+        return 1;
+    }
+    struct cpu_exit ev = {0};
+    ev.reason = CPU_EXIT_EXCEPTION;
+    ev.vector = 1;
+    return cpu_sys_deliver(cpu, &ev, 0) < 0 ? -1 : 0;
 }
 
 int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
@@ -357,6 +387,31 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
         cpu->stats.exits++;
         eip = rt->exit_eip;
         uint32_t reason = rt->reason;
+        int stepped = cpu->tf_step;
+        cpu->tf_step = 0;
+        if (stepped && (reason == XE_CHAIN || reason == XE_LOOKUP)) {
+            /* the one instruction ran (an exit at it is a fault, a kick or C) */
+            rt->sig_block = 0;
+            cpu->poll_after_one = 0;
+            cpu->state.eip = eip;
+            cpu_rt_to_state(cpu);
+            int t = cpu_tf_trap(cpu, ex);
+            if (t != 0) {
+                if (t < 0)
+                    ex->reason = CPU_EXIT_SHUTDOWN;
+                break;
+            }
+            if (sys && cpu_sys_poll_intr(cpu) < 0) {
+                ex->reason = CPU_EXIT_SHUTDOWN;
+                break;
+            }
+            if (sys)
+                cpu_sys_sync_view(cpu);
+            cpu_state_to_rt(cpu);
+            eip = cpu->state.eip;
+            b = cpu_block_for(cpu, eip);
+            continue;
+        }
         if (reason == XE_EXCEPTION || reason == XE_PAGEFAULT || reason == XE_SMC)
             cpu_icount_fix(cpu, eip);
         else
@@ -424,6 +479,17 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
                 ex->reason = CPU_EXIT_INTERNAL;
                 break;
             }
+            if (r == 0 && stepped) {
+                /* TF was set when it began: trap after it, also when it
+                 * cleared TF (POPF, IRET); not after the one that set it */
+                int t = cpu_tf_trap(cpu, ex);
+                cpu_state_to_rt(cpu);
+                if (t != 0) {
+                    if (t < 0)
+                        ex->reason = CPU_EXIT_SHUTDOWN;
+                    break;
+                }
+            }
             if (r > 0 && sys && ex->reason == CPU_EXIT_EXCEPTION) {
                 r = cpu_sys_deliver(cpu, ex, 0);
                 memset(ex, 0, sizeof *ex);
@@ -450,8 +516,13 @@ int cpu_run(struct cpu *cpu, struct cpu_exit *ex)
             struct cpu_exit ev = {0};
             cpu_rt_to_state(cpu);
             int r = cpu_sys_page_fault(cpu, rt->scratch, (rt->arg & 2) != 0, &ev);
-            if (r == 0 && cpu->state.eip != eip)
+            if (r == 0 && cpu->state.eip != eip) {
                 cpu->state.icount++; /* an MMIO access emulated and stepped past */
+                if (stepped && cpu_tf_trap(cpu, &ev) < 0) {
+                    ex->reason = CPU_EXIT_SHUTDOWN;
+                    break;
+                }
+            }
             if (r < 0) {
                 ex->reason = CPU_EXIT_INTERNAL;
                 break;

@@ -607,8 +607,9 @@ int cpu_helper_emulate(struct cpu *cpu, struct cpu_exit *ex)
         if (cpu_guest_read(cpu, r[VMP_ESP], &v, in.opsize, ex))
             return 1;
         uint32_t keep = in.opsize == 2 ? 0xFFFF0000u : 0;
-        /* CPL 3, IOPL 0: IF and IOPL do not change (SDM 2B POPF) */
-        uint32_t mask = (in.opsize == 2 ? 0x4DD5u : 0x244DD5u) & ~0x100u;
+        /* CPL 3, IOPL 0: IF and IOPL do not change (SDM 2B POPF); TF
+         * single-steps (cpu.c) */
+        uint32_t mask = in.opsize == 2 ? 0x4DD5u : 0x244DD5u;
         s->eflags = (s->eflags & (~mask | keep)) | (v & mask) | 0x2;
         r[VMP_ESP] += in.opsize;
         break;

@@ -36,7 +36,8 @@
 #define PP_GLOBAL 0x10u     /* system mode: mapped from a global PTE (kept at CR3 writes) */
 
 #define EFL_ARITH_DF 0xCD5u  /* CF PF AF ZF SF DF OF: live in the host RFLAGS */
-#define EFL_VIRT_KEEP 0x244000u /* AC, ID, NT: kept in rt.eflags_virt */
+#define EFL_VIRT_KEEP 0x244100u /* AC, ID, NT, TF: kept in rt.eflags_virt */
+#define EFL_TF 0x100u
 
 struct xlat_map {
     uint32_t host_off;      /* offset of the first host byte of the guest insn */
@@ -120,6 +121,7 @@ struct cpu {
     uint32_t nmaps;
     uint64_t flush_gen;             /* bumped by every flush */
     int smc_step;
+    uint8_t tf_step;                /* the block entered runs one insn with TF set: #DB after it */
     uint8_t null_fsgs;              /* bit 0 FS, bit 1 GS: null when the cache was filled */
     uint32_t xlat_fs_base, xlat_gs_base; /* the bases the cached code has folded in */
     volatile int pending_flush;     /* C wrote to a code page (cpu_signal.c) */                   /* next block: one insn, uncached, pages not marked */

@@ -69,6 +69,7 @@ struct xctx {
     uint32_t thunks[XLAT_MAX_INSNS];    /* inlined get_pc thunks: their code counts as ours */
     int nthunks;
     int unflushed;          /* instructions retired in the block, not yet added to icount */
+    int step;               /* a one-instruction uncached block: indirect jumps exit too */
     unsigned part_bytes;    /* nonzero: x_memop accesses only this much of the operand's end */
 };
 
@@ -236,6 +237,16 @@ static void x_ind_lookup(struct xctx *x);
 static void x_ind_jump(struct xctx *x)
 {
     struct emit *e = &x->e;
+    if (x->step) {
+        /* a single step (TF, SMC) must not run on into cached blocks */
+        static const uint8_t st[] = {0x45, 0x89, 0x77, RT_EXIT_EIP}; /* mov [r15+exit_eip], r14d */
+        static const uint8_t jmp_exit[] = {0x41, 0xFF, 0x67, RT_EXIT_FN};
+        emit_n(e, st, sizeof st);
+        emit_rt_store_imm(e, RT_REASON, XE_LOOKUP);
+        emit_n(e, jmp_exit, sizeof jmp_exit);
+        x->done = 1;
+        return;
+    }
     if (x->cpu->det) {
         /* deterministic mode: the deadline test of x_det_check, then the
          * lookup; past the deadline, back to the dispatcher (XE_LOOKUP) */
@@ -1143,9 +1154,12 @@ static void x_insn(struct xctx *x)
         break;
     case X86K_POPF:
         /* system mode: IF and IOPL follow CPL and IOPL (cpu_sys.c) */
-        if (in->opsize == 4 && x->cpu->mode == CPU_MODE_USER)
+        if (in->opsize == 4 && x->cpu->mode == CPU_MODE_USER) {
+            /* it may set TF: back to the dispatcher, by an exit it never
+             * links (cpu.c single-steps while TF is set) */
             x_popf(x);
-        else
+            x_exit(x, XE_LOOKUP, x->next, 0);
+        } else
             x_exit(x, XE_EMULATE, x->eip, 0);
         break;
     case X86K_LEAVE:
@@ -1354,6 +1368,7 @@ struct xlat_block *xlat_block_translate(struct cpu *cpu, uint32_t eip, int max_i
         return NULL;
     }
     x->cpu = cpu;
+    x->step = max_insns == 1 && !cache_it;
     x->e.start = x->e.p = cpu->cc + cpu->cc_used;
     x->e.end = x->e.start + TC_BLOCK_MAX_BYTES;
 

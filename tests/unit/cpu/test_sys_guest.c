@@ -232,6 +232,18 @@ static void test_sys_guest_mmio2(void **state)
     assert_int_equal(r, CPU_EXIT_HLT);
 }
 
+/* TF single-steps (sys_tf.S): #DB after each instruction that began with
+ * TF set, through translated, MMIO-emulated and C-emulated instructions. */
+static void test_sys_guest_tf(void **state)
+{
+    (void)state;
+    struct board b;
+    enum cpu_exit_reason r = run_guest("sys_tf", &b);
+    assert_string_equal(b.out, "PSI");
+    assert_int_equal(b.exit_code, 0);
+    assert_int_equal(r, CPU_EXIT_HLT);
+}
+
 static void test_sys_guest_isolation(void **state)
 {
     (void)state;
@@ -311,6 +323,7 @@ int main(void)
         cmocka_unit_test(test_sys_guest_isolation),
         cmocka_unit_test(test_sys_guest_mmio),
         cmocka_unit_test(test_sys_guest_mmio2),
+        cmocka_unit_test(test_sys_guest_tf),
         cmocka_unit_test(test_sys_guest_basic),
         cmocka_unit_test(test_sys_guest_paging),
         cmocka_unit_test(test_sys_guest_xcache),
