@@ -12,6 +12,9 @@
  *      (the device's value to the accumulator)
  *   S  SETcc to the device (1 and 0)
  *   P  PUSH m from the device, POP m to it (ESP back where it was)
+ *   F  ADC, SBB (both directions), CMPXCHG, BTC on the device against the
+ *      same instruction on RAM with the same values: results and the
+ *      arithmetic flags equal (BTC: CF, the others are undefined)
  *   W  accesses crossing a page: device into unclaimed (read and write;
  *      the device sees the naturally aligned pieces: byte, word, byte),
  *      RAM at the end of the 16 MiB into unclaimed MMIO
@@ -163,7 +166,68 @@ _start:
     mov $'P', %al
     call putc
 
-    /* X */
+    /* F: each row of ftab: a (to the device and ramv), b, carry in */
+    mov $ftab, %ebp
+f_loop:
+    mov (%ebp), %eax
+    mov 4(%ebp), %ebx
+    mov %eax, 0xff0(%esi)
+    mov %eax, ramv
+    bt $0, 8(%ebp)
+    adc %ebx, 0xff0(%esi)
+    pushf
+    pop %edx
+    bt $0, 8(%ebp)
+    adc %ebx, ramv
+    call f_same
+    bt $0, 8(%ebp)
+    sbb %ebx, 0xff0(%esi)
+    pushf
+    pop %edx
+    bt $0, 8(%ebp)
+    sbb %ebx, ramv
+    call f_same
+    mov %ebx, %ecx
+    mov %ebx, %edi
+    bt $0, 8(%ebp)
+    sbb 0xff0(%esi), %ecx
+    pushf
+    pop %edx
+    bt $0, 8(%ebp)
+    sbb ramv, %edi
+    call f_same
+    cmp %ecx, %edi
+    jne bad
+    mov %ebx, %eax
+    mov $0x5a5a5a5a, %ecx
+    cmpxchg %ecx, 0xff0(%esi)
+    pushf
+    pop %edx
+    mov %eax, fx_eax
+    mov %ebx, %eax
+    cmpxchg %ecx, ramv
+    call f_same
+    cmp %eax, fx_eax
+    jne bad
+    mov %ebx, %ecx
+    and $31, %ecx
+    btc %ecx, 0xff0(%esi)
+    pushf
+    pop %edx
+    btc %ecx, ramv
+    pushf
+    xor (%esp), %edx
+    pop %edi
+    test $1, %edx
+    jnz bad
+    call f_same_value
+    add $12, %ebp
+    cmp $ftab_end, %ebp
+    jne f_loop
+    mov $'F', %al
+    call putc
+
+    /* W */
     mov 0xffe(%esi), %eax
     cmp $0xfffffefe, %eax
     jne bad
@@ -192,5 +256,36 @@ _start:
     cli
     hlt
 
+/* F: flags after the device form in EDX, the RAM form's live: equal in
+ * CF PF AF ZF SF OF, and the device and ramv hold the same value */
+f_same:
+    pushf
+    xor (%esp), %edx
+    lea 4(%esp), %esp
+    test $0x8d5, %edx
+    jnz bad
+f_same_value:
+    mov 0xff0(%esi), %edx
+    cmp ramv, %edx
+    jne bad
+    ret
+
 #define GUEST_NO_IDT
 #include "guest_lib.inc"
+
+    .data
+ramv:
+    .long 0
+fx_eax:
+    .long 0
+ftab:
+    .long 0xffffffff, 0, 1
+    .long 0x7fffffff, 0, 1
+    .long 0x80000000, 1, 1
+    .long 0, 0xffffffff, 1
+    .long 0x12345678, 0x9abcdef0, 0
+    .long 0x0000000f, 0x00000001, 1
+    .long 0x80000000, 0x7fffffff, 0
+    .long 5, 5, 1
+    .long 0x00000010, 0x0000002f, 0
+ftab_end:

@@ -220,14 +220,15 @@ static void test_sys_guest_mmio(void **state)
 }
 
 /* The MMIO forms of sys_mmio2.S: ADC/SBB, BT*, SETcc, CMPXCHG, PUSH/POP m
- * and accesses crossing a page. Each stopped the CPU with an internal
+ * (flags against the same instruction on RAM) and accesses crossing a
+ * page. Each stopped the CPU with an internal
  * error before. */
 static void test_sys_guest_mmio2(void **state)
 {
     (void)state;
     struct board b;
     enum cpu_exit_reason r = run_guest("sys_mmio2", &b);
-    assert_string_equal(b.out, "ABCSPW");
+    assert_string_equal(b.out, "ABCSPFW");
     assert_int_equal(b.exit_code, 0);
     assert_int_equal(r, CPU_EXIT_HLT);
 }
