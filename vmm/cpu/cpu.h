@@ -38,9 +38,12 @@
  *     instructions, far transfers, IRET, and SGDT/SIDT/SLDT/SMSW/STR (as
  *     with CR4.UMIP) raise #GP(0). An access that straddles 4 GiB is
  *     #GP(0) on the flat segments.
- *   - Not modelled: TF single-stepping, alignment checks (AC), segment
- *     limits other than the 4 GiB straddle (and not for FS/GS-based
- *     accesses), debug registers.
+ *   - TF single-steps: while it is set, one instruction per block and a
+ *     #DB trap (DR6.BS) after each (CPU_EXIT_EXCEPTION vector 1 in user
+ *     mode, the IDT in system mode); a REP string instruction traps once,
+ *     at its end, and the MOV SS shadow is not modelled.
+ *   - Not modelled: alignment checks (AC), segment limits other than the
+ *     4 GiB straddle (FS/GS-based accesses included), debug registers.
  *   - cpu_state()->eflags keeps IF=1; NT, AC and ID round-trip through
  *     POPF/PUSHF; DF and the arithmetic flags are live in translated code.
  *
