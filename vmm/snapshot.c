@@ -8,6 +8,8 @@
 #include "snapshot.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,16 +227,22 @@ static int snap_disk(struct snap_ctx *c, const struct snapshot_disk *dk)
     return rc != 0 ? snap_werr(c, rc, info.name) : 0;
 }
 
-/* Guest RAM, chunk by chunk from the memfd; a chunk equal to the source's
- * RAM chunk (when the source is suspended too) is copied. */
+/* Guest RAM from the memfd, mapped read-only (the VM is stopped), in
+ * batches the writer prepares on its threads (vmp_writer_image_put_chunks);
+ * a chunk equal to the source's RAM chunk (when the source is suspended
+ * too) is copied by digest instead. */
+#define SNAP_BATCH_BYTES (8u << 20)
+
 static int snap_ram(struct snap_ctx *c, uint32_t chunk_bytes, int src_ram)
 {
     const struct snapshot_in *in = c->in;
     struct vmp_image_desc desc;
+    struct vmp_chunk_put put[256];
+    struct vmp_chunk_info ci[256];
     uint64_t chunk, nchunks, off;
+    const uint8_t *ram;
     unsigned id;
-    size_t len;
-    ssize_t n;
+    size_t k, n, batch, len;
     int rc;
 
     memset(&desc, 0, sizeof desc);
@@ -245,24 +253,64 @@ static int snap_ram(struct snap_ctx *c, uint32_t chunk_bytes, int src_ram)
     rc = vmp_writer_image_begin(c->w, &desc, &id);
     if (rc != 0)
         return snap_werr(c, rc, "ram");
+    if (in->ram_bytes == 0)
+        goto end;
+    ram = mmap(NULL, in->ram_bytes, PROT_READ, MAP_SHARED, in->ram_fd, 0);
+    if (ram == MAP_FAILED)
+        return snap_fail(c->err, c->errlen, VMP_ERR_IO, "ram: mmap of %llu bytes: %s",
+                         (unsigned long long)in->ram_bytes, strerror(errno));
+    batch = SNAP_BATCH_BYTES / chunk_bytes;
+    if (batch < 8)
+        batch = 8;
+    if (batch > 256)
+        batch = 256;
     nchunks = (in->ram_bytes + chunk_bytes - 1) / chunk_bytes;
-    for (chunk = 0; chunk < nchunks; chunk++) {
-        off = chunk * chunk_bytes;
-        len = in->ram_bytes - off < chunk_bytes ? (size_t)(in->ram_bytes - off) : chunk_bytes;
-        n = pread(in->ram_fd, c->buf, len, (off_t)off);
-        if (n != (ssize_t)len)
-            return snap_fail(c->err, c->errlen, VMP_ERR_IO,
-                             "ram at 0x%llx: read %zd of %zu "
-                             "bytes: %s",
-                             (unsigned long long)off, n, len,
-                             n < 0 ? strerror(errno) : "short read");
-        rc = snap_put(c, id, chunk, len, src_ram, 1);
-        if (rc != 0)
-            return rc;
-        rc = snap_progress(c, len);
-        if (rc != 0)
-            return rc;
+    for (chunk = 0; chunk < nchunks && rc == 0; chunk += n) {
+        n = nchunks - chunk < batch ? (size_t)(nchunks - chunk) : batch;
+        for (k = 0; k < n; k++) {
+            off = (chunk + k) * chunk_bytes;
+            len = in->ram_bytes - off < chunk_bytes ? (size_t)(in->ram_bytes - off) : chunk_bytes;
+            put[k] = (struct vmp_chunk_put){.index = chunk + k, .data = ram + off, .len = len};
+            if (src_ram >= 0 &&
+                vmp_reader_chunk_info(in->src, (unsigned)src_ram, chunk + k, &ci[k]) == 0 &&
+                !ci[k].zero && ci[k].size_bytes == len)
+                put[k].skip_udigest = ci[k].udigest;
+        }
+        rc = vmp_writer_image_put_chunks(c->w, id, put, n);
+        if (rc != 0) {
+            rc = snap_werr(c, rc, "ram chunks");
+            break;
+        }
+        for (k = 0; k < n && rc == 0; k++) {
+            switch (put[k].outcome) {
+            case VMP_PUT_ZERO:
+                c->st->chunks_zero++;
+                c->st->ram_zero++;
+                break;
+            case VMP_PUT_SKIPPED:
+                rc = vmp_writer_image_copy_chunk(c->w, id, chunk + k, in->src, (unsigned)src_ram,
+                                                 chunk + k);
+                if (rc != 0) {
+                    rc = snap_werr(c, rc, "copy chunk");
+                    break;
+                }
+                c->st->chunks_copied++;
+                c->st->ram_copied++;
+                break;
+            default:
+                c->st->chunks_new++;
+                c->st->ram_new++;
+                c->st->bytes_new += put[k].len;
+                break;
+            }
+            if (rc == 0)
+                rc = snap_progress(c, put[k].len);
+        }
     }
+    munmap((void *)ram, in->ram_bytes);
+    if (rc != 0)
+        return rc;
+end:
     rc = vmp_writer_image_end(c->w, id);
     return rc != 0 ? snap_werr(c, rc, "ram") : 0;
 }
@@ -410,16 +458,57 @@ out:
     return rc;
 }
 
+/* RAM chunks read (digests checked, decompressed) straight into the
+ * mapping by up to SNAP_LOAD_THREADS threads (vmp_reader_read_chunk is
+ * thread-safe), each taking the next chunk not yet taken. */
+#define SNAP_LOAD_THREADS 4
+
+struct snap_load {
+    vmp_reader *r;
+    unsigned image;
+    uint64_t nchunks, chunk_bytes, ram_bytes;
+    uint8_t *ram;
+    _Atomic uint64_t next;
+    _Atomic uint64_t first_bad; /* lowest chunk that failed, or UINT64_MAX */
+};
+
+static void *snap_load_run(void *arg)
+{
+    struct snap_load *l = arg;
+    struct vmp_chunk_info ci;
+    uint64_t chunk, bad;
+    size_t len;
+
+    while ((chunk = atomic_fetch_add(&l->next, 1)) < l->nchunks) {
+        uint64_t off = chunk * l->chunk_bytes;
+
+        if (chunk > atomic_load(&l->first_bad))
+            break;
+        if (vmp_reader_chunk_info(l->r, l->image, chunk, &ci) == 0 && ci.zero)
+            continue; /* a hole of the memfd: zero already */
+        if (vmp_reader_read_chunk(l->r, l->image, chunk, l->ram + off, l->ram_bytes - off, &len) ==
+            0)
+            continue;
+        bad = atomic_load(&l->first_bad);
+        while (chunk < bad && !atomic_compare_exchange_weak(&l->first_bad, &bad, chunk))
+            ;
+    }
+    return NULL;
+}
+
 static int snap_load_ram(vmp_reader *r, struct snapshot_state *st, struct snapshot_stats *stats,
                          char *err, size_t errlen)
 {
     struct vmp_image_info info;
     struct vmp_chunk_info ci;
-    unsigned image;
+    struct snap_load l;
+    pthread_t tid[SNAP_LOAD_THREADS];
+    unsigned image, t, nt, started;
     uint64_t chunk;
     uint8_t *ram;
     size_t len;
-    int rc;
+    long cpus;
+    int rc = 0;
 
     rc = vmp_reader_image_find(r, SNAP_RAM_IMAGE, &image);
     if (rc == 0)
@@ -440,25 +529,48 @@ static int snap_load_ram(vmp_reader *r, struct snapshot_state *st, struct snapsh
     ram = mmap(NULL, st->ram_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, st->ram_fd, 0);
     if (ram == MAP_FAILED)
         return snap_fail(err, errlen, VMP_ERR_IO, "ram: mmap: %s", strerror(errno));
-    for (chunk = 0; chunk < info.nchunks; chunk++) {
-        uint64_t off = chunk * info.chunk_bytes;
-
-        rc = vmp_reader_chunk_info(r, image, chunk, &ci);
-        if (rc == 0 && ci.zero) {
-            stats->chunks_zero++;
-            stats->ram_zero++;
-            continue;
-        }
+    memset(&l, 0, sizeof l);
+    l.r = r;
+    l.image = image;
+    l.nchunks = info.nchunks;
+    l.chunk_bytes = info.chunk_bytes;
+    l.ram_bytes = st->ram_bytes;
+    l.ram = ram;
+    atomic_init(&l.next, 0);
+    atomic_init(&l.first_bad, UINT64_MAX);
+    cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    nt = cpus < 1 ? 1 : cpus > SNAP_LOAD_THREADS ? SNAP_LOAD_THREADS : (unsigned)cpus;
+    for (started = 1; started < nt; started++)
+        if (pthread_create(&tid[started], NULL, snap_load_run, &l) != 0)
+            break;
+    snap_load_run(&l);
+    for (t = 1; t < started; t++)
+        pthread_join(tid[t], NULL);
+    if (atomic_load(&l.first_bad) != UINT64_MAX) {
+        /* The lowest failing chunk again, alone: its own message. */
+        chunk = atomic_load(&l.first_bad);
+        rc = vmp_reader_read_chunk(r, image, chunk, ram + chunk * info.chunk_bytes,
+                                   st->ram_bytes - chunk * info.chunk_bytes, &len);
         if (rc == 0)
-            rc = vmp_reader_read_chunk(r, image, chunk, ram + off, st->ram_bytes - off, &len);
+            rc = VMP_ERR_IO;
+        snap_fail(err, errlen, rc, "ram chunk %llu: %s", (unsigned long long)chunk,
+                  vmp_reader_errmsg(r));
+    }
+    for (chunk = 0; chunk < info.nchunks && rc == 0; chunk++) {
+        rc = vmp_reader_chunk_info(r, image, chunk, &ci);
         if (rc != 0) {
             snap_fail(err, errlen, rc, "ram chunk %llu: %s", (unsigned long long)chunk,
                       vmp_reader_errmsg(r));
             break;
         }
+        if (ci.zero) {
+            stats->chunks_zero++;
+            stats->ram_zero++;
+            continue;
+        }
         stats->chunks_new++;
         stats->ram_new++;
-        stats->bytes_new += len;
+        stats->bytes_new += ci.size_bytes;
     }
     munmap(ram, st->ram_bytes);
     return rc;
