@@ -233,6 +233,17 @@ static int snap_disk(struct snap_ctx *c, const struct snapshot_disk *dk)
  * too) is copied by digest instead. */
 #define SNAP_BATCH_BYTES (8u << 20)
 
+/* Whether bytes off..off+len of fd are all in a hole (SEEK_DATA finds no
+ * data before their end); no when the file system cannot say. */
+static int snap_hole(int fd, uint64_t off, size_t len)
+{
+    off_t data = lseek(fd, (off_t)off, SEEK_DATA);
+
+    if (data < 0)
+        return errno == ENXIO;
+    return (uint64_t)data >= off + len;
+}
+
 static int snap_ram(struct snap_ctx *c, uint32_t chunk_bytes, int src_ram)
 {
     const struct snapshot_in *in = c->in;
@@ -241,6 +252,7 @@ static int snap_ram(struct snap_ctx *c, uint32_t chunk_bytes, int src_ram)
     struct vmp_chunk_info ci[256];
     uint64_t chunk, nchunks, off;
     const uint8_t *ram;
+    uint8_t *zeros;
     unsigned id;
     size_t k, n, batch, len;
     int rc;
@@ -259,6 +271,11 @@ static int snap_ram(struct snap_ctx *c, uint32_t chunk_bytes, int src_ram)
     if (ram == MAP_FAILED)
         return snap_fail(c->err, c->errlen, VMP_ERR_IO, "ram: mmap of %llu bytes: %s",
                          (unsigned long long)in->ram_bytes, strerror(errno));
+    zeros = calloc(1, chunk_bytes);
+    if (zeros == NULL) {
+        munmap((void *)ram, in->ram_bytes);
+        return snap_fail(c->err, c->errlen, VMP_ERR_NOMEM, "ram: out of memory");
+    }
     batch = SNAP_BATCH_BYTES / chunk_bytes;
     if (batch < 8)
         batch = 8;
@@ -271,6 +288,10 @@ static int snap_ram(struct snap_ctx *c, uint32_t chunk_bytes, int src_ram)
             off = (chunk + k) * chunk_bytes;
             len = in->ram_bytes - off < chunk_bytes ? (size_t)(in->ram_bytes - off) : chunk_bytes;
             put[k] = (struct vmp_chunk_put){.index = chunk + k, .data = ram + off, .len = len};
+            /* A chunk all in a hole of the memfd is read from zeros: a read
+             * fault there would give the memfd a page (pread does not). */
+            if (snap_hole(in->ram_fd, off, len))
+                put[k].data = zeros;
             if (src_ram >= 0 &&
                 vmp_reader_chunk_info(in->src, (unsigned)src_ram, chunk + k, &ci[k]) == 0 &&
                 !ci[k].zero && ci[k].size_bytes == len)
@@ -308,6 +329,7 @@ static int snap_ram(struct snap_ctx *c, uint32_t chunk_bytes, int src_ram)
         }
     }
     munmap((void *)ram, in->ram_bytes);
+    free(zeros);
     if (rc != 0)
         return rc;
 end:
