@@ -9,8 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The control socket's client is vmm/ctl.h, not yet a public header. */
-#include "../vmm/ctl.h"
+#include <vmpack/ctl.h>
 
 int cmd_ps(int argc, char **argv);
 
@@ -95,9 +94,9 @@ int cmd_ps(int argc, char **argv)
     }
     if (argc != optind)
         return cli_usage("ps", "takes no arguments");
-    if (ctl_dir(getenv("XDG_RUNTIME_DIR"), dir, sizeof dir, err, sizeof err) != 0)
+    if (vmp_ctl_dir(getenv("XDG_RUNTIME_DIR"), dir, sizeof dir, err, sizeof err) != 0)
         return cli_error("ps", "%s", err);
-    if (ctl_list(dir, ps_one, &ctx, err, sizeof err) != 0)
+    if (vmp_ctl_list(dir, ps_one, &ctx, err, sizeof err) != 0)
         return cli_error("ps", "%s", err);
     if (!ctx.quiet && ctx.shown == 0)
         printf("no running VMs (sockets in %s)\n", dir);

@@ -17,10 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <vmpack/ctl.h>
 #include <vmpack/vm.h>
-
-/* The control socket's name rule is vmm/ctl.h's, not yet a public header. */
-#include "../vmm/ctl.h"
 
 /* Exit status when the guest asks for a reset (we do not reboot it). */
 #define RUN_EXIT_RESET 3
@@ -200,7 +198,7 @@ int cli_run_guest(const char *cmd, int argc, char **argv, int resume_only)
     if (argc - optind != 1)
         return cli_usage(cmd, "expected one container file");
     path = argv[optind];
-    if (name != NULL && !ctl_name_valid(name))
+    if (name != NULL && !vmp_ctl_name_valid(name))
         return cli_usage(cmd,
                          "--name: expected 1-63 of A-Z a-z 0-9 . _ - (not starting with "
                          "'.'), got '%s'",

@@ -14,8 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The control socket's client is vmm/ctl.h, not yet a public header. */
-#include "../vmm/ctl.h"
+#include <vmpack/ctl.h>
 
 int cmd_stop(int argc, char **argv);
 
@@ -68,7 +67,7 @@ int cmd_stop(int argc, char **argv)
 {
     static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     struct timespec ts = {0, 20 * 1000 * 1000};
-    char dir[256], err[4096], reply[CTL_LINE_MAX];
+    char dir[256], err[4096], reply[VMP_CTL_LINE_MAX];
     const char *name;
     double until;
     long pid;
@@ -86,18 +85,18 @@ int cmd_stop(int argc, char **argv)
     if (argc - optind != 1)
         return cli_usage("stop", "expected one VM name (see vmpack ps)");
     name = argv[optind];
-    if (!ctl_name_valid(name))
+    if (!vmp_ctl_name_valid(name))
         return cli_usage("stop", "'%s' is not a VM name (1-63 of A-Z a-z 0-9 . _ -)", name);
-    if (ctl_dir(getenv("XDG_RUNTIME_DIR"), dir, sizeof dir, err, sizeof err) != 0)
+    if (vmp_ctl_dir(getenv("XDG_RUNTIME_DIR"), dir, sizeof dir, err, sizeof err) != 0)
         return cli_error("stop", "%s", err);
 
     /* the PID first: "quit" answers before the process ends */
-    rc = ctl_request(dir, name, "status", NULL, NULL, CTL_TIMEOUT_MS, reply, sizeof reply, err,
+    rc = vmp_ctl_request(dir, name, "status", NULL, NULL, VMP_CTL_TIMEOUT_MS, reply, sizeof reply, err,
                      sizeof err);
     if (rc != 0)
         return cli_error("stop", "%s", err);
     pid = stop_pid(reply);
-    rc = ctl_request(dir, name, "quit", NULL, NULL, CTL_TIMEOUT_MS, reply, sizeof reply, err,
+    rc = vmp_ctl_request(dir, name, "quit", NULL, NULL, VMP_CTL_TIMEOUT_MS, reply, sizeof reply, err,
                      sizeof err);
     if (rc != 0)
         return cli_error("stop", "VM '%s': %s", name, err);

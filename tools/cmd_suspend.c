@@ -17,8 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The control socket's client is vmm/ctl.h, not yet a public header. */
-#include "../vmm/ctl.h"
+#include <vmpack/ctl.h>
 
 int cmd_suspend(int argc, char **argv);
 
@@ -144,7 +143,7 @@ int cmd_suspend(int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     struct susp_ctx ctx;
     const char *name, *out = NULL;
-    char dir[256], err[4096], reply[CTL_LINE_MAX], target[PATH_MAX], line[CTL_LINE_MAX];
+    char dir[256], err[4096], reply[VMP_CTL_LINE_MAX], target[PATH_MAX], line[VMP_CTL_LINE_MAX];
     char cwd[PATH_MAX], a[32], b[32];
     long pid;
     int c, rc, force = 0, n;
@@ -171,17 +170,17 @@ int cmd_suspend(int argc, char **argv)
     if (argc - optind != 1)
         return cli_usage("suspend", "expected one VM name (see vmpack ps)");
     name = argv[optind];
-    if (!ctl_name_valid(name))
+    if (!vmp_ctl_name_valid(name))
         return cli_usage("suspend", "'%s' is not a VM name (1-63 of A-Z a-z 0-9 . _ -)", name);
     if (out != NULL && out[0] == '\0')
         return cli_usage("suspend", "-o: expected a file name");
-    if (ctl_dir(getenv("XDG_RUNTIME_DIR"), dir, sizeof dir, err, sizeof err) != 0)
+    if (vmp_ctl_dir(getenv("XDG_RUNTIME_DIR"), dir, sizeof dir, err, sizeof err) != 0)
         return cli_error("suspend", "%s", err);
 
     /* The VM writes the file: it needs a path that does not depend on the
      * folder this command runs in. */
     if (out == NULL) {
-        rc = ctl_request(dir, name, "status", NULL, NULL, CTL_TIMEOUT_MS, reply, sizeof reply, err,
+        rc = vmp_ctl_request(dir, name, "status", NULL, NULL, VMP_CTL_TIMEOUT_MS, reply, sizeof reply, err,
                          sizeof err);
         if (rc != 0)
             return cli_error("suspend", "%s", err);
@@ -202,7 +201,7 @@ int cmd_suspend(int argc, char **argv)
         return cli_error(target, "path too long for a control request");
 
     cli_progress_begin(&ctx.prog, "suspend", 0, force);
-    rc = ctl_request(dir, name, line, susp_line, &ctx, 0, reply, sizeof reply, err, sizeof err);
+    rc = vmp_ctl_request(dir, name, line, susp_line, &ctx, 0, reply, sizeof reply, err, sizeof err);
     cli_progress_end(&ctx.prog);
     if (rc != 0)
         return cli_error("suspend", "%s", err);

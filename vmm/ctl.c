@@ -26,7 +26,7 @@ struct ctl_conn {
 
 struct ctl_server {
     int fd;
-    char path[CTL_PATH_MAX];
+    char path[VMP_CTL_PATH_MAX];
     dev_t dev;
     ino_t ino;
     char name[64];
@@ -51,7 +51,7 @@ static int ctl_fail(char *err, size_t errlen, int rc, const char *fmt, ...)
     return rc;
 }
 
-int ctl_dir(const char *xdg, char *buf, size_t buflen, char *err, size_t errlen)
+int vmp_ctl_dir(const char *xdg, char *buf, size_t buflen, char *err, size_t errlen)
 {
     struct stat sb;
     int n;
@@ -74,7 +74,7 @@ int ctl_dir(const char *xdg, char *buf, size_t buflen, char *err, size_t errlen)
     return 0;
 }
 
-int ctl_name_valid(const char *name)
+int vmp_ctl_name_valid(const char *name)
 {
     size_t i, n = name != NULL ? strlen(name) : 0;
 
@@ -95,7 +95,7 @@ static int ctl_addr(const char *dir, const char *name, struct sockaddr_un *sa, c
 {
     int n;
 
-    if (!ctl_name_valid(name))
+    if (!vmp_ctl_name_valid(name))
         return ctl_fail(err, errlen, VMP_ERR_INVALID,
                         "VM name '%s': expected 1-63 of A-Z a-z 0-9 . _ -", name ? name : "");
     memset(sa, 0, sizeof *sa);
@@ -230,7 +230,7 @@ static void ctl_send(int fd, const char *buf, size_t len)
 
 static void ctl_vline(struct ctl_conn *c, const char *prefix, const char *fmt, va_list ap)
 {
-    char line[CTL_LINE_MAX];
+    char line[VMP_CTL_LINE_MAX];
     size_t n;
     int k;
 
@@ -320,7 +320,7 @@ static int ctl_read_line(int fd, char *buf, size_t buflen, size_t *have, char *l
 int ctl_server_handle(struct ctl_server *s)
 {
     struct ctl_conn *c;
-    char buf[CTL_LINE_MAX], line[CTL_LINE_MAX], *arg;
+    char buf[VMP_CTL_LINE_MAX], line[VMP_CTL_LINE_MAX], *arg;
     size_t have = 0;
     int fd, keep;
 
@@ -364,12 +364,12 @@ int ctl_server_handle(struct ctl_server *s)
     return 0;
 }
 
-int ctl_request(const char *dir, const char *name, const char *line,
+int vmp_ctl_request(const char *dir, const char *name, const char *line,
                 void (*on_line)(void *ctx, const char *text), void *ctx, int timeout_ms,
                 char *reply, size_t replylen, char *err, size_t errlen)
 {
     struct sockaddr_un sa;
-    char buf[CTL_LINE_MAX], in[CTL_LINE_MAX], *req = NULL;
+    char buf[VMP_CTL_LINE_MAX], in[VMP_CTL_LINE_MAX], *req = NULL;
     size_t have = 0, len;
     int fd = -1, rc;
 
@@ -379,9 +379,9 @@ int ctl_request(const char *dir, const char *name, const char *line,
     if (rc != 0)
         return rc;
     len = strlen(line);
-    if (len + 1 > CTL_LINE_MAX || memchr(line, '\n', len) != NULL)
+    if (len + 1 > VMP_CTL_LINE_MAX || memchr(line, '\n', len) != NULL)
         return ctl_fail(err, errlen, VMP_ERR_INVALID, "request: one line of at most %d bytes",
-                        CTL_LINE_MAX - 1);
+                        VMP_CTL_LINE_MAX - 1);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return ctl_fail(err, errlen, VMP_ERR_IO, "socket: %s", strerror(errno));
@@ -439,10 +439,10 @@ out:
     return rc;
 }
 
-int ctl_list(const char *dir, ctl_list_fn *fn, void *ctx, char *err, size_t errlen)
+int vmp_ctl_list(const char *dir, vmp_ctl_list_fn *fn, void *ctx, char *err, size_t errlen)
 {
     struct dirent *e;
-    char name[64], reply[CTL_LINE_MAX], why[512];
+    char name[64], reply[VMP_CTL_LINE_MAX], why[512];
     size_t n;
     DIR *d;
     int rc;
@@ -456,10 +456,10 @@ int ctl_list(const char *dir, ctl_list_fn *fn, void *ctx, char *err, size_t errl
             continue;
         memcpy(name, e->d_name, n - 5);
         name[n - 5] = '\0';
-        if (!ctl_name_valid(name))
+        if (!vmp_ctl_name_valid(name))
             continue;
         why[0] = '\0';
-        rc = ctl_request(dir, name, "status", NULL, NULL, CTL_TIMEOUT_MS, reply, sizeof reply, why,
+        rc = vmp_ctl_request(dir, name, "status", NULL, NULL, VMP_CTL_TIMEOUT_MS, reply, sizeof reply, why,
                          sizeof why);
         if (rc == 0)
             fn(ctx, name, reply, NULL);

@@ -44,7 +44,7 @@ struct vm_snap {
     int have_state;
     struct ctl_server *ctl;
     struct ctl_conn *pending; /* a client's suspend, answered by vmp_vm_control_suspend */
-    char pending_path[CTL_LINE_MAX];
+    char pending_path[VMP_CTL_LINE_MAX];
     uint64_t last_progress_ns;
     int progress_sent;
 };
@@ -411,7 +411,7 @@ int vmp_vm_control_open(vmp_vm *vm, const char *xdg_runtime_dir, const char *nam
                         const char *container)
 {
     struct vm_snap *s;
-    char dir[CTL_PATH_MAX], err[400];
+    char dir[VMP_CTL_PATH_MAX], err[400];
     int rc;
 
     if (!vm->loaded)
@@ -421,7 +421,7 @@ int vmp_vm_control_open(vmp_vm *vm, const char *xdg_runtime_dir, const char *nam
         return vm_snap_vm_fail(vm, VMP_ERR_NOMEM, "out of memory");
     if (s->ctl != NULL)
         return vm_snap_vm_fail(vm, VMP_ERR_STATE, "control socket: already open");
-    rc = ctl_dir(xdg_runtime_dir, dir, sizeof dir, err, sizeof err);
+    rc = vmp_ctl_dir(xdg_runtime_dir, dir, sizeof dir, err, sizeof err);
     if (rc == 0)
         rc = ctl_server_open(dir, name, container, vm_snap_ctl_handler, vm, &s->ctl, err,
                              sizeof err);

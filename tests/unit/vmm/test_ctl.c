@@ -90,7 +90,7 @@ static void *client_main(void *arg)
 {
     struct req *q = arg;
 
-    q->rc = ctl_request(q->dir, q->name, q->line, on_line, q, CTL_TIMEOUT_MS, q->reply,
+    q->rc = vmp_ctl_request(q->dir, q->name, q->line, on_line, q, VMP_CTL_TIMEOUT_MS, q->reply,
                         sizeof q->reply, q->err, sizeof q->err);
     q->done = 1;
     return NULL;
@@ -131,8 +131,8 @@ static int setup(void **state)
     assert_non_null(f);
     snprintf(f->base, sizeof f->base, "/tmp/vmp-ctl.XXXXXX");
     assert_non_null(mkdtemp(f->base));
-    if (ctl_dir(f->base, f->dir, sizeof f->dir, err, sizeof err) != 0)
-        fail_msg("ctl_dir: %s", err);
+    if (vmp_ctl_dir(f->base, f->dir, sizeof f->dir, err, sizeof err) != 0)
+        fail_msg("vmp_ctl_dir: %s", err);
     *state = f;
     return 0;
 }
@@ -165,11 +165,11 @@ static void test_ctl_dir_mode(void **state)
     assert_non_null(strstr(f->dir, "/vmpack"));
     /* A folder others can enter is refused, not used. */
     assert_int_equal(chmod(f->dir, 0755), 0);
-    assert_int_equal(ctl_dir(f->base, dir, sizeof dir, err, sizeof err), VMP_ERR_IO);
+    assert_int_equal(vmp_ctl_dir(f->base, dir, sizeof dir, err, sizeof err), VMP_ERR_IO);
     assert_non_null(strstr(err, "0700"));
     assert_int_equal(chmod(f->dir, 0700), 0);
     /* Without XDG_RUNTIME_DIR: /tmp/vmpack-UID. */
-    assert_int_equal(ctl_dir(NULL, dir, sizeof dir, err, sizeof err), 0);
+    assert_int_equal(vmp_ctl_dir(NULL, dir, sizeof dir, err, sizeof err), 0);
     assert_non_null(strstr(dir, "/tmp/vmpack-"));
 }
 
@@ -214,7 +214,7 @@ static void test_ctl_status_and_verbs(void **state)
 
     /* A multi-line request is refused by the client itself. */
     assert_int_equal(
-        ctl_request(f->dir, "vm1", "status\nquit", NULL, NULL, 100, NULL, 0, err, sizeof err),
+        vmp_ctl_request(f->dir, "vm1", "status\nquit", NULL, NULL, 100, NULL, 0, err, sizeof err),
         VMP_ERR_INVALID);
     ctl_server_close(s);
 }
@@ -297,12 +297,12 @@ static void test_ctl_stale_socket(void **state)
     snprintf(p, sizeof p, "%s/stale.sock", f->dir);
     make_stale(f);
     assert_int_equal(
-        ctl_request(f->dir, "stale", "status", NULL, NULL, 100, NULL, 0, err, sizeof err),
+        vmp_ctl_request(f->dir, "stale", "status", NULL, NULL, 100, NULL, 0, err, sizeof err),
         VMP_ERR_STATE);
     assert_non_null(strstr(err, "stale"));
     assert_int_equal(access(p, F_OK), -1);
     assert_int_equal(
-        ctl_request(f->dir, "stale", "status", NULL, NULL, 100, NULL, 0, err, sizeof err),
+        vmp_ctl_request(f->dir, "stale", "status", NULL, NULL, 100, NULL, 0, err, sizeof err),
         VMP_ERR_NOT_FOUND);
     /* A new VM takes over a stale name. */
     make_stale(f);
@@ -339,7 +339,7 @@ static void *list_main(void *arg)
     struct lister *l = arg;
     char err[256];
 
-    l->rc = ctl_list(l->dir, on_vm, &l->seen, err, sizeof err);
+    l->rc = vmp_ctl_list(l->dir, on_vm, &l->seen, err, sizeof err);
     l->done = 1;
     return NULL;
 }

@@ -188,7 +188,7 @@ struct client {
     char line[512];
     long delay_ms;
     int rc;
-    char reply[CTL_LINE_MAX], err[512];
+    char reply[VMP_CTL_LINE_MAX], err[512];
     unsigned progress_lines;
 };
 
@@ -206,9 +206,9 @@ static void *client_main(void *arg)
     char dir[256];
 
     sleep_ms(c->delay_ms);
-    c->rc = ctl_dir(xdg, dir, sizeof dir, c->err, sizeof c->err);
+    c->rc = vmp_ctl_dir(xdg, dir, sizeof dir, c->err, sizeof c->err);
     if (c->rc == 0)
-        c->rc = ctl_request(dir, c->name, c->line, client_line, c, 0, c->reply, sizeof c->reply,
+        c->rc = vmp_ctl_request(dir, c->name, c->line, client_line, c, 0, c->reply, sizeof c->reply,
                             c->err, sizeof c->err);
     return NULL;
 }
