@@ -4,6 +4,7 @@
  * for their status; sockets left by VMs that died are removed.
  */
 #include "cli.h"
+#include "cli_ctl.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -29,28 +30,6 @@ static void help(void)
            "  -h, --help   show this help\n");
 }
 
-/* The value of key in "name=N pid=P state=S container=PATH" (container is
- * last and may hold spaces). */
-static void ps_field(const char *status, const char *key, int to_end, char *out, size_t outlen)
-{
-    char pat[32];
-    const char *p, *e;
-    size_t n;
-
-    snprintf(pat, sizeof pat, "%s=", key);
-    out[0] = '\0';
-    p = strstr(status, pat);
-    if (p == NULL)
-        return;
-    p += strlen(pat);
-    e = to_end ? p + strlen(p) : strchr(p, ' ');
-    if (e == NULL)
-        e = p + strlen(p);
-    n = (size_t)(e - p) < outlen - 1 ? (size_t)(e - p) : outlen - 1;
-    memcpy(out, p, n);
-    out[n] = '\0';
-}
-
 static void ps_one(void *ctx, const char *name, const char *status, const char *why)
 {
     struct ps_ctx *c = ctx;
@@ -66,9 +45,9 @@ static void ps_one(void *ctx, const char *name, const char *status, const char *
     }
     if (c->shown++ == 0)
         printf("%-20s %8s  %-12s %s\n", "NAME", "PID", "STATE", "CONTAINER");
-    ps_field(status, "pid", 0, pid, sizeof pid);
-    ps_field(status, "state", 0, state, sizeof state);
-    ps_field(status, "container", 1, container, sizeof container);
+    cli_ctl_field(status, "pid", pid, sizeof pid);
+    cli_ctl_field(status, "state", state, sizeof state);
+    cli_ctl_field(status, "container", container, sizeof container);
     printf("%-20s %8s  %-12s %s\n", name, pid, state, container);
 }
 

@@ -5,14 +5,9 @@
  * state since then is lost, as after a power cut.
  */
 #include "cli.h"
+#include "cli_ctl.h"
 
-#include <errno.h>
 #include <getopt.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <vmpack/ctl.h>
 
@@ -36,40 +31,11 @@ static void help(void)
            STOP_EXIT_WAIT_S);
 }
 
-/* "pid=N" in a status answer ("name=... pid=... state=..."), or 0. */
-static long stop_pid(const char *status)
-{
-    const char *p = strstr(status, " pid=");
-
-    return p != NULL ? strtol(p + 5, NULL, 10) : 0;
-}
-
-/* A process that ended but was not reaped yet (a zombie) counts as gone. */
-static int stop_pid_gone(long pid)
-{
-    char path[64], buf[256], *p;
-    FILE *f;
-    int gone = 0;
-
-    if (kill((pid_t)pid, 0) != 0)
-        return errno == ESRCH;
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    f = fopen(path, "r");
-    if (f == NULL)
-        return 1;
-    if (fgets(buf, sizeof buf, f) != NULL && (p = strrchr(buf, ')')) != NULL && p[1] == ' ')
-        gone = p[2] == 'Z' || p[2] == 'X';
-    fclose(f);
-    return gone;
-}
-
 int cmd_stop(int argc, char **argv)
 {
     static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-    struct timespec ts = {0, 20 * 1000 * 1000};
     char dir[256], err[4096], reply[VMP_CTL_LINE_MAX];
     const char *name;
-    double until;
     long pid;
     int c, rc;
 
@@ -85,30 +51,24 @@ int cmd_stop(int argc, char **argv)
     if (argc - optind != 1)
         return cli_usage("stop", "expected one VM name (see vmpack ps)");
     name = argv[optind];
-    if (!vmp_ctl_name_valid(name))
-        return cli_usage("stop", "'%s' is not a VM name (1-63 of A-Z a-z 0-9 . _ -)", name);
-    if (vmp_ctl_dir(getenv("XDG_RUNTIME_DIR"), dir, sizeof dir, err, sizeof err) != 0)
-        return cli_error("stop", "%s", err);
+    rc = cli_ctl_dir("stop", name, dir, sizeof dir);
+    if (rc != CLI_OK)
+        return rc;
 
     /* the PID first: "quit" answers before the process ends */
     rc = vmp_ctl_request(dir, name, "status", NULL, NULL, VMP_CTL_TIMEOUT_MS, reply, sizeof reply, err,
                      sizeof err);
     if (rc != 0)
         return cli_error("stop", "%s", err);
-    pid = stop_pid(reply);
+    pid = (long)cli_ctl_num(reply, "pid");
     rc = vmp_ctl_request(dir, name, "quit", NULL, NULL, VMP_CTL_TIMEOUT_MS, reply, sizeof reply, err,
                      sizeof err);
     if (rc != 0)
         return cli_error("stop", "VM '%s': %s", name, err);
-    until = cli_now() + STOP_EXIT_WAIT_S;
-    while (pid > 0 && !stop_pid_gone(pid)) {
-        if (cli_now() > until)
-            return cli_error("stop",
-                             "VM '%s' (process %ld) accepted the stop but has not ended "
-                             "after %.0f s",
-                             name, pid, STOP_EXIT_WAIT_S);
-        nanosleep(&ts, NULL);
-    }
+    if (pid > 0 && cli_ctl_wait_exit(pid, STOP_EXIT_WAIT_S) != 0)
+        return cli_error("stop",
+                         "VM '%s' (process %ld) accepted the stop but has not ended after %.0f s",
+                         name, pid, STOP_EXIT_WAIT_S);
     printf("stopped VM '%s' (process %ld); its container was not written\n", name, pid);
     return CLI_OK;
 }

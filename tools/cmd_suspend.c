@@ -7,14 +7,12 @@
  * (vmm/vm_snap.c); this side shows its progress and its figures.
  */
 #include "cli.h"
+#include "cli_ctl.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <signal.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <vmpack/ctl.h>
@@ -72,68 +70,6 @@ static void susp_line(void *ctx, const char *text)
         fprintf(stderr, "vmpack: %s\n", text);
 }
 
-/* The value of key in a "k=v k=v ... path=PATH" answer; path runs to the end. */
-static int susp_field(const char *reply, const char *key, char *out, size_t outlen)
-{
-    char pat[32];
-    const char *p, *e;
-    size_t n;
-
-    snprintf(pat, sizeof pat, "%s=", key);
-    for (p = reply; (p = strstr(p, pat)) != NULL; p++)
-        if (p == reply || p[-1] == ' ')
-            break;
-    if (p == NULL)
-        return -1;
-    p += strlen(pat);
-    e = strcmp(key, "path") == 0 || strcmp(key, "container") == 0 ? p + strlen(p) : strchr(p, ' ');
-    if (e == NULL)
-        e = p + strlen(p);
-    n = (size_t)(e - p) < outlen - 1 ? (size_t)(e - p) : outlen - 1;
-    memcpy(out, p, n);
-    out[n] = '\0';
-    return 0;
-}
-
-static unsigned long long susp_num(const char *reply, const char *key)
-{
-    char v[32];
-
-    return susp_field(reply, key, v, sizeof v) == 0 ? strtoull(v, NULL, 10) : 0;
-}
-
-/* A process that ended but was not reaped yet counts as gone. */
-static int susp_pid_gone(long pid)
-{
-    char path[64], buf[256], *p;
-    FILE *f;
-    int gone = 0;
-
-    if (kill((pid_t)pid, 0) != 0)
-        return errno == ESRCH;
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    f = fopen(path, "r");
-    if (f == NULL)
-        return 1;
-    if (fgets(buf, sizeof buf, f) != NULL && (p = strrchr(buf, ')')) != NULL && p[1] == ' ')
-        gone = p[2] == 'Z' || p[2] == 'X';
-    fclose(f);
-    return gone;
-}
-
-static int susp_wait_exit(long pid)
-{
-    struct timespec ts = {0, 20 * 1000 * 1000};
-    double until = cli_now() + SUSPEND_EXIT_WAIT_S;
-
-    while (!susp_pid_gone(pid)) {
-        if (cli_now() > until)
-            return -1;
-        nanosleep(&ts, NULL);
-    }
-    return 0;
-}
-
 int cmd_suspend(int argc, char **argv)
 {
     static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
@@ -170,12 +106,11 @@ int cmd_suspend(int argc, char **argv)
     if (argc - optind != 1)
         return cli_usage("suspend", "expected one VM name (see vmpack ps)");
     name = argv[optind];
-    if (!vmp_ctl_name_valid(name))
-        return cli_usage("suspend", "'%s' is not a VM name (1-63 of A-Z a-z 0-9 . _ -)", name);
     if (out != NULL && out[0] == '\0')
         return cli_usage("suspend", "-o: expected a file name");
-    if (vmp_ctl_dir(getenv("XDG_RUNTIME_DIR"), dir, sizeof dir, err, sizeof err) != 0)
-        return cli_error("suspend", "%s", err);
+    rc = cli_ctl_dir("suspend", name, dir, sizeof dir);
+    if (rc != CLI_OK)
+        return rc;
 
     /* The VM writes the file: it needs a path that does not depend on the
      * folder this command runs in. */
@@ -184,7 +119,7 @@ int cmd_suspend(int argc, char **argv)
                          sizeof err);
         if (rc != 0)
             return cli_error("suspend", "%s", err);
-        if (susp_field(reply, "container", target, sizeof target) != 0 || target[0] != '/')
+        if (cli_ctl_field(reply, "container", target, sizeof target) != 0 || target[0] != '/')
             return cli_error("suspend", "VM '%s' did not say which container it runs (%s)", name,
                              reply);
     } else if (out[0] == '/') {
@@ -205,16 +140,16 @@ int cmd_suspend(int argc, char **argv)
     cli_progress_end(&ctx.prog);
     if (rc != 0)
         return cli_error("suspend", "%s", err);
-    pid = (long)susp_num(reply, "pid");
+    pid = (long)cli_ctl_num(reply, "pid");
     printf("suspended VM '%s' into %s in %.1f s: %llu chunks new, %llu copied, %llu zero "
            "(RAM %llu new, %llu copied, %llu zero); %s stored anew, file %s\n",
-           name, target, cli_now() - ctx.prog.start_s, susp_num(reply, "chunks_new"),
-           susp_num(reply, "chunks_copied"), susp_num(reply, "chunks_zero"),
-           susp_num(reply, "ram_new"), susp_num(reply, "ram_copied"), susp_num(reply, "ram_zero"),
-           cli_fmt_size(susp_num(reply, "bytes_new"), a, sizeof a),
-           cli_fmt_size(susp_num(reply, "file_bytes"), b, sizeof b));
+           name, target, cli_now() - ctx.prog.start_s, cli_ctl_num(reply, "chunks_new"),
+           cli_ctl_num(reply, "chunks_copied"), cli_ctl_num(reply, "chunks_zero"),
+           cli_ctl_num(reply, "ram_new"), cli_ctl_num(reply, "ram_copied"), cli_ctl_num(reply, "ram_zero"),
+           cli_fmt_size(cli_ctl_num(reply, "bytes_new"), a, sizeof a),
+           cli_fmt_size(cli_ctl_num(reply, "file_bytes"), b, sizeof b));
     fflush(stdout);
-    if (pid > 0 && susp_wait_exit(pid) != 0)
+    if (pid > 0 && cli_ctl_wait_exit(pid, SUSPEND_EXIT_WAIT_S) != 0)
         return cli_error("suspend",
                          "the guest is saved, but VM process %ld has not ended "
                          "after %.0f s",
