@@ -201,104 +201,14 @@ static uint32_t cpu_sys_alu(unsigned op, uint32_t a, uint32_t b, unsigned size, 
 
 static int cpu_sys_gp0(struct cpu_exit *ex);
 
-/* One element of size bytes at linear gla for a string instruction: RAM
- * through the page walk, MMIO through the board (unclaimed: all ones, writes
- * dropped). 0, or 1 with *ex (#PF). */
-static int cpu_sys_elem_rw(struct cpu *cpu, uint32_t gla, uint32_t *v, unsigned size, int write,
-                           struct cpu_exit *ex)
-{
-    struct sys_ctx c = cpu_sys_ctx(cpu);
-    struct mmu_walk w;
-    struct sys_fault f;
-    unsigned access = (write ? MMU_WRITE : 0) | seg_access(&cpu->state);
-    uint32_t mask = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
-    if (mmu_translate(&c, gla, access, &w, &f) < 0)
-        return cpu_sys_raise(ex, &f);
-    if ((uint64_t)w.gpa < cpu->ram_bytes || (gla & 0xfffu) + size > 0x1000u)
-        return cpu_sys_guest_rw(cpu, gla, v, size, write, ex);
-    if (write) {
-        if (cpu->io->mmio_write)
-            cpu->io->mmio_write(cpu->io_opaque, w.gpa, size, *v & mask);
-        return 0;
-    }
-    uint32_t x = 0xffffffffu;
-    if (!cpu->io->mmio_read || cpu->io->mmio_read(cpu->io_opaque, w.gpa, size, &x) != 0)
-        x = 0xffffffffu;
-    *v = x & mask;
-    return 0;
-}
-
-/*
- * A string instruction (MOVS, CMPS, STOS, LODS, SCAS; REP or not) that
- * touched MMIO: memcpy_toio, memset_io and the like. The translated copy
- * stopped at the element that faulted, its registers showing the progress
- * (DESIGN.md); the rest runs here an element at a time, each side RAM or
- * device (SDM 2A MOVS ... SCAS, REP). 0 with EIP past it, or 1 with *ex.
- */
-static int cpu_sys_mmio_string(struct cpu *cpu, const struct x86_insn *in, struct cpu_exit *ex)
-{
-    struct vmp_x86_state *s = &cpu->state;
-    uint32_t *r = s->gpr;
-    unsigned op = in->opcode & ~1u, size = (in->opcode & 1) ? in->opsize : 1;
-    uint32_t amask = in->addrsize == 2 ? 0xffffu : 0xffffffffu;
-    uint32_t step = (s->eflags & SYS_FL_DF) ? (uint32_t)-size : size;
-    uint32_t src_base = s->seg[in->seg == X86_SEG_NONE ? VMP_DS : in->seg].base;
-    uint32_t dst_base = s->seg[VMP_ES].base;
-    int uses_si = op == 0xa4 || op == 0xa6 || op == 0xac, uses_di = op != 0xac;
-    for (;;) {
-        if (in->rep && (r[VMP_ECX] & amask) == 0)
-            break;
-        uint32_t si = r[VMP_ESI] & amask, di = r[VMP_EDI] & amask, a = 0, b = 0, fl;
-        if ((uses_si && (uint64_t)si + size - 1 > amask) ||
-            (uses_di && (uint64_t)di + size - 1 > amask))
-            return cpu_sys_gp0(ex);
-        if (uses_si && cpu_sys_elem_rw(cpu, src_base + si, &a, size, 0, ex))
-            return 1;
-        switch (op) {
-        case 0xa4: /* MOVS */
-            if (cpu_sys_elem_rw(cpu, dst_base + di, &a, size, 1, ex))
-                return 1;
-            break;
-        case 0xaa: /* STOS */
-            a = cpu_sys_reg_get(r, VMP_EAX, size);
-            if (cpu_sys_elem_rw(cpu, dst_base + di, &a, size, 1, ex))
-                return 1;
-            break;
-        case 0xac: /* LODS */
-            cpu_sys_reg_set(r, VMP_EAX, size, a);
-            break;
-        default: /* CMPS: [ESI] - [EDI]; SCAS: EAX - [EDI] */
-            if (cpu_sys_elem_rw(cpu, dst_base + di, &b, size, 0, ex))
-                return 1;
-            if (op == 0xae)
-                a = cpu_sys_reg_get(r, VMP_EAX, size);
-            cpu_sys_alu(ALU_CMP, a, b, size, &fl);
-            s->eflags = (s->eflags & ~FLAGS_ARITH) | fl;
-            break;
-        }
-        if (uses_si)
-            r[VMP_ESI] = (r[VMP_ESI] & ~amask) | ((si + step) & amask);
-        if (uses_di)
-            r[VMP_EDI] = (r[VMP_EDI] & ~amask) | ((di + step) & amask);
-        if (!in->rep)
-            break;
-        r[VMP_ECX] = (r[VMP_ECX] & ~amask) | (((r[VMP_ECX] & amask) - 1) & amask);
-        if (op == 0xa6 || op == 0xae) {
-            int zf = (s->eflags & 0x40u) != 0;
-            if ((in->rep == 0xf3 && !zf) || (in->rep == 0xf2 && zf))
-                break;
-        }
-    }
-    s->eip += in->len;
-    return 0;
-}
-
-/* size bytes (1-4) at linear gla, for an instruction that touched MMIO:
- * each page's part through the page walk, RAM from RAM, the rest from the
- * board in the widest naturally sized pieces (a dword crossing from a
- * device page into the next is two word accesses, as the bus splits it).
+/* size bytes (1-4) at linear gla, for an instruction that touched MMIO
+ * (string elements too) or for INS's element: each page's part through
+ * the page walk, RAM from RAM, the rest from the board in the widest
+ * naturally sized pieces (a dword crossing from a device page into the
+ * next is two word accesses, as the bus splits it).
  * write 2: only check that a write would be allowed (a read-modify-write
- * faults before it reads the device). 0, or 1 with *ex (#PF). */
+ * faults before it reads the device, INS before it reads the port). 0, or
+ * 1 with *ex (#PF). */
 static int cpu_sys_mem_rw(struct cpu *cpu, uint32_t gla, uint32_t *v, unsigned size, int write,
                           struct cpu_exit *ex)
 {
@@ -349,6 +259,71 @@ static int cpu_sys_mem_rw(struct cpu *cpu, uint32_t gla, uint32_t *v, unsigned s
             x |= (uint32_t)b[i] << (8 * i);
         *v = x;
     }
+    return 0;
+}
+
+/*
+ * A string instruction (MOVS, CMPS, STOS, LODS, SCAS; REP or not) that
+ * touched MMIO: memcpy_toio, memset_io and the like. The translated copy
+ * stopped at the element that faulted, its registers showing the progress
+ * (DESIGN.md); the rest runs here an element at a time, each side RAM or
+ * device (SDM 2A MOVS ... SCAS, REP). 0 with EIP past it, or 1 with *ex.
+ */
+static int cpu_sys_mmio_string(struct cpu *cpu, const struct x86_insn *in, struct cpu_exit *ex)
+{
+    struct vmp_x86_state *s = &cpu->state;
+    uint32_t *r = s->gpr;
+    unsigned op = in->opcode & ~1u, size = (in->opcode & 1) ? in->opsize : 1;
+    uint32_t amask = in->addrsize == 2 ? 0xffffu : 0xffffffffu;
+    uint32_t step = (s->eflags & SYS_FL_DF) ? (uint32_t)-size : size;
+    uint32_t src_base = s->seg[in->seg == X86_SEG_NONE ? VMP_DS : in->seg].base;
+    uint32_t dst_base = s->seg[VMP_ES].base;
+    int uses_si = op == 0xa4 || op == 0xa6 || op == 0xac, uses_di = op != 0xac;
+    for (;;) {
+        if (in->rep && (r[VMP_ECX] & amask) == 0)
+            break;
+        uint32_t si = r[VMP_ESI] & amask, di = r[VMP_EDI] & amask, a = 0, b = 0, fl;
+        if ((uses_si && (uint64_t)si + size - 1 > amask) ||
+            (uses_di && (uint64_t)di + size - 1 > amask))
+            return cpu_sys_gp0(ex);
+        if (uses_si && cpu_sys_mem_rw(cpu, src_base + si, &a, size, 0, ex))
+            return 1;
+        switch (op) {
+        case 0xa4: /* MOVS */
+            if (cpu_sys_mem_rw(cpu, dst_base + di, &a, size, 1, ex))
+                return 1;
+            break;
+        case 0xaa: /* STOS */
+            a = cpu_sys_reg_get(r, VMP_EAX, size);
+            if (cpu_sys_mem_rw(cpu, dst_base + di, &a, size, 1, ex))
+                return 1;
+            break;
+        case 0xac: /* LODS */
+            cpu_sys_reg_set(r, VMP_EAX, size, a);
+            break;
+        default: /* CMPS: [ESI] - [EDI]; SCAS: EAX - [EDI] */
+            if (cpu_sys_mem_rw(cpu, dst_base + di, &b, size, 0, ex))
+                return 1;
+            if (op == 0xae)
+                a = cpu_sys_reg_get(r, VMP_EAX, size);
+            cpu_sys_alu(ALU_CMP, a, b, size, &fl);
+            s->eflags = (s->eflags & ~FLAGS_ARITH) | fl;
+            break;
+        }
+        if (uses_si)
+            r[VMP_ESI] = (r[VMP_ESI] & ~amask) | ((si + step) & amask);
+        if (uses_di)
+            r[VMP_EDI] = (r[VMP_EDI] & ~amask) | ((di + step) & amask);
+        if (!in->rep)
+            break;
+        r[VMP_ECX] = (r[VMP_ECX] & ~amask) | (((r[VMP_ECX] & amask) - 1) & amask);
+        if (op == 0xa6 || op == 0xae) {
+            int zf = (s->eflags & 0x40u) != 0;
+            if ((in->rep == 0xf3 && !zf) || (in->rep == 0xf2 && zf))
+                break;
+        }
+    }
+    s->eip += in->len;
     return 0;
 }
 
@@ -1148,20 +1123,6 @@ static int cpu_sys_port(struct cpu *cpu, const struct x86_insn *in, struct cpu_e
     return 0;
 }
 
-/* Is the element at linear gla..gla+size-1 writable for the current
- * privilege? 0, or 1 with *ex = the #PF the write would raise. */
-static int cpu_sys_probe_write(struct cpu *cpu, uint32_t gla, unsigned size, struct cpu_exit *ex)
-{
-    struct sys_ctx c = cpu_sys_ctx(cpu);
-    struct mmu_walk w;
-    struct sys_fault f;
-    unsigned access = MMU_WRITE | seg_access(&cpu->state);
-    if (mmu_translate(&c, gla, access, &w, &f) < 0 ||
-        ((gla ^ (gla + size - 1)) >> 12 && mmu_translate(&c, gla + size - 1, access, &w, &f) < 0))
-        return cpu_sys_raise(ex, &f);
-    return 0;
-}
-
 /*
  * INS and OUTS, REP or not (SDM 2A INS, 2B OUTS): one element at a time,
  * the port through the board as for IN/OUT (CPL <= IOPL or the TSS's I/O
@@ -1199,7 +1160,7 @@ static int cpu_sys_string_io(struct cpu *cpu, const struct x86_insn *in, uint32_
         if ((uint64_t)off + size - 1 > amask)
             return cpu_sys_gp0(ex); /* past the 64 KiB or 4 GiB of the address size */
         if (ins) {
-            if (cpu_sys_probe_write(cpu, base + off, size, ex))
+            if (cpu_sys_mem_rw(cpu, base + off, &v, size, 2, ex))
                 return 1;
             v = cpu->io->port_in(cpu->io_opaque, port, size) & vmask;
             if (cpu_sys_guest_rw(cpu, base + off, &v, size, 1, ex))
