@@ -165,9 +165,11 @@ enum { ALU_ADD = 0, ALU_OR = 1, ALU_AND = 4, ALU_SUB = 5, ALU_XOR = 6, ALU_CMP =
 
 #define FLAGS_ARITH 0x8d5u /* CF PF AF ZF SF OF */
 
-/* op on size-byte a and b: the result, and the arithmetic flags in *flags
- * (SDM 1 appendix A; AF is 0 after the logical ones, as on hardware). */
-static uint32_t cpu_sys_alu(unsigned op, uint32_t a, uint32_t b, unsigned size, uint32_t *flags)
+/* op on size-byte a and b, with carry cin (0 or 1: ADC, SBB) for ADD and
+ * SUB: the result, and the arithmetic flags in *flags (SDM 1 appendix A;
+ * AF is 0 after the logical ones, as on hardware). */
+static uint32_t cpu_sys_alu(unsigned op, uint32_t a, uint32_t b, uint32_t cin, unsigned size,
+                            uint32_t *flags)
 {
     uint32_t mask = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
     uint32_t sign = 1u << (size * 8 - 1), res, f = 0;
@@ -175,13 +177,15 @@ static uint32_t cpu_sys_alu(unsigned op, uint32_t a, uint32_t b, unsigned size, 
     b &= mask;
     switch (op) {
     case ALU_ADD:
-        res = (a + b) & mask;
-        f |= (res < a ? 0x1u : 0) | ((a ^ b ^ res) & 0x10u) | ((a ^ res) & (b ^ res) & sign ? 0x800u : 0);
+        res = (a + b + cin) & mask;
+        f |= ((uint64_t)a + b + cin > mask ? 0x1u : 0) | ((a ^ b ^ res) & 0x10u) |
+             ((a ^ res) & (b ^ res) & sign ? 0x800u : 0);
         break;
     case ALU_SUB:
     case ALU_CMP:
-        res = (a - b) & mask;
-        f |= (a < b ? 0x1u : 0) | ((a ^ b ^ res) & 0x10u) | ((a ^ b) & (a ^ res) & sign ? 0x800u : 0);
+        res = (a - b - cin) & mask;
+        f |= ((uint64_t)a < (uint64_t)b + cin ? 0x1u : 0) | ((a ^ b ^ res) & 0x10u) |
+             ((a ^ b) & (a ^ res) & sign ? 0x800u : 0);
         break;
     case ALU_OR:
         res = a | b;
@@ -306,7 +310,7 @@ static int cpu_sys_mmio_string(struct cpu *cpu, const struct x86_insn *in, struc
                 return 1;
             if (op == 0xae)
                 a = cpu_sys_reg_get(r, VMP_EAX, size);
-            cpu_sys_alu(ALU_CMP, a, b, size, &fl);
+            cpu_sys_alu(ALU_CMP, a, b, 0, size, &fl);
             s->eflags = (s->eflags & ~FLAGS_ARITH) | fl;
             break;
         }
@@ -543,7 +547,7 @@ static int cpu_sys_mmio(struct cpu *cpu, uint32_t gla, uint32_t gpa, struct cpu_
         s->eflags = (s->eflags & ~FLAGS_ARITH) | fl;
     } else if (in.map == X86_MAP_0F && (opc == 0xb0 || opc == 0xb1)) {
         uint32_t fl;
-        cpu_sys_alu(ALU_CMP, other, v, size, &fl);
+        cpu_sys_alu(ALU_CMP, other, v, 0, size, &fl);
         s->eflags = (s->eflags & ~FLAGS_ARITH) | fl;
         if (fl & 0x40u) {
             v = cpu_sys_reg_get(r, in.reg, size);
@@ -558,32 +562,17 @@ static int cpu_sys_mmio(struct cpu *cpu, uint32_t gla, uint32_t gpa, struct cpu_
     } else if (op == ALU_INC || op == ALU_DEC || op == ALU_NEG) {
         uint32_t fl, cf = s->eflags & 0x1u;
         if (op == ALU_NEG) {
-            v = cpu_sys_alu(ALU_SUB, 0, v, size, &fl);
+            v = cpu_sys_alu(ALU_SUB, 0, v, 0, size, &fl);
         } else {
-            v = cpu_sys_alu(op == ALU_INC ? ALU_ADD : ALU_SUB, v, 1, size, &fl);
+            v = cpu_sys_alu(op == ALU_INC ? ALU_ADD : ALU_SUB, v, 1, 0, size, &fl);
             fl = (fl & ~0x1u) | cf;
         }
         s->eflags = (s->eflags & ~FLAGS_ARITH) | fl;
-    } else if (carry) {
-        /* ADC/SBB: a op b op CF, the flags of the whole (SDM 1 appendix A) */
-        uint32_t a = mem_left ? v : other, b = mem_left ? other : v;
-        uint32_t sign = 1u << (size * 8 - 1), c = s->eflags & 0x1u, fl = 0;
-        a &= mask;
-        b &= mask;
-        uint64_t wide = op == ALU_ADD ? (uint64_t)a + b + c : (uint64_t)a - b - c;
-        uint32_t res = (uint32_t)wide & mask;
-        if (op == ALU_ADD)
-            fl |= (wide > mask ? 0x1u : 0) | ((a ^ res) & (b ^ res) & sign ? 0x800u : 0);
-        else
-            fl |= ((uint64_t)a < (uint64_t)b + c ? 0x1u : 0) |
-                  ((a ^ b) & (a ^ res) & sign ? 0x800u : 0);
-        fl |= ((a ^ b ^ res) & 0x10u) | (res == 0 ? 0x40u : 0) | (res & sign ? 0x80u : 0) |
-              (__builtin_parity(res & 0xffu) ? 0 : 0x4u);
-        s->eflags = (s->eflags & ~FLAGS_ARITH) | fl;
-        v = res;
     } else if (op != ALU_NONE) {
         uint32_t fl;
-        v = mem_left ? cpu_sys_alu(op, v, other, size, &fl) : cpu_sys_alu(op, other, v, size, &fl);
+        uint32_t cin = carry ? s->eflags & 0x1u : 0;
+        v = mem_left ? cpu_sys_alu(op, v, other, cin, size, &fl)
+                     : cpu_sys_alu(op, other, v, cin, size, &fl);
         s->eflags = (s->eflags & ~FLAGS_ARITH) | fl;
     }
     if (stack == 1) {
