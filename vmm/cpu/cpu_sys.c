@@ -356,28 +356,17 @@ static int cpu_sys_cond(uint32_t fl, unsigned cc)
 static uint32_t cpu_sys_host_bt(unsigned bt, uint32_t v, uint32_t bit, uint32_t *fl)
 {
     uint64_t f = *fl & FLAGS_ARITH;
+#define CPU_SYS_HOST_BT(insn)                                                                  \
+    __asm__("leaq -128(%%rsp), %%rsp\n\tpushq %q1\n\tpopfq\n\t" insn " %2, %0\n\t"             \
+            "pushfq\n\tpopq %q1\n\tleaq 128(%%rsp), %%rsp"                                      \
+            : "+r"(v), "+r"(f) : "r"(bit) : "cc")
     switch (bt) {
-    case 0:
-        __asm__("leaq -128(%%rsp), %%rsp\n\tpushq %q1\n\tpopfq\n\tbtl %2, %0\n\t"
-                "pushfq\n\tpopq %q1\n\tleaq 128(%%rsp), %%rsp"
-                : "+r"(v), "+r"(f) : "r"(bit) : "cc");
-        break;
-    case 1:
-        __asm__("leaq -128(%%rsp), %%rsp\n\tpushq %q1\n\tpopfq\n\tbtsl %2, %0\n\t"
-                "pushfq\n\tpopq %q1\n\tleaq 128(%%rsp), %%rsp"
-                : "+r"(v), "+r"(f) : "r"(bit) : "cc");
-        break;
-    case 2:
-        __asm__("leaq -128(%%rsp), %%rsp\n\tpushq %q1\n\tpopfq\n\tbtrl %2, %0\n\t"
-                "pushfq\n\tpopq %q1\n\tleaq 128(%%rsp), %%rsp"
-                : "+r"(v), "+r"(f) : "r"(bit) : "cc");
-        break;
-    default:
-        __asm__("leaq -128(%%rsp), %%rsp\n\tpushq %q1\n\tpopfq\n\tbtcl %2, %0\n\t"
-                "pushfq\n\tpopq %q1\n\tleaq 128(%%rsp), %%rsp"
-                : "+r"(v), "+r"(f) : "r"(bit) : "cc");
-        break;
+    case 0: CPU_SYS_HOST_BT("btl"); break;
+    case 1: CPU_SYS_HOST_BT("btsl"); break;
+    case 2: CPU_SYS_HOST_BT("btrl"); break;
+    default: CPU_SYS_HOST_BT("btcl"); break;
     }
+#undef CPU_SYS_HOST_BT
     *fl = (uint32_t)f & FLAGS_ARITH;
     return v;
 }
@@ -1102,13 +1091,7 @@ static int cpu_sys_port(struct cpu *cpu, const struct x86_insn *in, struct cpu_e
         cpu->io->port_out(cpu->io_opaque, port, size, r[VMP_EAX] & mask);
         return 0;
     }
-    uint32_t v = cpu->io->port_in(cpu->io_opaque, port, size);
-    if (size == 4)
-        r[VMP_EAX] = v;
-    else if (size == 2)
-        r[VMP_EAX] = (r[VMP_EAX] & 0xffff0000u) | (v & 0xffffu);
-    else
-        r[VMP_EAX] = (r[VMP_EAX] & 0xffffff00u) | (v & 0xffu);
+    cpu_sys_reg_set(r, VMP_EAX, size, cpu->io->port_in(cpu->io_opaque, port, size));
     return 0;
 }
 
