@@ -114,7 +114,7 @@ int cpu_create(const struct cpu_config *cfg, struct cpu **out)
     if (mprotect(cpu->poll, CPU_PAGE_SIZE, PROT_READ) != 0)
         goto fail;
     cpu->rt = (struct cpu_rt *)(cpu->rt_mapping + CPU_PAGE_SIZE);
-    cpu->rt->exit_fn = (uint64_t)(uintptr_t)xlat_exit_code;
+    cpu->rt->exit_fn = (uint64_t)(uintptr_t)xlat_exit;
     cpu->icount_deadline = UINT64_MAX;
     cpu->rt->deadline = INT64_MAX;
     for (int i = 128; i < 256; i++)
@@ -235,7 +235,8 @@ static void cpu_rt_to_state(struct cpu *cpu)
 /* A signal left translated code in the middle of a block (a fault: the
  * instruction at exit_eip did not complete): add the instructions of the
  * block that retired before it since its last count (xlat.c, "icount").
- * R9 named the block (cpu_rt.h); exits the code took itself leave 0. */
+ * The signal handler left the faulting pc in rt.sig_block; exits the code
+ * took itself leave 0. */
 static void cpu_icount_fix(struct cpu *cpu, uint32_t eip)
 {
     struct cpu_rt *rt = cpu->rt;

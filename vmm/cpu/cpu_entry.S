@@ -5,9 +5,9 @@
  * the host stack / in rt, loads the guest's FPU image, flags and registers
  * (cpu_rt.h gives the register convention) and jumps to rt->entry.
  *
- * xlat_exit: reached from the signal handler (cpu_signal.c), and through
- * xlat_exit_code by `jmp [r15+8]`, with the guest registers live and the
- * exit reason already in rt. It keeps R9 (the faulting block, cpu_rt.h). It stores the guest registers before touching
+ * xlat_exit: reached by `jmp [r15+8]`, or from the signal handler
+ * (cpu_signal.c), with the guest registers live and the exit reason
+ * already in rt. It stores the guest registers before touching
  * anything, switches to the host stack, and only then reads the flags with
  * pushfq (translated code never uses the host stack). Returns from
  * xlat_enter to C.
@@ -41,23 +41,12 @@ xlat_enter:
     mov RT_GPR+24(%r15), %esi
     mov RT_GPR+28(%r15), %edi
     mov RT_GPR+16(%r15), %esp
-    mov $0, %r9d
     jmp *RT_ENTRY(%r15)
     .size xlat_enter, . - xlat_enter
-
-    /* rt.exit_fn: an exit the translated code took itself has nothing to
-     * correct in icount (the exit sequence added its own count): R9 = 0.
-     * mov leaves the guest's flags alone. */
-    .globl xlat_exit_code
-    .type xlat_exit_code, @function
-xlat_exit_code:
-    mov $0, %r9d
-    .size xlat_exit_code, . - xlat_exit_code
 
     .globl xlat_exit
     .type xlat_exit, @function
 xlat_exit:
-    mov %r9, RT_SIG_BLOCK(%r15)
     mov %eax, RT_GPR+0(%r15)
     mov %ecx, RT_GPR+4(%r15)
     mov %edx, RT_GPR+8(%r15)

@@ -8,9 +8,7 @@
  *   R12       the direct indirect-branch table (rt.ibt), if there is one
  *   R13       host address of the guest's linear 0 (the view base, 4 GiB aligned)
  *   R15       struct cpu_rt; the poll page is the page just below it
- *   R9        a host pc inside the running block (set by its prologue, so an
- *             exit through a signal can find the block and correct icount)
- *   R8, R10, R11, R14  scratch; RFLAGS holds the guest's arithmetic flags and DF
+ *   R8-R11, R14  scratch; RFLAGS holds the guest's arithmetic flags and DF
  *   GS base   the view base, so gs:[r32] with 0x67 is a guest linear access
  *
  * The offsets are fixed numbers because the assembler and the emitter use
@@ -32,8 +30,8 @@
 #define RT_EFLAGS_VIRT 104  /* the EFLAGS bits the host does not hold (IF, AC, ID, bit 1) */
 #define RT_SCRATCH 108
 #define RT_ICOUNT 112       /* uint64 guest instructions retired (xlat.c adds at branches) */
-#define RT_SIG_BLOCK 120    /* R9 at a signal exit: a host pc inside the faulting block;
-                               0 after an exit the translated code took itself */
+#define RT_SIG_BLOCK 120    /* the host pc of a signal exit (cpu_signal.c); 0 after
+                               an exit the translated code took itself */
 #define RT_GUEST_FX 128     /* 512-byte FXSAVE image of the guest */
 #define RT_HOST_FX 640      /* 512-byte FXSAVE image of the host C side */
 #define RT_ENTRY 1152       /* host code xlat_enter jumps to */
@@ -97,8 +95,7 @@ struct cpu_rt {
 
 /* cpu_entry.S */
 void xlat_enter(struct cpu_rt *rt);
-extern const char xlat_exit[];      /* the signal handler's way out: keeps R9 */
-extern const char xlat_exit_code[]; /* rt.exit_fn: translated code's own exits */
+extern const char xlat_exit[];
 #endif
 
 #endif

@@ -152,6 +152,7 @@ static void sig_handler(int sig, siginfo_t *si, void *ucv)
     rt->reason = reason;
     rt->arg = arg;
     rt->scratch = scratch;
+    rt->sig_block = (uint64_t)g[REG_RIP]; /* icount: cpu.c, cpu_icount_fix */
     /* string instructions run on host addresses: the guest's ESI/EDI are
      * the low halves (the view is 4 GiB aligned) */
     g[REG_RSI] &= 0xFFFFFFFF;

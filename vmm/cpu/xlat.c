@@ -30,9 +30,9 @@
  * branch that can leave it (after the branch's own memory accesses) and
  * in each exit sequence, the instructions retired since its last add; so
  * a chained jump, which skips the exit stubs, has already counted. A
- * signal in the middle of a block (a fault) leaves through xlat_exit with
- * R9 pointing into the block (the prologue's lea), and the dispatcher adds
- * the faulting instruction's xlat_map.pending: what retired before it
+ * signal in the middle of a block (a fault) leaves the faulting pc in
+ * rt.sig_block (cpu_signal.c), and the dispatcher adds the faulting
+ * instruction's xlat_map.pending: what retired before it
  * since the last add (cpu.c, cpu_icount_fix). An inlined get_pc thunk
  * counts as the three instructions it stands for (call, mov, ret).
  */
@@ -1384,9 +1384,6 @@ struct xlat_block *xlat_block_translate(struct cpu *cpu, uint32_t eip, int max_i
      * has a backward or indirect branch, which enters before it. */
     static const uint8_t poll[XLAT_POLL_BYTES] = {0x45, 0x8A, 0xB7, 0x00, 0xF0, 0xFF, 0xFF};
     emit_n(&x->e, poll, sizeof poll);
-    /* lea r9, [rip]: names this block to a signal exit (icount, cpu_rt.h) */
-    static const uint8_t here[] = {0x4C, 0x8D, 0x0D, 0, 0, 0, 0};
-    emit_n(&x->e, here, sizeof here);
 
     uint32_t pc = eip;
     if (max_insns > XLAT_MAX_INSNS)
