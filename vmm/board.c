@@ -407,6 +407,19 @@ void board_set_extra_fd(struct board *b, int fd, void (*fn)(void *ctx), void *ct
     b->extra_ctx = ctx;
 }
 
+/* The I/O thread, without b->lock: 1 if a stop was requested, and then a
+ * vCPU halted in board_wait_interrupt is woken to see it. Checked after the
+ * extra fd's handler, which may itself request the stop. */
+static int board_io_stopped(struct board *b)
+{
+    if (atomic_load(&b->stop) == BOARD_RUNNING)
+        return 0;
+    pthread_mutex_lock(&b->lock);
+    pthread_cond_broadcast(&b->intr_cv);
+    pthread_mutex_unlock(&b->lock);
+    return 1;
+}
+
 int board_io_step(struct board *b, int max_wait_ms)
 {
     uint64_t now, deadline, host_deadline, host_now, flush_at;
@@ -477,12 +490,8 @@ int board_io_step(struct board *b, int max_wait_ms)
     b->io_wake_pending = 0;
     pthread_mutex_unlock(&b->lock);
 
-    if (atomic_load(&b->stop) != BOARD_RUNNING) {
-        pthread_mutex_lock(&b->lock);
-        pthread_cond_broadcast(&b->intr_cv);
-        pthread_mutex_unlock(&b->lock);
+    if (board_io_stopped(b))
         return -1;
-    }
     rc = ppoll(b->pfds, nfds, tsp, NULL);
 
     pthread_mutex_lock(&b->lock);
@@ -503,12 +512,10 @@ int board_io_step(struct board *b, int max_wait_ms)
         extra_ready = 1;
     if (b->net)
         virtio_net_poll_process(b->net, b->pfds + net_first, net_n, rc < 0);
-    if (atomic_load(&b->stop) != BOARD_RUNNING)
-        pthread_cond_broadcast(&b->intr_cv); /* a halted vCPU sees the stop now */
     pthread_mutex_unlock(&b->lock);
     if (extra_ready)
         b->extra_fn(b->extra_ctx);
-    return atomic_load(&b->stop) != BOARD_RUNNING ? -1 : 0;
+    return board_io_stopped(b) ? -1 : 0;
 nomem:
     pthread_mutex_unlock(&b->lock);
     board_request_stop(b, BOARD_STOP_ERROR);

@@ -350,19 +350,6 @@ out:
 
 /* ---- the control socket ---------------------------------------------------- */
 
-/* A stop asked for on the I/O thread, seen at once by a vCPU halted in
- * board_wait_interrupt: board_io_step broadcasts the condition when it sees
- * a stop before it calls this handler, not after, so without the broadcast
- * here a halted guest (an idle shell) stopped only at the wait's 1 s
- * backstop, which was most of a suspend's wall time. */
-static void vm_snap_stop(struct vmp_vm *vm, enum board_stop why)
-{
-    board_request_stop(vm->board, why);
-    pthread_mutex_lock(&vm->board->lock);
-    pthread_cond_broadcast(&vm->board->intr_cv);
-    pthread_mutex_unlock(&vm->board->lock);
-}
-
 /* The I/O thread (board_set_extra_fd), without the board's lock. */
 static int vm_snap_ctl_handler(void *ctx, struct ctl_conn *c, const char *verb, const char *arg)
 {
@@ -383,7 +370,7 @@ static int vm_snap_ctl_handler(void *ctx, struct ctl_conn *c, const char *verb, 
         s->progress_sent = 0;
         ctl_server_set_state(s->ctl, "suspending");
         ctl_progress(c, "stopping the guest");
-        vm_snap_stop(vm, BOARD_STOP_REQUEST);
+        board_request_stop(vm->board, BOARD_STOP_REQUEST);
         return 1;
     }
     if (strcmp(verb, "quit") == 0) {
@@ -392,7 +379,7 @@ static int vm_snap_ctl_handler(void *ctx, struct ctl_conn *c, const char *verb, 
             return 0;
         }
         ctl_reply(c, 1, "the VM stops");
-        vm_snap_stop(vm, BOARD_STOP_QUIT);
+        board_request_stop(vm->board, BOARD_STOP_QUIT);
         return 0;
     }
     ctl_reply(c, 0, "unknown request '%s'", verb);

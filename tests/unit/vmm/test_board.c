@@ -597,6 +597,62 @@ static void test_board_extra_fd(void **state)
     rm(f);
 }
 
+struct extra_stop {
+    struct board *b;
+    int p[2];
+};
+
+static void on_extra_stop(void *ctx)
+{
+    struct extra_stop *e = ctx;
+    char c;
+
+    assert_int_equal(read(e->p[0], &c, 1), 1);
+    board_request_stop(e->b, BOARD_STOP_REQUEST);
+}
+
+static void *write_later(void *arg)
+{
+    struct timespec ts = {0, 30000000};
+    struct extra_stop *e = arg;
+
+    nanosleep(&ts, NULL);
+    assert_int_equal(write(e->p[1], "s", 1), 1);
+    return NULL;
+}
+
+/* A stop requested by the extra fd's handler (vmpack suspend and quit)
+ * wakes a vCPU halted in board_wait_interrupt at once, not at the wait's
+ * 1 s backstop. */
+static void test_board_extra_fd_stop_wakes_halted_vcpu(void **state)
+{
+    struct fx *f = mk();
+    struct io_loop l = {0};
+    struct extra_stop e;
+    pthread_t t, w;
+    uint64_t t0, dt;
+
+    (void)state;
+    pic_init(f);
+    out(f, 0x21, 1, 0xFF); /* nothing can raise an interrupt */
+    e.b = f->b;
+    assert_int_equal(pipe(e.p), 0);
+    board_set_extra_fd(f->b, e.p[0], on_extra_stop, &e);
+    l.b = f->b;
+    assert_int_equal(pthread_create(&t, NULL, io_thread, &l), 0);
+    assert_int_equal(pthread_create(&w, NULL, write_later, &e), 0);
+    t0 = vclock_host_ns();
+    assert_int_equal(board_wait_interrupt(f->b), 0);
+    dt = vclock_host_ns() - t0;
+    assert_true(dt < 500000000);
+    pthread_join(w, NULL);
+    pthread_join(t, NULL);
+    assert_int_equal(board_stop_reason(f->b), BOARD_STOP_REQUEST);
+    close(e.p[0]);
+    close(e.p[1]);
+    rm(f);
+}
+
 static void test_board_vclock_pause_resume(void **state)
 {
     struct vclock c;
@@ -636,6 +692,7 @@ int main(void)
         cmocka_unit_test(test_board_io_thread_wakes_halted_vcpu),
         cmocka_unit_test(test_board_save_restore),
         cmocka_unit_test(test_board_extra_fd),
+        cmocka_unit_test(test_board_extra_fd_stop_wakes_halted_vcpu),
         cmocka_unit_test(test_board_vclock_pause_resume),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
