@@ -830,23 +830,11 @@ static void *pwork_run(void *arg)
 
 #define PUT_CHUNKS_MAX 256
 
-int vmp_writer_image_put_chunks(vmp_writer *w, unsigned id, struct vmp_chunk_put *c, size_t n)
+/* The chunks c[0..n) of im (checked, n <= PUT_CHUNKS_MAX), prepared on up
+ * to w->threads threads and recorded in order: put_chunks and whole images
+ * (w_add_image) both. */
+static int w_put_batch(vmp_writer *w, struct wimage *im, struct vmp_chunk_put *c, size_t n)
 {
-    struct wimage *im = NULL;
-    if (n > PUT_CHUNKS_MAX)
-        return fmt_err(w->errmsg, VMP_ERR_INVALID, "put_chunks: %zu chunks, at most %d", n,
-                       PUT_CHUNKS_MAX);
-    for (size_t k = 0; k < n; k++) {
-        int rc = w_image_arg(w, id, c[k].index, &im);
-        if (rc)
-            return rc;
-        uint32_t want = chunk_len(&im->info, c[k].index);
-        if (c[k].len != want)
-            return fmt_err(w->errmsg, VMP_ERR_INVALID, "image %s: chunk %llu is %u bytes, given %zu",
-                           im->info.name, (unsigned long long)c[k].index, want, c[k].len);
-    }
-    if (n == 0)
-        return w_open_image(w, id, &im);
     size_t zcap = ZSTD_compressBound(im->info.chunk_bytes);
     if (w->pbuf_cap < n * zcap) {
         uint8_t *b = realloc(w->pbuf, n * zcap);
@@ -896,6 +884,26 @@ int vmp_writer_image_put_chunks(vmp_writer *w, unsigned id, struct vmp_chunk_put
             rc = w_record(w, im, e, jobs[k].out, jobs[k].outlen, jobs[k].cd);
     }
     return rc;
+}
+
+int vmp_writer_image_put_chunks(vmp_writer *w, unsigned id, struct vmp_chunk_put *c, size_t n)
+{
+    struct wimage *im = NULL;
+    if (n > PUT_CHUNKS_MAX)
+        return fmt_err(w->errmsg, VMP_ERR_INVALID, "put_chunks: %zu chunks, at most %d", n,
+                       PUT_CHUNKS_MAX);
+    for (size_t k = 0; k < n; k++) {
+        int rc = w_image_arg(w, id, c[k].index, &im);
+        if (rc)
+            return rc;
+        uint32_t want = chunk_len(&im->info, c[k].index);
+        if (c[k].len != want)
+            return fmt_err(w->errmsg, VMP_ERR_INVALID, "image %s: chunk %llu is %u bytes, given %zu",
+                           im->info.name, (unsigned long long)c[k].index, want, c[k].len);
+    }
+    if (n == 0)
+        return w_open_image(w, id, &im);
+    return w_put_batch(w, im, c, n);
 }
 
 /* Records chunk idx of im as the stored chunk sc of reader src (sizes
@@ -1108,38 +1116,6 @@ static int fd_source(void *ctx, uint64_t idx, void *buf, size_t len)
     return 0;
 }
 
-/* ---- whole images: chunks prepared (zero test, digest, zstd) by up to
- * w->threads threads in batches, then stored in order on this thread, so
- * the file is the same for any thread count. */
-struct cjob {
-    const uint8_t *in;
-    size_t len;
-    uint8_t *out;
-    size_t outcap, outlen;
-    int zero;
-    uint8_t ud[VMP_DIGEST_BYTES];
-};
-
-struct cwork {
-    ZSTD_CCtx *cc;
-    struct cjob *jobs;
-    size_t njobs, first, step;
-};
-
-static void *cwork_run(void *arg)
-{
-    struct cwork *c = arg;
-    for (size_t i = c->first; i < c->njobs; i += c->step) {
-        struct cjob *j = &c->jobs[i];
-        j->zero = all_zero(j->in, j->len);
-        if (j->zero)
-            continue;
-        vmp_sha256(j->in, j->len, j->ud);
-        j->outlen = ZSTD_compress2(c->cc, j->out, j->outcap, j->in, j->len);
-    }
-    return NULL;
-}
-
 int vmp_writer_set_threads(vmp_writer *w, unsigned n)
 {
     if (n < 1 || n > 64)
@@ -1148,6 +1124,9 @@ int vmp_writer_set_threads(vmp_writer *w, unsigned n)
     return 0;
 }
 
+/* Whole images: read in batches of up to PUT_CHUNKS_MAX chunks (about
+ * 4 MiB, at least two per thread), each given to w_put_batch, so the file is
+ * the same for any thread count. */
 static int w_add_image(vmp_writer *w, const struct vmp_image_desc *d, vmp_chunk_source_fn fn,
                        void *ctx, int from_fd)
 {
@@ -1157,78 +1136,30 @@ static int w_add_image(vmp_writer *w, const struct vmp_image_desc *d, vmp_chunk_
         return rc;
     struct wimage *im = &w->img[id];
     const struct vmp_image_info *in = &im->info;
-    unsigned nt = w->threads;
     size_t batch = (4u << 20) / in->chunk_bytes;
-    if (batch < 2 * (size_t)nt)
-        batch = 2 * (size_t)nt;
-    if (batch > 256)
-        batch = 256;
-    size_t zcap = ZSTD_compressBound(in->chunk_bytes);
-    uint8_t *ibuf = malloc(batch * in->chunk_bytes), *obuf = malloc(batch * zcap);
-    struct cjob *jobs = calloc(batch, sizeof *jobs);
-    struct cwork work[64];
-    pthread_t tid[64];
-    memset(work, 0, sizeof work);
-    if (!ibuf || !obuf || !jobs)
+    if (batch < 2 * (size_t)w->threads)
+        batch = 2 * (size_t)w->threads;
+    if (batch > PUT_CHUNKS_MAX)
+        batch = PUT_CHUNKS_MAX;
+    uint8_t *ibuf = malloc(batch * in->chunk_bytes);
+    struct vmp_chunk_put c[PUT_CHUNKS_MAX];
+    if (!ibuf)
         rc = w_fail(w, VMP_ERR_NOMEM, "writer: out of memory");
-    for (unsigned t = 0; t < nt && !rc; t++) {
-        work[t].cc = t ? ZSTD_createCCtx() : w->cctx;
-        if (!work[t].cc)
-            rc = w_fail(w, VMP_ERR_NOMEM, "writer: out of memory");
-        else
-            cctx_setup(work[t].cc, w->level);
-    }
     for (uint64_t base = 0; base < in->nchunks && !rc; base += batch) {
         size_t n = in->nchunks - base < batch ? (size_t)(in->nchunks - base) : batch;
-        for (size_t k = 0; k < n; k++) {
-            struct cjob *j = &jobs[k];
-            j->in = ibuf + k * in->chunk_bytes;
-            j->len = chunk_len(in, base + k);
-            j->out = obuf + k * zcap;
-            j->outcap = zcap;
-            int cb = fn(ctx, base + k, ibuf + k * in->chunk_bytes, j->len);
-            if (cb) {
+        for (size_t k = 0; k < n && !rc; k++) {
+            c[k] = (struct vmp_chunk_put){.index = base + k, .data = ibuf + k * in->chunk_bytes,
+                                          .len = chunk_len(in, base + k)};
+            int cb = fn(ctx, base + k, ibuf + k * in->chunk_bytes, c[k].len);
+            if (cb)
                 rc = from_fd ? w_spend(w, cb)
                              : w_fail(w, VMP_ERR_CALLBACK, "image %s: source callback failed at chunk %llu",
                                       in->name, (unsigned long long)(base + k));
-                break;
-            }
         }
-        if (rc)
-            break;
-        unsigned used = nt < n ? nt : (unsigned)n, started = 1;
-        for (unsigned t = 0; t < used; t++)
-            work[t] = (struct cwork){work[t].cc, jobs, n, t, used};
-        for (unsigned t = 1; t < used; t++, started++)
-            if (pthread_create(&tid[t], NULL, cwork_run, &work[t]))
-                break;
-        /* this thread takes its share, and the shares of threads that did not start */
-        for (unsigned t = 0; t < used; t++)
-            if (t == 0 || t >= started)
-                cwork_run(&work[t]);
-        for (unsigned t = 1; t < started; t++)
-            pthread_join(tid[t], NULL);
-        for (size_t k = 0; k < n && !rc; k++) {
-            struct went *e = w_entry(w, im);
-            if (!e) {
-                rc = VMP_ERR_NOMEM;
-                break;
-            }
-            e->idx = base + k;
-            e->usize = (uint32_t)jobs[k].len;
-            e->zero = (uint8_t)jobs[k].zero;
-            if (e->zero)
-                continue;
-            memcpy(e->ud, jobs[k].ud, VMP_DIGEST_BYTES);
-            if (!w_known(w, im, e))
-                rc = w_record(w, im, e, jobs[k].out, jobs[k].outlen, NULL);
-        }
+        if (!rc)
+            rc = w_put_batch(w, im, c, n);
     }
-    for (unsigned t = 1; t < nt; t++)
-        ZSTD_freeCCtx(work[t].cc);
     free(ibuf);
-    free(obuf);
-    free(jobs);
     if (!rc)
         rc = vmp_writer_image_end(w, id);
     return rc;
