@@ -8,52 +8,9 @@
 MKFIXTURE=$(realpath "${2:?usage: $0 vmpack mkfixture}") # before lib.sh changes folder
 . "$(dirname "$0")/lib.sh"
 
-# rewrite IN OUT KIND: a copy of container IN with its config (KIND cpu:
-# 3DNow! and AVX-512F bits set) or manifest (KIND version: format version 2)
-# changed, and every digest that names them recomputed.
-rewrite() {
-  python3 - "$1" "$2" "$3" <<'PY'
-import hashlib, io, json, sys, tarfile
-src, dst, kind = sys.argv[1:4]
-members = []
-with tarfile.open(src) as t:
-    for m in t.getmembers():
-        members.append((m, t.extractfile(m).read() if m.isfile() else None))
-blobs = {m.name: data for m, data in members if m.isfile()}
-index = json.loads(blobs["index.json"])
-man_name = "blobs/sha256/" + index["manifests"][0]["digest"].split(":")[1]
-man = json.loads(blobs[man_name])
-cfg_name = "blobs/sha256/" + man["config"]["digest"].split(":")[1]
-cfg = json.loads(blobs[cfg_name])
-renames = {}
-def store(old, obj):
-    data = json.dumps(obj, separators=(",", ":")).encode()
-    new = "blobs/sha256/" + hashlib.sha256(data).hexdigest()
-    renames[old] = (new, data)
-    return "sha256:" + hashlib.sha256(data).hexdigest(), len(data)
-if kind == "cpu":
-    for leaf in cfg["vmpack"]["cpu"]["leaves"]:
-        if leaf[0] == 7 and leaf[1] == 0:
-            leaf[3] |= 1 << 16            # EBX bit 16: AVX-512F
-        if leaf[0] == 0x80000001:
-            leaf[5] |= 1 << 31            # EDX bit 31: 3DNow!
-    cfg["vmpack"]["cpu"]["name"] = "with-3dnow"
-    man["config"]["digest"], man["config"]["size"] = store(cfg_name, cfg)
-elif kind == "version":
-    man["annotations"]["org.vmpack.format.version"] = "2"
-else:
-    sys.exit("unknown kind " + kind)
-d, n = store(man_name, man)
-index["manifests"][0]["digest"], index["manifests"][0]["size"] = d, n
-renames["index.json"] = ("index.json", json.dumps(index, separators=(",", ":")).encode())
-with tarfile.open(dst, "w", format=tarfile.USTAR_FORMAT) as t:
-    for m, data in members:
-        if m.name in renames:
-            m.name, data = renames[m.name]
-            m.size = len(data)
-        t.addfile(m, io.BytesIO(data) if data is not None else None)
-PY
-}
+# rewrite IN OUT KIND: tests/lib/vmpkedit.py (cpu: 3DNow! and AVX-512F in
+# the profile; version: format version 2), every digest recomputed.
+rewrite() { python3 "$E2E_TOP/tests/lib/vmpkedit.py" "$@"; }
 
 make_disk d.raw $((1 << 20)) mixed
 vmpack create -o good.vmpk --memory 32M --cpu i686 --disk d.raw

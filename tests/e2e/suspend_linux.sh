@@ -36,7 +36,8 @@ export XDG_RUNTIME_DIR="$WORK/xdg"
 mkdir -m 700 "$XDG_RUNTIME_DIR"
 
 PYTHONPATH="$top/tests/lib" python3 - "$VMPACK" "${VMP_BOOT_TIMEOUT:-600}" "$CHECKS" <<'PY'
-import hashlib, io, json, os, re, shutil, signal, subprocess, sys, tarfile, time
+import hashlib, os, re, shutil, signal, subprocess, sys, time
+import vmpkedit
 from vmconsole import Console, ConsoleTimeout
 
 vmpack, boot_timeout, n_ok = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -256,40 +257,7 @@ if r.returncode != 1 or "nothing to resume" not in r.stderr or r.stdout:
 ok("vmpack resume refuses a powered-off container: %s" % r.stderr.strip())
 
 # ---- a CPU profile this host lacks: check and resume refuse it --------------
-def rewrite_cpu(src, dst):
-    members = []
-    with tarfile.open(src) as t:
-        for m in t.getmembers():
-            members.append((m, t.extractfile(m).read() if m.isfile() else None))
-    blobs = {m.name: data for m, data in members if m.isfile()}
-    index = json.loads(blobs["index.json"])
-    man_name = "blobs/sha256/" + index["manifests"][0]["digest"].split(":")[1]
-    man = json.loads(blobs[man_name])
-    cfg_name = "blobs/sha256/" + man["config"]["digest"].split(":")[1]
-    cfg = json.loads(blobs[cfg_name])
-    for leaf in cfg["vmpack"]["cpu"]["leaves"]:
-        if leaf[0] == 7 and leaf[1] == 0:
-            leaf[3] |= 1 << 16            # EBX bit 16: AVX-512F
-        if leaf[0] == 0x80000001:
-            leaf[5] |= 1 << 31            # EDX bit 31: 3DNow!
-    cfg["vmpack"]["cpu"]["name"] = "with-3dnow"
-    renames = {}
-    def store(old, obj):
-        data = json.dumps(obj, separators=(",", ":")).encode()
-        renames[old] = ("blobs/sha256/" + hashlib.sha256(data).hexdigest(), data)
-        return "sha256:" + hashlib.sha256(data).hexdigest(), len(data)
-    man["config"]["digest"], man["config"]["size"] = store(cfg_name, cfg)
-    d, n = store(man_name, man)
-    index["manifests"][0]["digest"], index["manifests"][0]["size"] = d, n
-    renames["index.json"] = ("index.json", json.dumps(index, separators=(",", ":")).encode())
-    with tarfile.open(dst, "w", format=tarfile.USTAR_FORMAT) as t:
-        for m, data in members:
-            if m.name in renames:
-                m.name, data = renames[m.name]
-                m.size = len(data)
-            t.addfile(m, io.BytesIO(data) if data is not None else None)
-
-rewrite_cpu("a/guest.vmpk", "cpu.vmpk")
+vmpkedit.rewrite("a/guest.vmpk", "cpu.vmpk", "cpu")
 cli("verify", "cpu.vmpk")
 msgs = []
 for args in (["check", "cpu.vmpk"], ["resume", "cpu.vmpk"]):
