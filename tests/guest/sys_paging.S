@@ -26,14 +26,7 @@ _start:
     lidt idt_desc
 
     /* page table: 1024 x 4 KiB identity, present|rw|user */
-    mov $0, %ecx
-3:  mov %ecx, %eax
-    shl $12, %eax
-    or $7, %eax
-    mov %eax, pt(,%ecx,4)
-    inc %ecx
-    cmp $1024, %ecx
-    jne 3b
+    pt_identity pt, 7
     mov $pt, %eax
     or $7, %eax
     mov %eax, pd

@@ -66,14 +66,7 @@ _start:
     ltr %ax
 
     /* identity map of the first 4 MiB, supervisor read/write */
-    mov $0, %ecx
-2:  mov %ecx, %eax
-    shl $12, %eax
-    or $3, %eax
-    mov %eax, pt(,%ecx,4)
-    inc %ecx
-    cmp $1024, %ecx
-    jne 2b
+    pt_identity pt, 3
     mov $pt, %eax
     or $7, %eax
     mov %eax, pd

@@ -150,14 +150,7 @@ _start:
     call putc
 
     /* p: identity paging of the first 4 MiB, hole and hole2 not present */
-    mov $0, %ecx
-1:  mov %ecx, %eax
-    shl $12, %eax
-    or $3, %eax
-    mov %eax, pt0(,%ecx,4)
-    inc %ecx
-    cmp $1024, %ecx
-    jne 1b
+    pt_identity pt0, 3
     movw $0x777a, hole2             /* "zw" */
     movw $0x7978, hole2 - 2         /* "xy" */
     mov $hole, %eax

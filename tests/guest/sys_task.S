@@ -81,14 +81,7 @@ _start:
     ltr %ax
 
     /* paging: 0-4 MiB identity in both; 0x800000 -> 0x800000 (A), 0x801000 (B) */
-    mov $0, %ecx
-1:  mov %ecx, %eax
-    shl $12, %eax
-    or $3, %eax
-    mov %eax, pt0(,%ecx,4)
-    inc %ecx
-    cmp $1024, %ecx
-    jne 1b
+    pt_identity pt0, 3
     movl $0x800003, pt_a
     movl $0x801003, pt_b
     movl $pt0 + 3, pd_a

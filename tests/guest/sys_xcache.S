@@ -27,14 +27,7 @@ _start:
     lidt idt_desc
 
     /* pt: 1024 x 4 KiB identity, present|rw|global */
-    mov $0, %ecx
-3:  mov %ecx, %eax
-    shl $12, %eax
-    or $0x103, %eax
-    mov %eax, pt(,%ecx,4)
-    inc %ecx
-    cmp $1024, %ecx
-    jne 3b
+    pt_identity pt, 0x103
     /* 0x400000: frame of code_a (pd1, pd2) or of code_b (pd3), global */
     mov $code_a, %eax
     or $0x103, %eax
