@@ -126,18 +126,9 @@ h_gp:
 tramp:
     mov $1, %eax
     ret
-    .align 8
-gdt:
-    .quad 0
-    .quad 0x00cf9a000000ffff
-    .quad 0x00cf92000000ffff
+    gdt_flat
 gdt_end:
-gdt_desc:
-    .word gdt_end - gdt - 1
-    .long gdt
-idt_desc:
-    .word 32 * 8 - 1
-    .long idt
+    desc_tables 32
 resume:
     .long 0
 got_vec:

@@ -252,21 +252,10 @@ ubad:
 ucode_end:
 
     .data
-    .align 8
-gdt:
-    .quad 0
-    .quad 0x00cf9a000000ffff    /* 0x08 code 0 */
-    .quad 0x00cf92000000ffff    /* 0x10 data 0 */
-    .quad 0x00cffa000000ffff    /* 0x18 code 3 */
-    .quad 0x00cff2000000ffff    /* 0x20 data 3 */
+    gdt_flat 1
     .quad 0x0000890000000067    /* 0x28 TSS, base patched */
 gdt_end:
-gdt_desc:
-    .word gdt_end - gdt - 1
-    .long gdt
-idt_desc:
-    .word 256 * 8 - 1
-    .long idt
+    desc_tables 256
 
     .align 4096
 scode:                                  /* user read/write code page */

@@ -120,18 +120,9 @@ h_db:
 #include "guest_lib.inc"
 
     .data
-    .align 8
-gdt:
-    .quad 0
-    .quad 0x00cf9a000000ffff    /* 0x08 code 0 */
-    .quad 0x00cf92000000ffff    /* 0x10 data 0 */
+    gdt_flat
 gdt_end:
-gdt_desc:
-    .word gdt_end - gdt - 1
-    .long gdt
-idt_desc:
-    .word 256 * 8 - 1
-    .long idt
+    desc_tables 256
 db_clear:
     .long 0
 db_count:

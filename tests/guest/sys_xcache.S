@@ -257,20 +257,11 @@ code_c_imm:
     .align 4096
 
     .data
-    .align 8
-gdt:
-    .quad 0
-    .quad 0x00cf9a000000ffff
-    .quad 0x00cf92000000ffff
+    gdt_flat
 gdt_fs:
     .space 20 * 8
 gdt_end:
-gdt_desc:
-    .word gdt_end - gdt - 1
-    .long gdt
-idt_desc:
-    .word 32 * 8 - 1
-    .long idt
+    desc_tables 32
     .bss
     .align 4096
 pd1:
