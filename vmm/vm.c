@@ -22,9 +22,7 @@
 #include "loader.h"
 #include "vm_int.h"
 
-static int vm_fail(struct vmp_vm *vm, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int vm_fail(struct vmp_vm *vm, int status, const char *fmt, ...)
+int vm_fail(struct vmp_vm *vm, int status, const char *fmt, ...)
 {
     va_list ap;
 

@@ -37,6 +37,11 @@ struct vmp_vm {
     char errmsg[512];
 };
 
+/* vm.c: the message of a failure into vm->errmsg (vmp_vm_errmsg);
+ * returns status. */
+int vm_fail(struct vmp_vm *vm, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* vm_snap.c: the suspend and resume steps vm.c calls. */
 /* Suspended container: RAM from the container into vm->ram_fd/ram/ram_bytes
  * (in place of a fresh memfd), the CPU and device sections kept for

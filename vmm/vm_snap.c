@@ -20,7 +20,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,18 +47,6 @@ struct vm_snap {
     uint64_t last_progress_ns;
     int progress_sent;
 };
-
-static int vm_snap_vm_fail(struct vmp_vm *vm, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int vm_snap_vm_fail(struct vmp_vm *vm, int status, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(vm->errmsg, sizeof vm->errmsg, fmt, ap);
-    va_end(ap);
-    return status;
-}
 
 static struct vm_snap *vm_snap_get(struct vmp_vm *vm)
 {
@@ -102,17 +89,17 @@ int vm_snap_load_ram(struct vmp_vm *vm)
     int rc;
 
     if (s == NULL)
-        return vm_snap_vm_fail(vm, VMP_ERR_NOMEM, "out of memory");
+        return vm_fail(vm, VMP_ERR_NOMEM, "out of memory");
     rc = snapshot_load(vm->reader, &s->st, NULL, err, sizeof err);
     s->have_state = 1;
     if (rc != 0)
-        return vm_snap_vm_fail(vm, rc, "suspended state: %s", err);
+        return vm_fail(vm, rc, "suspended state: %s", err);
     vm->ram_fd = s->st.ram_fd;
     s->st.ram_fd = -1;
     vm->ram = mmap(NULL, s->st.ram_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, vm->ram_fd, 0);
     if (vm->ram == MAP_FAILED) {
         vm->ram = NULL;
-        return vm_snap_vm_fail(vm, VMP_ERR_IO, "guest RAM: mmap: %s", strerror(errno));
+        return vm_fail(vm, VMP_ERR_IO, "guest RAM: mmap: %s", strerror(errno));
     }
     vm->ram_bytes = s->st.ram_bytes;
     return 0;
@@ -137,12 +124,12 @@ static int vm_snap_restore_clock(struct vmp_vm *vm, const struct snapshot_state 
     uint64_t now_ns;
 
     if (sec == NULL)
-        return vm_snap_vm_fail(vm, VMP_ERR_FORMAT, "section %s: missing", VM_CLOCK_SECTION);
+        return vm_fail(vm, VMP_ERR_FORMAT, "section %s: missing", VM_CLOCK_SECTION);
     dev_sec_reader_init(&r, VM_CLOCK_SECTION, sec->data, sec->len);
     dev_sec_get_version(&r, VM_CLOCK_VERSION);
     now_ns = dev_sec_get_u64(&r);
     if (dev_sec_end(&r) != DEV_OK)
-        return vm_snap_vm_fail(vm, VMP_ERR_FORMAT, "%s", dev_sec_reader_errmsg(&r));
+        return vm_fail(vm, VMP_ERR_FORMAT, "%s", dev_sec_reader_errmsg(&r));
     /* The guest sees no time pass while suspended (DESIGN.md "Time"); an
      * instruction-count clock follows from the restored icount instead. */
     if (vm->clock.source == VCLOCK_HOST) {
@@ -161,14 +148,14 @@ int vm_snap_restore(struct vmp_vm *vm, struct vmp_x86_state *state)
     int rc;
 
     if (s == NULL || !s->have_state)
-        return vm_snap_vm_fail(vm, VMP_ERR_STATE, "resume: no suspended state loaded");
+        return vm_fail(vm, VMP_ERR_STATE, "resume: no suspended state loaded");
     if ((rc = vm_snap_restore_clock(vm, &s->st)) != 0)
         return rc;
     /* spec/devices.md 1: RAM is in place; the board restores the PIC first. */
     err[0] = '\0';
     rc = board_restore(vm->board, vm_snap_find, &s->st, err, sizeof err);
     if (rc != DEV_OK)
-        return vm_snap_vm_fail(vm, VMP_ERR_FORMAT, "device state: %s", err);
+        return vm_fail(vm, VMP_ERR_FORMAT, "device state: %s", err);
     *state = s->st.cpu;
     snapshot_state_free(&s->st);
     s->have_state = 0;
@@ -245,14 +232,13 @@ static int vm_snap_disks(struct vmp_vm *vm, struct snapshot_disk *dk)
         if (strcmp(cfg->devices[i].kind, "virtio-blk") != 0)
             continue;
         if (vmp_reader_image_find(vm->reader, cfg->devices[i].image, &image) != 0)
-            return vm_snap_vm_fail(vm, VMP_ERR_NOT_FOUND, "device %s: image '%s': %s",
-                                   cfg->devices[i].id, cfg->devices[i].image,
-                                   vmp_reader_errmsg(vm->reader));
+            return vm_fail(vm, VMP_ERR_NOT_FOUND, "device %s: image '%s': %s", cfg->devices[i].id,
+                           cfg->devices[i].image, vmp_reader_errmsg(vm->reader));
         snapshot_disk_diskback(&dk[n], vm->disks[n], image);
         n++;
     }
     if (n != vm->ndisks)
-        return vm_snap_vm_fail(vm, VMP_ERR_STATE, "%u disks open, %u in the config", vm->ndisks, n);
+        return vm_fail(vm, VMP_ERR_STATE, "%u disks open, %u in the config", vm->ndisks, n);
     return 0;
 }
 
@@ -291,25 +277,25 @@ int vmp_vm_save(vmp_vm *vm, const char *path, vmp_vm_progress_fn *progress, void
         return VMP_ERR_INVALID;
     cpu = atomic_load(&vm->cpu);
     if (!vm->loaded || cpu == NULL)
-        return vm_snap_vm_fail(vm, VMP_ERR_STATE, "save: the vm is not loaded");
+        return vm_fail(vm, VMP_ERR_STATE, "save: the vm is not loaded");
     /* Never run, stopped on request, or quit: the guest can go on from here.
      * After a power off, halt, reset or error it cannot. */
     why = atomic_load(&vm->board->stop);
     if (why != BOARD_RUNNING && why != BOARD_STOP_REQUEST && why != BOARD_STOP_QUIT)
-        return vm_snap_vm_fail(vm, VMP_ERR_STATE, "save: the guest has stopped for good");
+        return vm_fail(vm, VMP_ERR_STATE, "save: the guest has stopped for good");
     memset(&ss, 0, sizeof ss);
     rc = board_save(vm->board, vm_snap_sink, &ss);
     if (rc == 0)
         rc = vm_snap_clock_section(vm, &ss);
     if (rc != 0) {
-        rc = vm_snap_vm_fail(vm, VMP_ERR_NOMEM, "save: device state: error %d", rc);
+        rc = vm_fail(vm, VMP_ERR_NOMEM, "save: device state: error %d", rc);
         goto out;
     }
     if ((rc = vm_snap_disks(vm, dk)) != 0)
         goto out;
     cpu_copy = aligned_alloc(64, (sizeof *cpu_copy + 63) / 64 * 64);
     if (cpu_copy == NULL) {
-        rc = vm_snap_vm_fail(vm, VMP_ERR_NOMEM, "out of memory");
+        rc = vm_fail(vm, VMP_ERR_NOMEM, "out of memory");
         goto out;
     }
     *cpu_copy = *cpu_state(cpu);
@@ -328,7 +314,7 @@ int vmp_vm_save(vmp_vm *vm, const char *path, vmp_vm_progress_fn *progress, void
     in.progress_ctx = ctx;
     rc = snapshot_save(&in, path, &st, err, sizeof err);
     if (rc != 0) {
-        rc = vm_snap_vm_fail(vm, rc, "save to %s: %s", path, err);
+        rc = vm_fail(vm, rc, "save to %s: %s", path, err);
         goto out;
     }
     if (stats != NULL) {
@@ -402,18 +388,18 @@ int vmp_vm_control_open(vmp_vm *vm, const char *xdg_runtime_dir, const char *nam
     int rc;
 
     if (!vm->loaded)
-        return vm_snap_vm_fail(vm, VMP_ERR_STATE, "control socket: the vm is not loaded");
+        return vm_fail(vm, VMP_ERR_STATE, "control socket: the vm is not loaded");
     s = vm_snap_get(vm);
     if (s == NULL)
-        return vm_snap_vm_fail(vm, VMP_ERR_NOMEM, "out of memory");
+        return vm_fail(vm, VMP_ERR_NOMEM, "out of memory");
     if (s->ctl != NULL)
-        return vm_snap_vm_fail(vm, VMP_ERR_STATE, "control socket: already open");
+        return vm_fail(vm, VMP_ERR_STATE, "control socket: already open");
     rc = vmp_ctl_dir(xdg_runtime_dir, dir, sizeof dir, err, sizeof err);
     if (rc == 0)
         rc = ctl_server_open(dir, name, container, vm_snap_ctl_handler, vm, &s->ctl, err,
                              sizeof err);
     if (rc != 0)
-        return vm_snap_vm_fail(vm, rc, "control socket: %s", err);
+        return vm_fail(vm, rc, "control socket: %s", err);
     ctl_server_set_state(s->ctl, "running");
     board_set_extra_fd(vm->board, ctl_server_fd(s->ctl), vm_snap_ctl_ready, vm);
     return 0;
@@ -453,7 +439,7 @@ int vmp_vm_control_suspend(vmp_vm *vm, char *path, size_t pathlen, struct vmp_vm
         stats = &local;
     memset(stats, 0, sizeof *stats);
     if (s == NULL || s->pending == NULL)
-        return vm_snap_vm_fail(vm, VMP_ERR_STATE, "no suspend was requested");
+        return vm_fail(vm, VMP_ERR_STATE, "no suspend was requested");
     c = s->pending;
     if (path != NULL && pathlen > 0)
         snprintf(path, pathlen, "%s", s->pending_path);
