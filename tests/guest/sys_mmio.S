@@ -159,10 +159,7 @@ _start:
     mov $'T', %al
     call putc
 
-    mov $0, %al
-    out %al, $0xf4
-    cli
-    hlt
+    jmp pass
 
 #define GUEST_NO_IDT
 #include "guest_lib.inc"

@@ -142,10 +142,7 @@ kpost:
     jne bad
     mov $'W', %al
     call putc
-    mov $0, %al
-    out %al, $0xf4
-    cli
-    hlt
+    jmp pass
 
 /* #PF: record the error code and CR2, resume at ESI */
 h_pf:

@@ -260,10 +260,7 @@ user_G:
     jmp bad
 
 done:
-    mov $0, %al
-    out %al, $0xf4
-    cli
-    hlt
+    jmp pass
 
 /* the present bit of the PTE of linear eax (below 4 MiB) */
 pte_clear_p:
