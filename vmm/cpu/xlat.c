@@ -84,14 +84,25 @@ static void x_fail(struct xctx *x, const char *what)
 /* --- exits and stubs ------------------------------------------------------ */
 
 /* rt.icount += n without touching the flags: mov r10, [r15+icount];
- * lea r10, [r10+n]; mov [r15+icount], r10 */
+ * lea r10, [r10+n]; mov [r15+icount], r10. n can pass 127 (inlined get_pc
+ * thunks count three each): the lea then takes a disp32. */
 static void x_icount_add(struct emit *e, int n)
 {
+    static const uint8_t ld[] = {0x4D, 0x8B, 0x57, RT_ICOUNT};
+    static const uint8_t st[] = {0x4D, 0x89, 0x57, RT_ICOUNT};
     if (n <= 0)
         return;
-    const uint8_t seq[] = {0x4D, 0x8B, 0x57, RT_ICOUNT, 0x4D, 0x8D, 0x52, (uint8_t)n,
-                           0x4D, 0x89, 0x57, RT_ICOUNT};
-    emit_n(e, seq, sizeof seq);
+    emit_n(e, ld, sizeof ld);
+    emit_b(e, 0x4D);
+    emit_b(e, 0x8D);
+    if (n <= 127) {
+        emit_b(e, 0x52);
+        emit_b(e, (uint8_t)n);
+    } else {
+        emit_b(e, 0x92);
+        emit_u32(e, (uint32_t)n);
+    }
+    emit_n(e, st, sizeof st);
 }
 
 /* Before a branch out of the block: count what retired so far, with the

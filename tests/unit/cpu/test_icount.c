@@ -289,6 +289,29 @@ static void test_icount_calls(void **st)
     }
 }
 
+/* 60 calls of an inlined get_pc thunk (t: mov ebx, [esp]; ret) in one
+ * block, then int 0x80: 60 x 3 + 1 = 181 instructions counted by one add,
+ * past a disp8's reach. */
+static void test_icount_many_thunks(void **st)
+{
+    (void)st;
+    enum { NCALL = 60, T = 5 * NCALL + 2 };
+    uint8_t code[T + 4];
+    for (int i = 0; i < NCALL; i++) {
+        int32_t rel = T - (5 * i + 5);
+        code[5 * i] = 0xe8;
+        memcpy(&code[5 * i + 1], &rel, 4);
+    }
+    static const uint8_t tail[] = {0xcd, 0x80, 0x8b, 0x1c, 0x24, 0xc3};
+    memcpy(&code[5 * NCALL], tail, sizeof tail);
+    FOR_MODES(m) {
+        struct cpu *cpu = NEW_CPU(m);
+        ic_load(cpu, code, sizeof code);
+        ic_run(cpu, CPU_EXIT_INT, 3 * NCALL + 1);
+        cpu_destroy(cpu);
+    }
+}
+
 static void test_icount_traps(void **st)
 {
     (void)st;
@@ -353,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_icount_string_fault_midway),
         cmocka_unit_test(test_icount_helper),
         cmocka_unit_test(test_icount_calls),
+        cmocka_unit_test(test_icount_many_thunks),
         cmocka_unit_test(test_icount_traps),
         cmocka_unit_test(test_icount_smc_restart),
         cmocka_unit_test(test_icount_deadline),
