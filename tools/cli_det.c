@@ -8,16 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DET_LAYOUT_VERSION 1u             /* the first field of the section */
 #define DET_MAX_UNIX       253402300799LL /* 9999-12-31T23:59:59Z */
 
-int cli_det_parse_seed(const char *s, uint8_t seed[CLI_DET_SEED_BYTES])
+int cli_det_parse_seed(const char *s, uint8_t seed[VMP_DET_SEED_BYTES])
 {
     size_t n = strlen(s), i;
 
-    if (n == 0 || n > 2 * CLI_DET_SEED_BYTES)
+    if (n == 0 || n > 2 * VMP_DET_SEED_BYTES)
         return -1;
-    memset(seed, 0, CLI_DET_SEED_BYTES);
+    memset(seed, 0, VMP_DET_SEED_BYTES);
     for (i = 0; i < n; i++) {
         char c = s[n - 1 - i];
         unsigned v;
@@ -31,7 +30,7 @@ int cli_det_parse_seed(const char *s, uint8_t seed[CLI_DET_SEED_BYTES])
         else
             return -1;
         /* digit i from the right: byte 31 - i/2, low nibble first */
-        seed[CLI_DET_SEED_BYTES - 1 - i / 2] |= (uint8_t)(i % 2 ? v << 4 : v);
+        seed[VMP_DET_SEED_BYTES - 1 - i / 2] |= (uint8_t)(i % 2 ? v << 4 : v);
     }
     return 0;
 }
@@ -103,63 +102,21 @@ int cli_det_parse_rtc(const char *s, int64_t *unix_seconds)
     return 0;
 }
 
-static void det_put(uint8_t *p, uint64_t v, unsigned bytes)
-{
-    for (unsigned i = 0; i < bytes; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t det_get(const uint8_t *p, unsigned bytes)
-{
-    uint64_t v = 0;
-
-    for (unsigned i = 0; i < bytes; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
-void cli_det_encode(const struct cli_det *d, uint8_t out[CLI_DET_BYTES])
-{
-    det_put(out, DET_LAYOUT_VERSION, 4);
-    det_put(out + 4, d->ns_per_insn, 4);
-    memcpy(out + 8, d->seed, CLI_DET_SEED_BYTES);
-    det_put(out + 40, (uint64_t)d->rtc_unix_seconds, 8);
-    det_put(out + 48, d->clock_ns, 8);
-    det_put(out + 56, d->icount, 8);
-}
-
-int cli_det_read(vmp_reader *r, struct cli_det *d, char *err, size_t errlen)
+int cli_det_read(vmp_reader *r, struct vmp_det *d, char *err, size_t errlen)
 {
     unsigned sec;
     void *data = NULL;
     size_t len = 0;
-    const uint8_t *p;
     int ret = -1;
 
-    if (vmp_reader_section_find(r, CLI_DET_SECTION, &sec) != 0)
+    if (vmp_reader_section_find(r, VMP_DET_SECTION_ID, &sec) != 0)
         return 0;
     if (vmp_reader_section_read(r, sec, &data, &len) != 0) {
-        snprintf(err, errlen, "section %s: %s", CLI_DET_SECTION, vmp_reader_errmsg(r));
+        snprintf(err, errlen, "section %s: %s", VMP_DET_SECTION_ID, vmp_reader_errmsg(r));
         return -1;
     }
-    p = data;
-    if (len != CLI_DET_BYTES) {
-        snprintf(err, errlen, "section %s: %zu bytes, expected %u", CLI_DET_SECTION, len,
-                 CLI_DET_BYTES);
-        goto out;
-    }
-    if (det_get(p, 4) != DET_LAYOUT_VERSION) {
-        snprintf(err, errlen, "section %s: layout version %llu, expected %u", CLI_DET_SECTION,
-                 (unsigned long long)det_get(p, 4), DET_LAYOUT_VERSION);
-        goto out;
-    }
-    d->ns_per_insn = (uint32_t)det_get(p + 4, 4);
-    memcpy(d->seed, p + 8, CLI_DET_SEED_BYTES);
-    d->rtc_unix_seconds = (int64_t)det_get(p + 40, 8);
-    d->clock_ns = det_get(p + 48, 8);
-    d->icount = det_get(p + 56, 8);
-    ret = 1;
-out:
+    if (vmp_det_decode(data, len, d, err, errlen) == 0)
+        ret = 1;
     free(data);
     return ret;
 }

@@ -131,16 +131,16 @@ static int add_image(vmp_writer *w, const char *path, const char *name, uint32_t
 #define CREATE_DET_NS_PER_INSN 1
 #define CREATE_DET_RTC_DEFAULT 1704067200 /* 2024-01-01T00:00:00Z */
 
-static int random_seed(uint8_t seed[CLI_DET_SEED_BYTES])
+static int random_seed(uint8_t seed[VMP_DET_SEED_BYTES])
 {
     int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
     ssize_t n;
 
     if (fd < 0)
         return cli_error("/dev/urandom", "%s", strerror(errno));
-    n = read(fd, seed, CLI_DET_SEED_BYTES);
+    n = read(fd, seed, VMP_DET_SEED_BYTES);
     close(fd);
-    if (n != (ssize_t)CLI_DET_SEED_BYTES)
+    if (n != (ssize_t)VMP_DET_SEED_BYTES)
         return cli_error("/dev/urandom", "short read");
     return 0;
 }
@@ -177,8 +177,8 @@ int cmd_create(int argc, char **argv)
     uint64_t mem_bytes = 0, chunk = 0, level = 0;
     unsigned ndisks = 0, i;
     int c, progress = 0, ret = CLI_FAIL, rc, det = 0, have_seed = 0, have_rtc = 0;
-    struct cli_det dp = {CREATE_DET_NS_PER_INSN, {0}, CREATE_DET_RTC_DEFAULT, 0, 0};
-    uint8_t det_bytes[CLI_DET_BYTES];
+    struct vmp_det dp = {CREATE_DET_NS_PER_INSN, {0}, CREATE_DET_RTC_DEFAULT, 0, 0};
+    uint8_t det_bytes[VMP_DET_SECTION_BYTES];
     char name[VMP_NAME_MAX];
 
     while ((c = getopt_long(argc, argv, ":o:m:c:k:i:d:h", opts, NULL)) != -1) {
@@ -299,8 +299,8 @@ int cmd_create(int argc, char **argv)
     /* required: a reader that does not know it must not run the guest in
      * real time (spec/machine.md 7) */
     if (det) {
-        cli_det_encode(&dp, det_bytes);
-        rc = vmp_writer_add_section(w, CLI_DET_SECTION, CLI_DET_VERSION, VMP_SECTION_REQUIRED,
+        vmp_det_encode(&dp, det_bytes);
+        rc = vmp_writer_add_section(w, VMP_DET_SECTION_ID, VMP_DET_SECTION_VERSION, VMP_SECTION_REQUIRED,
                                     det_bytes, sizeof det_bytes);
         if (rc != 0) {
             cli_error_lib(out, vmp_writer_errmsg(w), rc);

@@ -49,8 +49,8 @@ static void get_boot(vmp_reader *r, int which, struct boot *b)
 /* spec/machine.md 7: the "vm.determinism" section decides the mode. */
 static void text_det(vmp_reader *r)
 {
-    struct cli_det d;
-    char err[512], t[32], seed[2 * CLI_DET_SEED_BYTES + 1];
+    struct vmp_det d;
+    char err[512], t[32], seed[2 * VMP_DET_SEED_BYTES + 1];
     int rc = cli_det_read(r, &d, err, sizeof err);
 
     if (rc == 0) {
@@ -61,7 +61,7 @@ static void text_det(vmp_reader *r)
         printf("mode:       deterministic (unreadable: %s)\n", err);
         return;
     }
-    for (unsigned i = 0; i < CLI_DET_SEED_BYTES; i++)
+    for (unsigned i = 0; i < VMP_DET_SEED_BYTES; i++)
         snprintf(seed + 2 * i, 3, "%02x", d.seed[i]);
     cli_det_fmt_time(d.rtc_unix_seconds, t, sizeof t);
     printf("mode:       deterministic, %u ns per instruction, RTC from %s\n", d.ns_per_insn, t);
@@ -73,7 +73,7 @@ static void text_det(vmp_reader *r)
 
 static void json_det(vmp_reader *r)
 {
-    struct cli_det d;
+    struct vmp_det d;
     char err[512], t[32];
     int rc = cli_det_read(r, &d, err, sizeof err);
 
@@ -90,7 +90,7 @@ static void json_det(vmp_reader *r)
     }
     cli_det_fmt_time(d.rtc_unix_seconds, t, sizeof t);
     printf("{\"ns_per_insn\": %u, \"seed\": \"", d.ns_per_insn);
-    for (unsigned i = 0; i < CLI_DET_SEED_BYTES; i++)
+    for (unsigned i = 0; i < VMP_DET_SEED_BYTES; i++)
         printf("%02x", d.seed[i]);
     printf("\", \"rtc_unix_seconds\": %lld, \"rtc\": \"%s\", \"clock_ns\": %llu, "
            "\"icount\": %llu},\n",

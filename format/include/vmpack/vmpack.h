@@ -24,6 +24,7 @@
 #include <vmpack/sign.h>
 #include <vmpack/x86section.h>
 #include <vmpack/x86state.h>
+#include <vmpack/detsection.h>
 #include <vmpack/profile.h>
 #include <vmpack/cpufeat.h>
 
