@@ -133,6 +133,7 @@ static enum cpu_exit_reason run_guest_stats(const char *name, struct board *b,
 
     memset(b, 0, sizeof *b);
     b->pending = -1;
+    b->exit_code = -1; /* a guest that stops without writing port 0xF4 fails */
     struct cpu_config cfg = {0};
     cfg.mode = CPU_MODE_SYSTEM;
     static struct vmp_cpu_profile prof;
@@ -182,19 +183,22 @@ static enum cpu_exit_reason run_guest_stats(const char *name, struct board *b,
     return last;
 }
 
-static enum cpu_exit_reason run_guest(const char *name, struct board *b)
+/* Run the guest and check that it printed out (one letter per check
+ * passed), wrote exit code 0 and stopped with CLI; HLT. */
+static void expect_guest(const char *name, const char *out, struct board *b,
+                         struct cpu_stats *stats)
 {
-    return run_guest_stats(name, b, NULL);
+    enum cpu_exit_reason r = run_guest_stats(name, b, stats);
+    assert_string_equal(b->out, out);
+    assert_int_equal(b->exit_code, 0);
+    assert_int_equal(r, CPU_EXIT_HLT);
 }
 
 static void test_sys_guest_basic(void **state)
 {
     (void)state;
     struct board b;
-    enum cpu_exit_reason r = run_guest("sys_basic", &b);
-    assert_string_equal(b.out, "UGRSPITAZDL");
-    assert_int_equal(b.exit_code, 0);
-    assert_int_equal(r, CPU_EXIT_HLT);
+    expect_guest("sys_basic", "UGRSPITAZDL", &b, NULL);
     assert_int_equal(b.acks, 2);
 }
 
@@ -202,20 +206,14 @@ static void test_sys_guest_paging(void **state)
 {
     (void)state;
     struct board b;
-    enum cpu_exit_reason r = run_guest("sys_paging", &b);
-    assert_string_equal(b.out, "LAFMDWC");
-    assert_int_equal(b.exit_code, 0);
-    assert_int_equal(r, CPU_EXIT_HLT);
+    expect_guest("sys_paging", "LAFMDWC", &b, NULL);
 }
 
 static void test_sys_guest_mmio(void **state)
 {
     (void)state;
     struct board b;
-    enum cpu_exit_reason r = run_guest("sys_mmio", &b);
-    assert_string_equal(b.out, "LZSURMT");
-    assert_int_equal(b.exit_code, 0);
-    assert_int_equal(r, CPU_EXIT_HLT);
+    expect_guest("sys_mmio", "LZSURMT", &b, NULL);
     assert_int_equal(b.mmio_writes, 17); /* cmp and test do not write */
 }
 
@@ -227,10 +225,7 @@ static void test_sys_guest_mmio2(void **state)
 {
     (void)state;
     struct board b;
-    enum cpu_exit_reason r = run_guest("sys_mmio2", &b);
-    assert_string_equal(b.out, "ABCSPFW");
-    assert_int_equal(b.exit_code, 0);
-    assert_int_equal(r, CPU_EXIT_HLT);
+    expect_guest("sys_mmio2", "ABCSPFW", &b, NULL);
 }
 
 /* TF single-steps (sys_tf.S): #DB after each instruction that began with
@@ -239,20 +234,14 @@ static void test_sys_guest_tf(void **state)
 {
     (void)state;
     struct board b;
-    enum cpu_exit_reason r = run_guest("sys_tf", &b);
-    assert_string_equal(b.out, "PSI");
-    assert_int_equal(b.exit_code, 0);
-    assert_int_equal(r, CPU_EXIT_HLT);
+    expect_guest("sys_tf", "PSI", &b, NULL);
 }
 
 static void test_sys_guest_isolation(void **state)
 {
     (void)state;
     struct board b;
-    enum cpu_exit_reason r = run_guest("sys_isolation", &b);
-    assert_string_equal(b.out, "YEIJKWRHM");
-    assert_int_equal(b.exit_code, 0);
-    assert_int_equal(r, CPU_EXIT_HLT);
+    expect_guest("sys_isolation", "YEIJKWRHM", &b, NULL);
 }
 
 /* The code cache and the views across CR3 writes (global pages kept only
@@ -262,10 +251,7 @@ static void test_sys_guest_xcache(void **state)
 {
     (void)state;
     struct board b;
-    enum cpu_exit_reason r = run_guest("sys_xcache", &b);
-    assert_string_equal(b.out, "GNTLPF");
-    assert_int_equal(b.exit_code, 0);
-    assert_int_equal(r, CPU_EXIT_HLT);
+    expect_guest("sys_xcache", "GNTLPF", &b, NULL);
 }
 
 /* One shadow view per privilege: rights checked against what the other
@@ -278,10 +264,7 @@ static void test_sys_guest_privview(void **state)
     (void)state;
     struct board b;
     struct cpu_stats st;
-    enum cpu_exit_reason r = run_guest_stats("sys_privview", &b, &st);
-    assert_string_equal(b.out, "UVODKSNW");
-    assert_int_equal(b.exit_code, 0);
-    assert_int_equal(r, CPU_EXIT_HLT);
+    expect_guest("sys_privview", "UVODKSNW", &b, &st);
     /* paging on (a CR3 write, then CR0.PG) and CR0.WP: a few emptyings */
     assert_true(st.view_flushes <= 4);
     assert_true(st.view_maps < 100);
@@ -296,12 +279,9 @@ static void test_sys_guest_strio(void **state)
 {
     (void)state;
     struct board b;
-    enum cpu_exit_reason r = run_guest("sys_strio", &b);
-    assert_string_equal(b.out, "iwdbeopqgmG");
+    expect_guest("sys_strio", "iwdbeopqgmG", &b, NULL);
     assert_string_equal(b.log, "abcde56781234xyzw");
     assert_int_equal(b.in_bytes, 26);
-    assert_int_equal(b.exit_code, 0);
-    assert_int_equal(r, CPU_EXIT_HLT);
 }
 
 /* Task switches through the translator: far JMP to a TSS and back, far
@@ -312,10 +292,7 @@ static void test_sys_guest_task(void **state)
 {
     (void)state;
     struct board b;
-    enum cpu_exit_reason r = run_guest("sys_task", &b);
-    assert_string_equal(b.out, "JCIDE");
-    assert_int_equal(b.exit_code, 0);
-    assert_int_equal(r, CPU_EXIT_HLT);
+    expect_guest("sys_task", "JCIDE", &b, NULL);
 }
 
 int main(void)
