@@ -345,16 +345,21 @@ static uint64_t board_dev_clock(void *opaque)
  * Everything a device does on its own happens here, on the vCPU thread, at
  * a time that is a function of the instruction count only. */
 
+/* The timers due at now_ns; console input lands at PIT ticks: a time the
+ * instruction count fixes. Lock held. */
+static void board_det_run_timers(struct board *b, uint64_t now_ns)
+{
+    if (pit_next_deadline_ns(b->pit) <= now_ns)
+        board_console_pump(b);
+    board_run_timers(b, now_ns);
+}
+
 uint64_t board_det_service(struct board *b)
 {
-    uint64_t now, next;
+    uint64_t next;
 
     pthread_mutex_lock(&b->lock);
-    now = vclock_now(b->cfg.clock);
-    /* console input lands at PIT ticks: a time the instruction count fixes */
-    if (pit_next_deadline_ns(b->pit) <= now)
-        board_console_pump(b);
-    board_run_timers(b, now);
+    board_det_run_timers(b, vclock_now(b->cfg.clock));
     next = board_next_deadline(b);
     pthread_mutex_unlock(&b->lock);
     return next;
@@ -375,10 +380,7 @@ int board_det_idle(struct board *b)
             break;
         if (next > now)
             vclock_skip(b->cfg.clock, next - now);
-        now = vclock_now(b->cfg.clock);
-        if (pit_next_deadline_ns(b->pit) <= now)
-            board_console_pump(b);
-        board_run_timers(b, now);
+        board_det_run_timers(b, vclock_now(b->cfg.clock));
     }
     pthread_mutex_unlock(&b->lock);
     return pending;
