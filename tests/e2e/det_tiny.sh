@@ -146,27 +146,8 @@ msg_digest: .asciz "det: digest "
 msg_ticks:  .asciz " ticks "
 msg_nl:     .asciz "\n"
 ASM
-as --32 -I "$E2E_TOP/tests/e2e" --defsym ROUNDS_OUTER=${DET_TINY_OUTER:-3000} --defsym ROUNDS_INNER=${DET_TINY_INNER:-200000} \
-  -o det.o det.S || fail "assembling the guest"
-ld -m elf_i386 -Ttext 0x100000 -Tdata 0x101000 --oformat binary -o det.bin det.o ||
-  fail "linking the guest"
-python3 - det.bin det.bzImage <<'PY'
-import struct, sys
-pm = open(sys.argv[1], "rb").read()
-pm += b"\0" * (-len(pm) % 16)
-hdr = bytearray(2 * 512)
-hdr[0x1F1] = 1                                          # setup_sects
-struct.pack_into("<I", hdr, 0x1F4, len(pm) // 16)       # syssize
-struct.pack_into("<H", hdr, 0x1FE, 0xAA55)
-hdr[0x200:0x202] = bytes([0xEB, 0x3A])
-hdr[0x202:0x206] = b"HdrS"
-struct.pack_into("<H", hdr, 0x206, 0x0206)              # boot protocol 2.06
-hdr[0x211] = 0x01                                       # LOADED_HIGH
-struct.pack_into("<I", hdr, 0x214, 0x100000)            # code32_start
-struct.pack_into("<I", hdr, 0x22C, 0x37FFFFFF)
-struct.pack_into("<I", hdr, 0x238, 255)
-open(sys.argv[2], "wb").write(bytes(hdr) + pm)
-PY
+tiny_kernel det.S det.bzImage --defsym ROUNDS_OUTER=${DET_TINY_OUTER:-3000} \
+  --defsym ROUNDS_INNER=${DET_TINY_INNER:-200000}
 vmpack create -o det.vmpk --memory 32M --cpu i686 --kernel det.bzImage > /dev/null
 ok "guest built"
 

@@ -137,24 +137,5 @@ msg_spin:   .asciz "spin: looping\n"
 msg_nodev:  .asciz "rng: no virtio-rng at 0xD0000400\n"
 msg_timeout: .asciz "rng: no answer\n"
 ASM
-  as --32 -I "$E2E_TOP/tests/e2e" ${spin:+--defsym SPIN=1} ${fill:+--defsym FILL_MB=$fill} -o rng.o rng.S || fail "assembling the guest"
-  ld -m elf_i386 -Ttext 0x100000 -Tdata 0x101000 --oformat binary -o rng.bin rng.o ||
-    fail "linking the guest"
-  python3 - rng.bin "$out" <<'PY'
-import struct, sys
-code = open(sys.argv[1], "rb").read()
-code += bytes(-len(code) % 16)
-setup = bytearray(1024)                      # boot sector + one setup sector
-setup[0x1F1] = 1                             # setup_sects
-struct.pack_into("<I", setup, 0x1F4, len(code) // 16)
-struct.pack_into("<H", setup, 0x1FE, 0xAA55)
-setup[0x200:0x202] = bytes([0xEB, 0x3A])     # jmp over the header (ends at 0x23C)
-setup[0x202:0x206] = b"HdrS"                 # Linux boot protocol 2.06
-struct.pack_into("<H", setup, 0x206, 0x0206)
-setup[0x211] = 1                             # loadflags: LOADED_HIGH
-struct.pack_into("<I", setup, 0x214, 0x100000)
-struct.pack_into("<I", setup, 0x22C, 0x37FFFFFF)
-struct.pack_into("<I", setup, 0x238, 255)
-open(sys.argv[2], "wb").write(bytes(setup) + code)
-PY
+  tiny_kernel rng.S "$out" ${spin:+--defsym SPIN=1} ${fill:+--defsym FILL_MB=$fill}
 }

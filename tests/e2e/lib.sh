@@ -74,3 +74,34 @@ example_guest() {
     exit 77
   fi
 }
+
+# tiny_kernel SRC.S OUT.bzImage [as options...]: assembles a tiny 32-bit
+# guest (text at 1 MiB, data 4 KiB above; `.include "tiny_uart.inc"` is
+# found) and wraps it in a bzImage of boot protocol 2.06 (one setup sector,
+# LOADED_HIGH, code32_start 1 MiB) that vmpack's Linux loader starts in flat
+# protected mode (spec/machine.md 5).
+tiny_kernel() {
+  local src=$1 out=$2 base=${1%.S}
+  shift 2
+  as --32 -I "$E2E_TOP/tests/e2e" "$@" -o "$base.o" "$src" || fail "assembling $src"
+  ld -m elf_i386 -Ttext 0x100000 -Tdata 0x101000 --oformat binary -o "$base.bin" "$base.o" ||
+    fail "linking $src"
+  python3 - "$base.bin" "$out" <<'PY'
+import struct, sys
+pm = open(sys.argv[1], "rb").read()
+pm += b"\0" * (-len(pm) % 16)
+setup_sects = 1
+hdr = bytearray((setup_sects + 1) * 512)
+hdr[0x1F1] = setup_sects
+struct.pack_into("<I", hdr, 0x1F4, len(pm) // 16)       # syssize
+struct.pack_into("<H", hdr, 0x1FE, 0xAA55)              # boot_flag
+hdr[0x200:0x202] = bytes([0xEB, 0x3A])                  # jump: header ends at 0x23C
+hdr[0x202:0x206] = b"HdrS"
+struct.pack_into("<H", hdr, 0x206, 0x0206)              # protocol 2.06
+hdr[0x211] = 0x01                                       # LOADED_HIGH
+struct.pack_into("<I", hdr, 0x214, 0x100000)            # code32_start
+struct.pack_into("<I", hdr, 0x22C, 0x37FFFFFF)          # initrd_addr_max
+struct.pack_into("<I", hdr, 0x238, 255)                 # cmdline_size
+open(sys.argv[2], "wb").write(bytes(hdr) + pm)
+PY
+}

@@ -181,27 +181,7 @@ msg_off:   .asciz "\ntiny: power off\n"
 msg_halt:  .asciz "\ntiny: halt\n"
 msg_fail:  .asciz "tiny: still running\n"
 ASM
-as --32 -I "$E2E_TOP/tests/e2e" -o tiny.o tiny.S || fail "assembling the tiny guest"
-ld -m elf_i386 -Ttext 0x100000 -Tdata 0x101000 --oformat binary -o tiny.bin tiny.o ||
-    fail "linking the tiny guest"
-python3 - tiny.bin tiny.bzImage <<'PY'
-import struct, sys
-pm = open(sys.argv[1], "rb").read()
-pm += b"\0" * (-len(pm) % 16)
-setup_sects = 1
-hdr = bytearray((setup_sects + 1) * 512)
-hdr[0x1F1] = setup_sects
-struct.pack_into("<I", hdr, 0x1F4, len(pm) // 16)       # syssize
-struct.pack_into("<H", hdr, 0x1FE, 0xAA55)              # boot_flag
-hdr[0x200:0x202] = bytes([0xEB, 0x3A])                  # jump: header ends at 0x23C
-hdr[0x202:0x206] = b"HdrS"
-struct.pack_into("<H", hdr, 0x206, 0x0206)              # protocol 2.06
-hdr[0x211] = 0x01                                       # LOADED_HIGH
-struct.pack_into("<I", hdr, 0x214, 0x100000)            # code32_start
-struct.pack_into("<I", hdr, 0x22C, 0x37FFFFFF)          # initrd_addr_max
-struct.pack_into("<I", hdr, 0x238, 255)                 # cmdline_size
-open(sys.argv[2], "wb").write(bytes(hdr) + pm)
-PY
+tiny_kernel tiny.S tiny.bzImage
 make_disk d.raw $((1 << 20)) mixed
 vmpack create -o tiny.vmpk --memory 32M --cpu i686 --kernel tiny.bzImage --disk d.raw > /dev/null
 ok "tiny guest built"
