@@ -193,6 +193,25 @@ static void view_sys_reprotect(struct cpu *cpu, int v, uint32_t pg)
              view_host_prot(cpu->spage[v][pg]));
 }
 
+/* either view's page[] entry for linear page pg */
+static uint8_t view_sys_either(const struct cpu *cpu, uint32_t pg)
+{
+    return cpu->spage[0][pg] | cpu->spage[1][pg];
+}
+
+/* the views linear page pg is mapped in: bit v for sview[v] */
+static unsigned view_sys_mapped_in(const struct cpu *cpu, uint32_t pg)
+{
+    return (cpu->spage[0][pg] & PP_MAPPED ? 1u : 0u) | (cpu->spage[1][pg] & PP_MAPPED ? 2u : 0u);
+}
+
+/* linear page pg is no longer mapped in either view: only its code marks stay */
+static void view_sys_drop(struct cpu *cpu, uint32_t pg)
+{
+    cpu->spage[0][pg] &= PP_CODE | PP_XCHK;
+    cpu->spage[1][pg] &= PP_CODE | PP_XCHK;
+}
+
 /* linear page pg holds translated code: read-only in both views */
 static void view_sys_code_set(struct cpu *cpu, uint32_t pg)
 {
@@ -234,7 +253,7 @@ static void view_sys_protect_aliases(struct cpu *cpu, uint32_t gpn)
         uint32_t n = l ? cpu->ng : cpu->nm;
         for (uint32_t i = 0; i < n; i++) {
             uint32_t lin = list[i];
-            if (((cpu->spage[0][lin] | cpu->spage[1][lin]) & PP_MAPPED) &&
+            if ((view_sys_either(cpu, lin) & PP_MAPPED) &&
                 cpu->page_gpn[lin] == gpn)
                 view_sys_code_set(cpu, lin);
         }
@@ -357,11 +376,18 @@ static int view_sys_mmap(struct cpu *cpu, uint32_t pg, uint32_t npages, int prot
     }
 }
 
+/* the code marks linear page pg gets when it maps RAM page gpn: its own,
+ * and PP_CODE if translated code came from gpn through any linear page */
+static uint8_t view_sys_code_of(const struct cpu *cpu, uint32_t pg, uint32_t gpn)
+{
+    return (cpu->page[pg] & (PP_CODE | PP_XCHK)) |
+           ((uint64_t)gpn < cpu->ram_bytes >> 12 && cpu->pcode[gpn] ? PP_CODE : 0);
+}
+
 /* page[] and the lists for linear page pg, now mapping RAM page gpn with pp */
 static uint8_t view_sys_note(struct cpu *cpu, uint32_t pg, uint32_t gpn, uint8_t pp)
 {
-    uint8_t code = (cpu->page[pg] & (PP_CODE | PP_XCHK)) |
-                   ((uint64_t)gpn < cpu->ram_bytes >> 12 && cpu->pcode[gpn] ? PP_CODE : 0);
+    uint8_t code = view_sys_code_of(cpu, pg, gpn);
     cpu->page_gpn[pg] = gpn;
     view_sys_list(cpu, pg);
     cpu->page[pg] = pp | code;
@@ -379,10 +405,9 @@ int view_sys_map(struct cpu *cpu, uint32_t gla, int fd, uint32_t gpa, int prot)
 {
     uint32_t pg = gla >> 12;
     uint32_t gpn = gpa >> 12;
-    uint8_t code = (cpu->page[pg] & (PP_CODE | PP_XCHK)) |
-                   ((uint64_t)gpn < cpu->ram_bytes >> 12 && cpu->pcode[gpn] ? PP_CODE : 0);
     uint8_t pp = (uint8_t)(PP_MAPPED | PROT_EXEC | (prot & (PROT_READ | PROT_WRITE | PP_GLOBAL)));
-    int rc = view_sys_mmap(cpu, pg, 1, view_host_prot(pp | code), fd, gpa);
+    int rc = view_sys_mmap(cpu, pg, 1, view_host_prot(pp | view_sys_code_of(cpu, pg, gpn)), fd,
+                           gpa);
     if (rc < 0)
         return rc;
     view_sys_note(cpu, pg, gpn, pp);
@@ -419,29 +444,6 @@ int view_sys_map_large(struct cpu *cpu, uint32_t gla, int fd, uint32_t gpa, int 
     return 0;
 }
 
-/* Forget every linear mapping of both views (CR3 write, paging control);
- * the marks of translated code stay with their pages. */
-void view_sys_unmap_all(struct cpu *cpu)
-{
-    if (cpu->nm == 0 && cpu->ng == 0)
-        return;
-    for (int v = 0; v < 2; v++)
-        mmap(cpu->sview[v], CPU_VIEW_BYTES, PROT_NONE,
-             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-    for (int l = 0; l < 2; l++) {
-        const uint32_t *list = l ? cpu->glist : cpu->mlist;
-        uint32_t n = l ? cpu->ng : cpu->nm;
-        for (uint32_t i = 0; i < n; i++) {
-            cpu->spage[0][list[i]] &= PP_CODE | PP_XCHK;
-            cpu->spage[1][list[i]] &= PP_CODE | PP_XCHK;
-            cpu->plist[list[i]] = 0;
-        }
-    }
-    cpu->nm = cpu->ng = 0;
-    cpu->gmin = UINT32_MAX;
-    cpu->stats.view_flushes++;
-}
-
 /* views: bit v for sview[v] */
 static void view_sys_unmap_range(struct cpu *cpu, uint32_t pg_first, uint32_t pg_end,
                                  unsigned views)
@@ -453,6 +455,26 @@ static void view_sys_unmap_range(struct cpu *cpu, uint32_t pg_first, uint32_t pg
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
 }
 
+/* Forget every linear mapping of both views (CR3 write, paging control);
+ * the marks of translated code stay with their pages. */
+void view_sys_unmap_all(struct cpu *cpu)
+{
+    if (cpu->nm == 0 && cpu->ng == 0)
+        return;
+    view_sys_unmap_range(cpu, 0, CPU_NPAGES, 3);
+    for (int l = 0; l < 2; l++) {
+        const uint32_t *list = l ? cpu->glist : cpu->mlist;
+        uint32_t n = l ? cpu->ng : cpu->nm;
+        for (uint32_t i = 0; i < n; i++) {
+            view_sys_drop(cpu, list[i]);
+            cpu->plist[list[i]] = 0;
+        }
+    }
+    cpu->nm = cpu->ng = 0;
+    cpu->gmin = UINT32_MAX;
+    cpu->stats.view_flushes++;
+}
+
 static int view_cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -461,8 +483,7 @@ static int view_cmp_u32(const void *a, const void *b)
 
 static int view_sys_global_mapped(const struct cpu *cpu, uint32_t pg)
 {
-    return ((cpu->spage[0][pg] | cpu->spage[1][pg]) & (PP_MAPPED | PP_GLOBAL)) ==
-           (PP_MAPPED | PP_GLOBAL);
+    return (view_sys_either(cpu, pg) & (PP_MAPPED | PP_GLOBAL)) == (PP_MAPPED | PP_GLOBAL);
 }
 
 /*
@@ -484,11 +505,10 @@ void view_sys_unmap_nonglobal(struct cpu *cpu)
     int between = 0;
     for (uint32_t i = 0; i < cpu->nm; i++) {
         uint32_t lin = cpu->mlist[i];
-        if (!((cpu->spage[0][lin] | cpu->spage[1][lin]) & PP_MAPPED) ||
+        if (!(view_sys_either(cpu, lin) & PP_MAPPED) ||
             view_sys_global_mapped(cpu, lin))
             continue;
-        views |= (cpu->spage[0][lin] & PP_MAPPED ? 1u : 0u) |
-                 (cpu->spage[1][lin] & PP_MAPPED ? 2u : 0u);
+        views |= view_sys_mapped_in(cpu, lin);
         lo = lin < lo ? lin : lo;
         hi = lin > hi ? lin : hi;
     }
@@ -507,7 +527,7 @@ void view_sys_unmap_nonglobal(struct cpu *cpu)
         uint32_t run_first = 0, run_end = 0;
         for (uint32_t i = 0; i <= cpu->nm; i++) {
             uint32_t lin = i < cpu->nm ? cpu->mlist[i] : 0;
-            int ng = i < cpu->nm && ((cpu->spage[0][lin] | cpu->spage[1][lin]) & PP_MAPPED) &&
+            int ng = i < cpu->nm && (view_sys_either(cpu, lin) & PP_MAPPED) &&
                      !view_sys_global_mapped(cpu, lin);
             if (ng && run_end != run_first && lin == run_end) {
                 run_end = lin + 1;
@@ -532,8 +552,7 @@ void view_sys_unmap_nonglobal(struct cpu *cpu)
                 cpu->gmin = lin < cpu->gmin ? lin : cpu->gmin;
             }
         } else {
-            cpu->spage[0][lin] &= PP_CODE | PP_XCHK;
-            cpu->spage[1][lin] &= PP_CODE | PP_XCHK;
+            view_sys_drop(cpu, lin);
         }
     }
     cpu->nm = 0;
@@ -543,14 +562,8 @@ void view_sys_unmap_nonglobal(struct cpu *cpu)
 void view_sys_unmap_page(struct cpu *cpu, uint32_t gla)
 {
     uint32_t pg = gla >> 12;
-    for (int v = 0; v < 2; v++) {
-        uint8_t *pp = &cpu->spage[v][pg];
-        if (!(*pp & PP_MAPPED))
-            continue;
-        mmap(cpu->sview[v] + ((uint64_t)pg << 12), CPU_PAGE_SIZE, PROT_NONE,
-             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
-        *pp &= PP_CODE | PP_XCHK; /* stays on its list: mapped again, not listed twice */
-    }
+    view_sys_unmap_range(cpu, pg, pg + 1, view_sys_mapped_in(cpu, pg));
+    view_sys_drop(cpu, pg); /* stays on its list: mapped again, not listed twice */
 }
 
 int view_sys_code_init(struct cpu *cpu)
