@@ -528,7 +528,8 @@ static int x_limit_check_needed(const struct xctx *x)
 {
     const struct x86_insn *in = &x->in;
     unsigned n;
-    if (in->addrsize != 4 || x_seg_base(x) == 0 || (n = x_mem_bytes(in)) == 0)
+    /* one byte: its offset is wrapped to 32 bits, so it cannot pass the limit */
+    if (in->addrsize != 4 || x_seg_base(x) == 0 || (n = x_mem_bytes(in)) <= 1)
         return 0;
     int no_reg = (in->mod == 0 && in->rm == 5) ||
                  (in->mod == 0 && in->sib_off && (in->sib & 7) == 5 && ((in->sib >> 3) & 7) == 4);
