@@ -20,73 +20,23 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "board.h"
-
-#define RAM_BYTES (1u << 20)
-
-struct fx {
-    struct board *b;
-    const struct cpu_io_ops *io;
-    struct vclock clock;
-    _Atomic uint64_t ticks; /* the fake clock, in ns */
-    struct blk_mem *disk;
-    uint8_t *ram;
-    int in[2], out[2];
-    int kicks;
-};
-
-static void fake_kick(void *opaque)
-{
-    struct fx *f = opaque;
-
-    f->kicks++;
-}
+#include "board_fx.h"
 
 static struct fx *mk(void)
 {
-    struct fx *f = calloc(1, sizeof *f);
     struct board_config cfg;
     static const uint8_t seed[VIRTIO_RNG_SEED_BYTES];
-    char err[256];
+    struct blk_mem *disk = blk_mem_create(2048);
 
-    assert_non_null(f);
-    f->ram = calloc(1, RAM_BYTES);
-    f->disk = blk_mem_create(2048);
-    assert_non_null(f->disk);
-    assert_int_equal(pipe(f->in), 0);
-    assert_int_equal(pipe(f->out), 0);
-    fcntl(f->out[0], F_SETFL, O_NONBLOCK);
-    vclock_init_icount(&f->clock, 0, &f->ticks, 1);
+    assert_non_null(disk);
     memset(&cfg, 0, sizeof cfg);
-    cfg.ram = f->ram;
-    cfg.ram_bytes = RAM_BYTES;
-    cfg.clock = &f->clock;
     cfg.rtc_unix_seconds = 1700000000;
-    cfg.disks[0] = blk_mem_backend(f->disk);
+    cfg.disks[0] = blk_mem_backend(disk);
     cfg.disk_ids[0] = "vda";
     cfg.ndisks = 1;
     cfg.rng = 1;
     cfg.rng_seed = seed;
-    cfg.console_in_fd = f->in[0];
-    cfg.console_out_fd = f->out[1];
-    cfg.console_err_fd = -1;
-    cfg.kick = fake_kick;
-    cfg.kick_opaque = f;
-    assert_int_equal(board_create(&cfg, &f->b, err, sizeof err), 0);
-    f->io = board_cpu_io_ops();
-    return f;
-}
-
-static void rm(struct fx *f)
-{
-    board_destroy(f->b);
-    blk_mem_destroy(f->disk);
-    close(f->in[0]);
-    close(f->in[1]);
-    close(f->out[0]);
-    close(f->out[1]);
-    free(f->ram);
-    free(f);
+    return fx_create(&cfg, disk, 0, 1);
 }
 
 static uint32_t in(struct fx *f, uint16_t port, unsigned size)
@@ -107,18 +57,6 @@ static uint32_t mmio_rd(struct fx *f, uint32_t gpa)
     return v;
 }
 
-/* arch/x86/kernel/i8259.c init_8259A: vectors 0x30 and 0x38, all unmasked */
-static void pic_init(struct fx *f)
-{
-    static const uint8_t seq[][2] = {{0x21, 0xFF}, {0xA1, 0xFF}, {0x20, 0x11}, {0x21, 0x30},
-                                     {0x21, 0x04}, {0x21, 0x01}, {0xA0, 0x11}, {0xA1, 0x38},
-                                     {0xA1, 0x02}, {0xA1, 0x01}, {0x21, 0x00}, {0xA1, 0x00}};
-    size_t i;
-
-    for (i = 0; i < sizeof seq / sizeof seq[0]; i++)
-        out(f, seq[i][0], 1, seq[i][1]);
-}
-
 static void test_board_port_map(void **state)
 {
     struct fx *f = mk();
@@ -134,7 +72,7 @@ static void test_board_port_map(void **state)
     out(f, 0x40, 1, 0x10);
     assert_int_not_equal(in(f, 0x61, 1), 0xFF); /* port 61 belongs to the PIT */
     assert_int_equal(in(f, 0x64, 1) & 0x02, 0); /* i8042: input buffer empty */
-    pic_init(f);
+    fx_pic_init(f);
     assert_int_equal(in(f, 0x21, 1), 0x00); /* master IMR as written */
     out(f, 0xA1, 1, 0x5A);
     assert_int_equal(in(f, 0xA1, 1), 0x5A);
@@ -144,7 +82,7 @@ static void test_board_port_map(void **state)
     assert_int_equal(in(f, 0x602, 2), 0x0120);
     assert_int_equal(in(f, 0x600, 2), 0); /* PM1_STS reads 0 */
     assert_int_equal(board_stop_reason(f->b), BOARD_RUNNING);
-    rm(f);
+    fx_destroy(f);
 }
 
 static void test_board_unclaimed_reads_all_ones(void **state)
@@ -164,7 +102,7 @@ static void test_board_unclaimed_reads_all_ones(void **state)
     assert_int_equal(v, 0xFFFF);
     assert_int_equal(f->io->mmio_write(f->b, 0xFEE00000u, 4, 1), 0);
     assert_true(f->b->stats.unclaimed_mmio >= 3);
-    rm(f);
+    fx_destroy(f);
 }
 
 static void test_board_virtio_slots(void **state)
@@ -177,7 +115,7 @@ static void test_board_virtio_slots(void **state)
     assert_int_equal(mmio_rd(f, machine_virtio_gpa(0) + 4), 2);                /* version 2 */
     assert_int_equal(mmio_rd(f, machine_virtio_gpa(0) + 8), 2);                /* block */
     assert_int_equal(mmio_rd(f, machine_virtio_gpa(MACHINE_SLOT_RNG) + 8), 4); /* entropy */
-    rm(f);
+    fx_destroy(f);
 }
 
 static void test_board_uart_irq_reaches_cpu(void **state)
@@ -185,7 +123,7 @@ static void test_board_uart_irq_reaches_cpu(void **state)
     struct fx *f = mk();
 
     (void)state;
-    pic_init(f);
+    fx_pic_init(f);
     assert_int_equal(f->io->intr_ack(f->b), -1);
     out(f, 0x3F8 + 4, 1, 0x08); /* MCR.OUT2: COM1's IRQ line enabled */
     out(f, 0x3F8 + 1, 1, 0x02); /* IER: THR empty */
@@ -193,7 +131,7 @@ static void test_board_uart_irq_reaches_cpu(void **state)
     assert_true(f->kicks > 0);                       /* a running vCPU is kicked */
     assert_int_equal(board_wait_interrupt(f->b), 1); /* a halted one wakes */
     assert_int_equal(f->io->intr_ack(f->b), 0x30 + MACHINE_IRQ_COM1);
-    rm(f);
+    fx_destroy(f);
 }
 
 static void test_board_pit_irq0_on_the_clock(void **state)
@@ -202,7 +140,7 @@ static void test_board_pit_irq0_on_the_clock(void **state)
     uint64_t d;
 
     (void)state;
-    pic_init(f);
+    fx_pic_init(f);
     out(f, 0x43, 1, 0x34); /* channel 0, lobyte/hibyte, mode 2 */
     out(f, 0x40, 1, 0xA9); /* 1193182 / 1193 = 1000 Hz: 0x04A9 */
     out(f, 0x40, 1, 0x04);
@@ -213,13 +151,13 @@ static void test_board_pit_irq0_on_the_clock(void **state)
     out(f, 0x20, 1, 0x20);
     board_run_timers(f->b, d - 1);
     assert_int_equal(f->io->intr_ack(f->b), -1); /* not yet */
-    atomic_store(&f->ticks, d);
+    atomic_store(&f->icount, d);
     assert_int_equal(f->io->clock_ns(f->b), d); /* the CPU's clock is the board's */
     board_run_timers(f->b, d);
     assert_int_equal(f->io->intr_ack(f->b), 0x30); /* IRQ 0 */
     out(f, 0x20, 1, 0x20);                         /* EOI */
     assert_true(pit_next_deadline_ns(f->b->pit) > d);
-    rm(f);
+    fx_destroy(f);
 }
 
 static void test_board_rtc_irq8_through_cascade(void **state)
@@ -229,16 +167,16 @@ static void test_board_rtc_irq8_through_cascade(void **state)
     uint64_t t;
 
     (void)state;
-    pic_init(f);
+    fx_pic_init(f);
     out(f, 0x70, 1, 0x0B);
     out(f, 0x71, 1, (uint8_t)(in(f, 0x71, 1) | 0x40)); /* periodic interrupt on */
     for (t = 1; t < 20 && v < 0; t++) {
-        atomic_store(&f->ticks, t * 1000000ull);
+        atomic_store(&f->icount, t * 1000000ull);
         board_run_timers(f->b, t * 1000000ull);
         v = f->io->intr_ack(f->b);
     }
     assert_int_equal(v, 0x38); /* IRQ 8 on the slave, vector base 0x38 */
-    rm(f);
+    fx_destroy(f);
 }
 
 static void test_board_poweroff_and_reset(void **state)
@@ -256,14 +194,14 @@ static void test_board_poweroff_and_reset(void **state)
     assert_true(f->kicks > 0);
     assert_int_equal(board_wait_interrupt(f->b), 0); /* a stop ends a HLT wait */
     assert_int_equal(board_io_step(f->b, 0), -1);
-    rm(f);
+    fx_destroy(f);
 
     f = mk();
     out(f, 0x64, 1, 0xFE); /* i8042: pulse the reset line */
     assert_int_equal(board_stop_reason(f->b), BOARD_STOP_RESET);
     board_request_stop(f->b, BOARD_STOP_POWEROFF); /* the first reason stays */
     assert_int_equal(board_stop_reason(f->b), BOARD_STOP_RESET);
-    rm(f);
+    fx_destroy(f);
 }
 
 static void test_board_console_piped_input(void **state)
@@ -288,7 +226,7 @@ static void test_board_console_piped_input(void **state)
      * on (which empties it) right after it enables receive interrupts */
     in(f, 0x3F8 + 5, 1);
     assert_int_equal(in(f, 0x3F8 + 5, 1) & 0x01, 0);
-    atomic_fetch_add(&f->ticks, 2000000);
+    atomic_fetch_add(&f->icount, 2000000);
     in(f, 0x3F8 + 5, 1);
     assert_int_equal(in(f, 0x3F8 + 5, 1) & 0x01, 0x01);
     /* flow control: the FIFO holds 16 bytes, the rest waits in the board */
@@ -308,7 +246,7 @@ static void test_board_console_piped_input(void **state)
     board_io_step(f->b, 0);
     assert_true(f->b->con.eof);
     assert_int_equal(board_stop_reason(f->b), BOARD_RUNNING);
-    rm(f);
+    fx_destroy(f);
 }
 
 static void test_board_console_output(void **state)
@@ -328,7 +266,7 @@ static void test_board_console_output(void **state)
     assert_int_equal(n, 2);
     assert_memory_equal(buf, "ok", 2);
     assert_int_equal(f->b->con.out_bytes, 2);
-    rm(f);
+    fx_destroy(f);
 }
 
 static void test_board_console_tty_escape(void **state)
@@ -433,7 +371,7 @@ static void test_board_io_thread_wakes_halted_vcpu(void **state)
 
     (void)state;
     vclock_init(&f->clock, 0); /* the host clock, not the fake one */
-    pic_init(f);
+    fx_pic_init(f);
     l.b = f->b;
     assert_int_equal(pthread_create(&t, NULL, io_thread, &l), 0);
     nanosleep(&ts, NULL);
@@ -469,43 +407,7 @@ static void test_board_io_thread_wakes_halted_vcpu(void **state)
     }
     pthread_join(t, NULL);
     assert_int_equal(board_stop_reason(f->b), BOARD_STOP_REQUEST);
-    rm(f);
-}
-
-struct secs {
-    unsigned n;
-    char name[16][24];
-    uint8_t data[16][1024];
-    size_t len[16];
-    const char *drop; /* a section find() pretends is absent */
-};
-
-static int sec_sink(void *ctx, const char *name, const void *data, size_t len)
-{
-    struct secs *s = ctx;
-
-    assert_true(s->n < 16 && len <= sizeof s->data[0]);
-    snprintf(s->name[s->n], sizeof s->name[0], "%s", name);
-    memcpy(s->data[s->n], data, len);
-    s->len[s->n++] = len;
-    return 0;
-}
-
-static int sec_find(void *ctx, const char *name, const void **data, size_t *len)
-{
-    struct secs *s = ctx;
-    unsigned i;
-
-    if (s->drop && strcmp(s->drop, name) == 0)
-        return 0;
-    for (i = 0; i < s->n; i++) {
-        if (strcmp(s->name[i], name) == 0) {
-            *data = s->data[i];
-            *len = s->len[i];
-            return 1;
-        }
-    }
-    return 0;
+    fx_destroy(f);
 }
 
 /* Save a board the guest has programmed, restore into a fresh one: the
@@ -520,7 +422,7 @@ static void test_board_save_restore(void **state)
     (void)state;
     memset(&a, 0, sizeof a);
     memset(&b2, 0, sizeof b2);
-    pic_init(f);
+    fx_pic_init(f);
     out(f, 0x21, 1, 0xB8); /* IMR */
     out(f, 0x43, 1, 0x34); /* PIT mode 2 */
     out(f, 0x40, 1, 0xA9);
@@ -559,8 +461,8 @@ static void test_board_save_restore(void **state)
     a.len[i] = 3; /* truncated */
     assert_int_not_equal(board_restore(g->b, sec_find, &a, err, sizeof err), 0);
     assert_non_null(strstr(err, "dev.acpi-pm"));
-    rm(f);
-    rm(g);
+    fx_destroy(f);
+    fx_destroy(g);
 }
 
 static void on_extra(void *ctx)
@@ -594,7 +496,7 @@ static void test_board_extra_fd(void **state)
     assert_int_equal(p[2], 1);
     close(p[0]);
     close(p[1]);
-    rm(f);
+    fx_destroy(f);
 }
 
 struct extra_stop {
@@ -633,7 +535,7 @@ static void test_board_extra_fd_stop_wakes_halted_vcpu(void **state)
     uint64_t t0, dt;
 
     (void)state;
-    pic_init(f);
+    fx_pic_init(f);
     out(f, 0x21, 1, 0xFF); /* nothing can raise an interrupt */
     e.b = f->b;
     assert_int_equal(pipe(e.p), 0);
@@ -650,7 +552,7 @@ static void test_board_extra_fd_stop_wakes_halted_vcpu(void **state)
     assert_int_equal(board_stop_reason(f->b), BOARD_STOP_REQUEST);
     close(e.p[0]);
     close(e.p[1]);
-    rm(f);
+    fx_destroy(f);
 }
 
 static void test_board_vclock_pause_resume(void **state)

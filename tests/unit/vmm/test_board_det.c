@@ -19,66 +19,21 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "board.h"
-
-#define RAM_BYTES (1u << 20)
-
-struct fx {
-    struct board *b;
-    const struct cpu_io_ops *io;
-    struct vclock clock;
-    _Atomic uint64_t icount;
-    uint8_t *ram;
-    int in[2], out[2];
-    uint64_t last_deadline; /* det_deadline's last argument */
-    int deadline_calls;
-};
-
-static void fake_kick(void *opaque)
-{
-    (void)opaque;
-}
-
-static void fake_deadline(void *opaque, uint64_t guest_ns)
-{
-    struct fx *f = opaque;
-
-    f->last_deadline = guest_ns;
-    f->deadline_calls++;
-}
+#include "board_fx.h"
 
 static const uint8_t test_seed[VIRTIO_RNG_SEED_BYTES] = {1, 2, 3, 4, 5, 6, 7, 8};
 
 static struct fx *mk_seed(const uint8_t *seed)
 {
-    struct fx *f = calloc(1, sizeof *f);
     struct board_config cfg;
-    char err[256];
 
-    assert_non_null(f);
-    f->ram = calloc(1, RAM_BYTES);
-    assert_int_equal(pipe(f->in), 0);
-    assert_int_equal(pipe(f->out), 0);
-    fcntl(f->out[0], F_SETFL, O_NONBLOCK);
-    /* 2 ns per instruction, the clock starting at 5 us */
-    vclock_init_icount(&f->clock, 5000, &f->icount, 2);
     memset(&cfg, 0, sizeof cfg);
-    cfg.ram = f->ram;
-    cfg.ram_bytes = RAM_BYTES;
-    cfg.clock = &f->clock;
     cfg.rtc_unix_seconds = 1704067200;
     cfg.rng = 1;
     cfg.rng_seed = seed;
     cfg.deterministic = 1;
-    cfg.console_in_fd = f->in[0];
-    cfg.console_out_fd = f->out[1];
-    cfg.console_err_fd = -1;
-    cfg.kick = fake_kick;
-    cfg.kick_opaque = f;
-    cfg.det_deadline = fake_deadline;
-    assert_int_equal(board_create(&cfg, &f->b, err, sizeof err), 0);
-    f->io = board_cpu_io_ops();
-    return f;
+    /* 2 ns per instruction, the clock starting at 5 us */
+    return fx_create(&cfg, NULL, 5000, 2);
 }
 
 static struct fx *mk(void)
@@ -86,31 +41,9 @@ static struct fx *mk(void)
     return mk_seed(test_seed);
 }
 
-static void rm(struct fx *f)
-{
-    board_destroy(f->b);
-    close(f->in[0]);
-    if (f->in[1] >= 0)
-        close(f->in[1]);
-    close(f->out[0]);
-    close(f->out[1]);
-    free(f->ram);
-    free(f);
-}
-
 static void out(struct fx *f, uint16_t port, uint32_t v)
 {
     f->io->port_out(f->b, port, 1, v);
-}
-
-/* vectors 0x30/0x38, all unmasked (arch/x86/kernel/i8259.c init_8259A) */
-static void pic_init(struct fx *f)
-{
-    static const uint8_t seq[][2] = {{0x21, 0xFF}, {0xA1, 0xFF}, {0x20, 0x11}, {0x21, 0x30},
-                                     {0x21, 0x04}, {0x21, 0x01}, {0xA0, 0x11}, {0xA1, 0x38},
-                                     {0xA1, 0x02}, {0xA1, 0x01}, {0x21, 0x00}, {0xA1, 0x00}};
-    for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++)
-        out(f, seq[i][0], seq[i][1]);
 }
 
 /* PIT channel 0, mode 2, 1 kHz; the programming edge acknowledged */
@@ -155,7 +88,7 @@ static void test_board_det_service_fires_at_icount(void **state)
     uint64_t d, next;
 
     (void)state;
-    pic_init(f);
+    fx_pic_init(f);
     d = pit_1khz(f);
     /* the guest's programming told the vCPU where to stop */
     assert_true(f->deadline_calls > 0);
@@ -176,7 +109,7 @@ static void test_board_det_service_fires_at_icount(void **state)
     assert_int_equal(f->io->intr_ack(f->b), 0x30);
     out(f, 0x20, 0x20);
     assert_true(next > d && next - d > 990000 && next - d < 1010000);
-    rm(f);
+    fx_destroy(f);
 }
 
 static void test_board_det_idle_skips_to_the_deadline(void **state)
@@ -185,7 +118,7 @@ static void test_board_det_idle_skips_to_the_deadline(void **state)
     uint64_t d, before;
 
     (void)state;
-    pic_init(f);
+    fx_pic_init(f);
     d = pit_1khz(f);
     atomic_store(&f->icount, 1000);
     before = vclock_now(&f->clock);
@@ -200,7 +133,7 @@ static void test_board_det_idle_skips_to_the_deadline(void **state)
      * after the bounded number of skips and idle says so */
     out(f, 0x21, 0x01);
     assert_int_equal(board_det_idle(f->b), 0);
-    rm(f);
+    fx_destroy(f);
 }
 
 static void test_board_det_idle_without_timers(void **state)
@@ -208,12 +141,12 @@ static void test_board_det_idle_without_timers(void **state)
     struct fx *f = mk();
 
     (void)state;
-    pic_init(f);
+    fx_pic_init(f);
     atomic_store(&f->icount, 77);
     assert_int_equal(board_det_service(f->b), DEV_NO_DEADLINE);
     assert_int_equal(board_det_idle(f->b), 0);
     assert_int_equal(vclock_now(&f->clock), 5000 + 77 * 2); /* not moved */
-    rm(f);
+    fx_destroy(f);
 }
 
 static void test_board_det_console_input_at_ticks(void **state)
@@ -223,7 +156,7 @@ static void test_board_det_console_input_at_ticks(void **state)
     int ticks;
 
     (void)state;
-    pic_init(f);
+    fx_pic_init(f);
     d = pit_1khz(f);
     out(f, 0x3F8 + 1, 0x01); /* IER: receive interrupts (the driver listens) */
     listen_ns = vclock_now(&f->clock);
@@ -248,47 +181,14 @@ static void test_board_det_console_input_at_ticks(void **state)
     assert_int_equal(ticks, 2); /* 1 kHz: at 1 ms and 2 ms less a little */
     assert_int_equal(f->io->port_in(f->b, 0x3F8 + 5, 1) & 1, 1);
     assert_int_equal(f->io->port_in(f->b, 0x3F8, 1), 'a');
-    rm(f);
-}
-
-/* every section of a board_save, by name */
-struct secs {
-    int n;
-    char name[16][24];
-    uint8_t data[16][512];
-    size_t len[16];
-};
-
-static int secs_put(void *ctx, const char *name, const void *data, size_t len)
-{
-    struct secs *s = ctx;
-
-    assert_true(s->n < 16 && len <= sizeof s->data[0]);
-    snprintf(s->name[s->n], sizeof s->name[0], "%s", name);
-    memcpy(s->data[s->n], data, len);
-    s->len[s->n++] = len;
-    return 0;
-}
-
-static int secs_get(void *ctx, const char *name, const void **data, size_t *len)
-{
-    struct secs *s = ctx;
-
-    for (int i = 0; i < s->n; i++) {
-        if (strcmp(s->name[i], name) == 0) {
-            *data = s->data[i];
-            *len = s->len[i];
-            return 1;
-        }
-    }
-    return 0;
+    fx_destroy(f);
 }
 
 static const uint8_t *secs_find(struct secs *s, const char *name, size_t *len)
 {
     const void *d = NULL;
 
-    assert_int_equal(secs_get(s, name, &d, len), 1);
+    assert_int_equal(sec_find(s, name, &d, len), 1);
     return d;
 }
 
@@ -300,13 +200,13 @@ static void test_board_det_section_round_trip(void **state)
     const uint8_t *sec;
     size_t len = 0;
     char err[256];
-    uint8_t bad[512];
+    uint8_t bad[sizeof s.data[0]];
 
     (void)state;
     memset(&s, 0, sizeof s);
     atomic_store(&f->icount, 123456);
     vclock_skip(&f->clock, 1000);
-    assert_int_equal(board_save(f->b, secs_put, &s), 0);
+    assert_int_equal(board_save(f->b, sec_sink, &s), 0);
     sec = secs_find(&s, BOARD_DET_SECTION, &len);
     assert_int_equal(board_det_parse(sec, len, &d, err, sizeof err), 0);
     assert_int_equal(d.ns_per_insn, 2);
@@ -325,13 +225,13 @@ static void test_board_det_section_round_trip(void **state)
 
     /* the same configuration restores; another seed is refused */
     g = mk();
-    assert_int_equal(board_restore(g->b, secs_get, &s, err, sizeof err), DEV_OK);
-    rm(g);
+    assert_int_equal(board_restore(g->b, sec_find, &s, err, sizeof err), DEV_OK);
+    fx_destroy(g);
     static const uint8_t other[VIRTIO_RNG_SEED_BYTES] = {9};
     g = mk_seed(other);
-    assert_int_not_equal(board_restore(g->b, secs_get, &s, err, sizeof err), DEV_OK);
-    rm(g);
-    rm(f);
+    assert_int_not_equal(board_restore(g->b, sec_find, &s, err, sizeof err), DEV_OK);
+    fx_destroy(g);
+    fx_destroy(f);
 }
 
 int main(void)
