@@ -57,26 +57,8 @@ grep -q '^job: date 2024-01-01T' a.res || { cat a.res >&2; fail "the RTC is not 
 dur=$(python3 -c "print(round($t1 - $t0, 2))")
 ok "deterministic run in $dur s: $(grep -E 'icount|hwrng' a.res | tr '\n' ' ')"
 
-export XDG_RUNTIME_DIR=$WORK/xdg
-mkdir -m 700 -p "$XDG_RUNTIME_DIR"
-cur=deb.vmpk
-for k in $(seq 1 "$ROUNDS"); do
-  if [ "$k" -eq 1 ]; then
-    vmpack run --deterministic --name dl$k "$cur" < /dev/null > s$k.out 2> s$k.err &
-  else
-    vmpack resume --name dl$k "$cur" < /dev/null > s$k.out 2> s$k.err &
-  fi
-  pid=$!
-  sleep "$(python3 -c "import random; print(round(random.uniform(0.05 * $dur, $dur / (3 * $ROUNDS)), 2))")"
-  for try in 1 2 3 4 5 6 7 8 9 10; do
-    vmpack suspend dl$k -o s$k.vmpk > susp$k.txt 2>&1 && break
-    sleep 0.3
-  done
-  wait "$pid" || { tail -5 s$k.err susp$k.txt >&2; fail "round $k: the run did not end with the suspend"; }
-  grep -q '^job: done' s$k.out && fail "round $k: the job had finished before the suspend"
-  [ -f s$k.vmpk ] || { tail -5 s$k.err susp$k.txt >&2; fail "round $k: no suspended container"; }
-  cur=s$k.vmpk
-done
+suspend_rounds dl deb.vmpk "$ROUNDS" "$(python3 -c "print(0.05 * $dur)")" \
+  "$(python3 -c "print($dur / (3 * $ROUNDS))")" '^job: done'
 ok "$ROUNDS suspends at random moments"
 vmpack resume --ram-digest "$cur" < /dev/null > c.out 2> c.err || { tail -20 c.err >&2; fail "final resume"; }
 # the job's lines are in the output of whichever round ran them

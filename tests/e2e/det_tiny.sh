@@ -174,28 +174,10 @@ B=$(result b)
 ok "two deterministic runs: same digest, RAM and instruction count"
 
 # Suspend and resume ROUNDS times at random moments of the run.
-export XDG_RUNTIME_DIR=$WORK/xdg
-mkdir -m 700 -p "$XDG_RUNTIME_DIR"
 dur=$(python3 -c "print(round($t1 - $t0, 2))")
-cur=det.vmpk
-for k in $(seq 1 "$ROUNDS"); do
-  if [ "$k" -eq 1 ]; then
-    vmpack run --deterministic --name det$k "$cur" < /dev/null > s$k.out 2> s$k.err &
-  else
-    vmpack resume --name det$k "$cur" < /dev/null > s$k.out 2> s$k.err &
-  fi
-  pid=$!
-  # somewhere in the first half of what is left of an uninterrupted run
-  sleep "$(python3 -c "import random; print(round(random.uniform(0.05 * $dur, $dur / (4 * $ROUNDS)), 2))")"
-  for try in 1 2 3 4 5 6 7 8 9 10; do
-    vmpack suspend det$k -o s$k.vmpk > susp$k.txt 2>&1 && break
-    sleep 0.2
-  done
-  wait "$pid" || { cat s$k.err susp$k.txt >&2; fail "round $k: the run did not end with the suspend"; }
-  grep -q 'det: digest' s$k.out && fail "round $k: the guest had finished before the suspend (make it longer)"
-  [ -f s$k.vmpk ] || { cat s$k.err susp$k.txt >&2; fail "round $k: no suspended container"; }
-  cur=s$k.vmpk
-done
+# somewhere in the first half of what is left of an uninterrupted run
+suspend_rounds det det.vmpk "$ROUNDS" "$(python3 -c "print(0.05 * $dur)")" \
+  "$(python3 -c "print($dur / (4 * $ROUNDS))")" 'det: digest'
 ok "$ROUNDS suspends at random moments"
 vmpack resume --ram-digest "$cur" < /dev/null > c.out 2> c.err || { cat c.err >&2; fail "final resume"; }
 C=$(result c)

@@ -105,3 +105,35 @@ struct.pack_into("<I", hdr, 0x238, 255)                 # cmdline_size
 open(sys.argv[2], "wb").write(bytes(hdr) + pm)
 PY
 }
+
+# suspend_rounds NAME FILE ROUNDS MIN_S MAX_S DONE_RE: runs FILE with
+# --deterministic as VM NAME1, suspends it after a random pause of MIN_S to
+# MAX_S seconds into s1.vmpk, resumes that as NAME2, and so on ROUNDS times
+# (console in sK.out, stderr in sK.err). A round whose console shows
+# DONE_RE (the guest finished before its suspend) fails the test. Sets cur
+# to the last container.
+suspend_rounds() {
+  local name=$1 rounds=$3 pmin=$4 pmax=$5 done_re=$6 k pid
+  cur=$2
+  export XDG_RUNTIME_DIR=$WORK/xdg
+  mkdir -m 700 -p "$XDG_RUNTIME_DIR"
+  for k in $(seq 1 "$rounds"); do
+    if [ "$k" -eq 1 ]; then
+      vmpack run --deterministic --name "$name$k" "$cur" < /dev/null > "s$k.out" 2> "s$k.err" &
+    else
+      vmpack resume --name "$name$k" "$cur" < /dev/null > "s$k.out" 2> "s$k.err" &
+    fi
+    pid=$!
+    sleep "$(python3 -c "import random; print(round(random.uniform($pmin, $pmax), 2))")"
+    # until the VM has its socket (a loaded host may take a while to load it)
+    until vmpack suspend "$name$k" -o "s$k.vmpk" > "susp$k.txt" 2>&1; do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.2
+    done
+    wait "$pid" || { tail -5 "s$k.err" "susp$k.txt" >&2; fail "round $k: the run did not end with the suspend"; }
+    ! grep -q "$done_re" "s$k.out" ||
+      { tail -5 "susp$k.txt" >&2; fail "round $k: the guest had finished before the suspend (make it longer)"; }
+    [ -f "s$k.vmpk" ] || { tail -5 "s$k.err" "susp$k.txt" >&2; fail "round $k: no suspended container"; }
+    cur=s$k.vmpk
+  done
+}
