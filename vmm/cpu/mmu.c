@@ -100,6 +100,13 @@ fault:
 /* Copy one page's part of an access; gpa..gpa+n stays in one page. */
 static void mmu_copy(struct sys_ctx *c, uint32_t gpa, uint8_t *buf, unsigned n, int write)
 {
+    if (mmu_phys_ok(c, gpa, n)) {
+        if (write)
+            memcpy(c->ram + gpa, buf, n);
+        else
+            memcpy(buf, c->ram + gpa, n);
+        return;
+    }
     for (unsigned i = 0; i < n; i++) {
         uint64_t p = (uint64_t)gpa + i;
         if (p < c->ram_bytes) {
@@ -113,29 +120,36 @@ static void mmu_copy(struct sys_ctx *c, uint32_t gpa, uint8_t *buf, unsigned n, 
     }
 }
 
+/* The pages of an access are walked once, all before a byte moves, so a
+ * write that faults changes nothing; the walks of the first two pages (all
+ * of them but for a buffer over 4 KiB) are kept for the copy, later ones
+ * are walked again. */
 static int mmu_access(struct sys_ctx *c, uint32_t gla, uint8_t *buf, unsigned len,
                       unsigned access, struct sys_fault *f)
 {
     struct mmu_walk w;
+    uint32_t gpa[2] = {0, 0};
     int write = (access & MMU_WRITE) != 0;
+    unsigned i = 0;
 
-    /* check every page first so a write that faults changes nothing */
-    for (uint32_t done = 0; done < len;) {
+    for (uint32_t done = 0; done < len; i++) {
         uint32_t a = gla + done;
         unsigned n = 4096 - (a & 4095);
-        if (n > len - done)
-            n = len - done;
         if (mmu_translate(c, a, access, &w, f) < 0)
             return -1;
-        done += n;
+        if (i < 2)
+            gpa[i] = w.gpa;
+        done += n < len - done ? n : len - done;
     }
-    for (uint32_t done = 0; done < len;) {
+    i = 0;
+    for (uint32_t done = 0; done < len; i++) {
         uint32_t a = gla + done;
         unsigned n = 4096 - (a & 4095);
         if (n > len - done)
             n = len - done;
-        (void)mmu_translate(c, a, access, &w, f);
-        mmu_copy(c, w.gpa, buf + done, n, write);
+        if (i >= 2)
+            (void)mmu_translate(c, a, access, &w, f);
+        mmu_copy(c, i < 2 ? gpa[i] : w.gpa, buf + done, n, write);
         done += n;
     }
     return 0;
