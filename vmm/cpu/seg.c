@@ -11,14 +11,20 @@
 
 #define SEL_ERR(sel) ((uint32_t)((sel) & 0xfffcu))
 
-unsigned seg_access(const struct vmp_x86_state *st)
-{
-    return sys_cpl(st) == 3 ? MMU_USER : 0;
-}
-
 static unsigned seg_access_cpl(unsigned cpl)
 {
     return cpl == 3 ? MMU_USER : 0;
+}
+
+unsigned seg_access(const struct vmp_x86_state *st)
+{
+    return seg_access_cpl(sys_cpl(st));
+}
+
+static unsigned seg_raw_attr(uint64_t raw)
+{
+    uint32_t hi = (uint32_t)(raw >> 32);
+    return ((hi >> 8) & 0xffu) | (((hi >> 20) & 0xfu) << 8);
 }
 
 void seg_from_desc(uint64_t raw, uint16_t selector, struct vmp_x86_seg *out)
@@ -27,7 +33,7 @@ void seg_from_desc(uint64_t raw, uint16_t selector, struct vmp_x86_seg *out)
     uint32_t limit = (lo & 0xffffu) | (hi & 0x000f0000u);
     out->selector = selector;
     out->base = (lo >> 16) | ((hi & 0xffu) << 16) | (hi & 0xff000000u);
-    out->attr = (uint16_t)(((hi >> 8) & 0xffu) | (((hi >> 20) & 0xfu) << 8));
+    out->attr = (uint16_t)seg_raw_attr(raw);
     out->limit = (out->attr & SEG_A_G) ? (limit << 12) | 0xfffu : limit;
 }
 
@@ -77,12 +83,6 @@ static int seg_mark_accessed(struct sys_ctx *c, uint16_t selector, uint64_t *raw
         return -1;
     *raw |= 1ull << 40;
     return 0;
-}
-
-static unsigned seg_raw_attr(uint64_t raw)
-{
-    uint32_t hi = (uint32_t)(raw >> 32);
-    return ((hi >> 8) & 0xffu) | (((hi >> 20) & 0xfu) << 8);
 }
 
 int seg_load(struct sys_ctx *c, int sreg, uint16_t selector, struct sys_fault *f)
