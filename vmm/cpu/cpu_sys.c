@@ -158,6 +158,19 @@ static void cpu_sys_reg_set(uint32_t *r, unsigned reg, unsigned size, uint32_t v
     }
 }
 
+/* the low size bytes (1, 2 or 4) of a value */
+static uint32_t cpu_sys_mask(unsigned size)
+{
+    return size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
+}
+
+/* a string instruction's register (ESI, EDI, ECX) set to v in the address
+ * size's part (amask), the rest kept (SDM 2A MOVS: SI, DI, CX with 0x67) */
+static void cpu_sys_reg_addr_set(uint32_t *r, unsigned reg, uint32_t amask, uint32_t v)
+{
+    r[reg] = (r[reg] & ~amask) | (v & amask);
+}
+
 /* ALU operations as the /r field of 80-83 numbers them; TEST is AND
  * without a result. */
 enum { ALU_ADD = 0, ALU_OR = 1, ALU_AND = 4, ALU_SUB = 5, ALU_XOR = 6, ALU_CMP = 7, ALU_TEST = 8,
@@ -171,7 +184,7 @@ enum { ALU_ADD = 0, ALU_OR = 1, ALU_AND = 4, ALU_SUB = 5, ALU_XOR = 6, ALU_CMP =
 static uint32_t cpu_sys_alu(unsigned op, uint32_t a, uint32_t b, uint32_t cin, unsigned size,
                             uint32_t *flags)
 {
-    uint32_t mask = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
+    uint32_t mask = cpu_sys_mask(size);
     uint32_t sign = 1u << (size * 8 - 1), res, f = 0;
     a &= mask;
     b &= mask;
@@ -315,12 +328,12 @@ static int cpu_sys_mmio_string(struct cpu *cpu, const struct x86_insn *in, struc
             break;
         }
         if (uses_si)
-            r[VMP_ESI] = (r[VMP_ESI] & ~amask) | ((si + step) & amask);
+            cpu_sys_reg_addr_set(r, VMP_ESI, amask, si + step);
         if (uses_di)
-            r[VMP_EDI] = (r[VMP_EDI] & ~amask) | ((di + step) & amask);
+            cpu_sys_reg_addr_set(r, VMP_EDI, amask, di + step);
         if (!in->rep)
             break;
-        r[VMP_ECX] = (r[VMP_ECX] & ~amask) | (((r[VMP_ECX] & amask) - 1) & amask);
+        cpu_sys_reg_addr_set(r, VMP_ECX, amask, r[VMP_ECX] - 1);
         if (op == 0xa6 || op == 0xae) {
             int zf = (s->eflags & 0x40u) != 0;
             if ((in->rep == 0xf3 && !zf) || (in->rep == 0xf2 && zf))
@@ -510,7 +523,7 @@ static int cpu_sys_mmio(struct cpu *cpu, uint32_t gla, uint32_t gpa, struct cpu_
     } else {
         goto unsupported;
     }
-    uint32_t mask = msize == 4 ? 0xffffffffu : (1u << (msize * 8)) - 1;
+    uint32_t mask = cpu_sys_mask(msize);
     uint32_t v = other, esp = r[VMP_ESP];
     if (stack == 2) { /* POP m: the value off the stack; the address after ESP moves */
         if (cpu_sys_mem_rw(cpu, s->seg[VMP_SS].base + esp, &v, size, 0, ex))
@@ -1087,8 +1100,7 @@ static int cpu_sys_port(struct cpu *cpu, const struct x86_insn *in, struct cpu_e
     if (!cpu_sys_io_port_ok(cpu, port, size))
         return cpu_sys_gp0(ex);
     if (in->kind == X86K_OUT) {
-        uint32_t mask = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
-        cpu->io->port_out(cpu->io_opaque, port, size, r[VMP_EAX] & mask);
+        cpu->io->port_out(cpu->io_opaque, port, size, r[VMP_EAX] & cpu_sys_mask(size));
         return 0;
     }
     cpu_sys_reg_set(r, VMP_EAX, size, cpu->io->port_in(cpu->io_opaque, port, size));
@@ -1114,7 +1126,7 @@ static int cpu_sys_string_io(struct cpu *cpu, const struct x86_insn *in, uint32_
     unsigned size = (in->flags & X86F_BYTE_OP) ? 1 : in->opsize;
     uint32_t amask = in->addrsize == 2 ? 0xffffu : 0xffffffffu;
     uint32_t step = (s->eflags & SYS_FL_DF) ? (uint32_t)-size : size;
-    uint32_t vmask = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
+    uint32_t vmask = cpu_sys_mask(size);
     uint16_t port = (uint16_t)r[VMP_EDX];
     int ins = in->kind == X86K_INS;
     int reg = ins ? VMP_EDI : VMP_ESI;
@@ -1142,10 +1154,10 @@ static int cpu_sys_string_io(struct cpu *cpu, const struct x86_insn *in, uint32_
                 return 1;
             cpu->io->port_out(cpu->io_opaque, port, size, v & vmask);
         }
-        r[reg] = (r[reg] & ~amask) | ((off + step) & amask);
+        cpu_sys_reg_addr_set(r, (unsigned)reg, amask, off + step);
         if (!in->rep)
             break;
-        r[VMP_ECX] = (r[VMP_ECX] & ~amask) | (((r[VMP_ECX] & amask) - 1) & amask);
+        cpu_sys_reg_addr_set(r, VMP_ECX, amask, r[VMP_ECX] - 1);
     }
     s->eip = next;
     return 0;
