@@ -22,6 +22,8 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include <vmpack/detsection.h>
+
 #include "console.h"
 #include "cpu/cpu.h"
 #include "dev/bus.h"
@@ -162,19 +164,10 @@ void board_run_timers(struct board *b, uint64_t now_ns);
 uint64_t board_det_service(struct board *b);
 int board_det_idle(struct board *b);
 
-/* The "vm.determinism" section (spec/machine.md "Deterministic mode"):
- * board_save writes it in deterministic mode; vm.c reads it before
- * building the machine, so a container keeps its mode, seed and time. */
-#define BOARD_DET_SECTION "vm.determinism"
-struct board_det {
-    uint32_t ns_per_insn;
-    uint8_t seed[VIRTIO_RNG_SEED_BYTES];
-    int64_t rtc_unix_seconds; /* the RTC's time at power on */
-    uint64_t clock_ns;        /* the clock at the save (0 at power on) */
-    uint64_t icount;          /* the vCPU's icount at the save */
-};
-/* 0, or DEV_ECORRUPT with a message in err. */
-int board_det_parse(const void *data, size_t len, struct board_det *out, char *err, size_t errlen);
+/* The "vm.determinism" section (vmpack/detsection.h, spec/machine.md 7):
+ * board_save writes it in deterministic mode; vm.c reads it with
+ * vmp_det_decode before building the machine, so a container keeps its
+ * mode, seed and time. */
 
 /* ---- saved state (board_state.c) -----------------------------------------
  * The devices' sections of spec/devices.md ("dev.pic", "dev.pit", "dev.rtc",

@@ -48,63 +48,40 @@ static int pm_restore(void *dev, struct dev_sec_reader *r)
     return DEV_OK;
 }
 
-/* "vm.determinism" (board.h): u32 version 1, u32 ns_per_insn, 32-byte
- * seed, u64 RTC unix seconds at power on, u64 clock ns and u64 icount at
- * the save (spec/machine.md "Deterministic mode"). */
-#define DET_VERSION 1
+/* "vm.determinism": its codec is libvmpack's (vmpack/detsection.h), which
+ * vmpack create and inspect share. */
+_Static_assert(VMP_DET_SEED_BYTES == VIRTIO_RNG_SEED_BYTES, "the section holds virtio-rng's seed");
 
 static int det_save(const void *dev, struct dev_sec_writer *w)
 {
     const struct board *b = dev;
     const struct vclock *c = b->cfg.clock;
+    uint8_t buf[VMP_DET_SECTION_BYTES];
+    struct vmp_det d;
 
-    dev_sec_put_u32(w, DET_VERSION);
-    dev_sec_put_u32(w, c->ns_per_insn);
-    dev_sec_put_bytes(w, b->det_seed, sizeof b->det_seed);
-    dev_sec_put_u64(w, (uint64_t)b->cfg.rtc_unix_seconds);
-    dev_sec_put_u64(w, vclock_now(c));
-    dev_sec_put_u64(w, c->icount != NULL ? atomic_load(c->icount) : 0);
+    d.ns_per_insn = c->ns_per_insn;
+    memcpy(d.seed, b->det_seed, sizeof d.seed);
+    d.rtc_unix_seconds = b->cfg.rtc_unix_seconds;
+    d.clock_ns = vclock_now(c);
+    d.icount = c->icount != NULL ? atomic_load(c->icount) : 0;
+    vmp_det_encode(&d, buf);
+    dev_sec_put_bytes(w, buf, sizeof buf);
     return dev_sec_writer_status(w);
-}
-
-static int det_read(struct dev_sec_reader *r, struct board_det *d)
-{
-    dev_sec_get_version(r, DET_VERSION);
-    d->ns_per_insn = dev_sec_get_u32(r);
-    dev_sec_get_bytes(r, d->seed, sizeof d->seed);
-    d->rtc_unix_seconds = (int64_t)dev_sec_get_u64(r);
-    d->clock_ns = dev_sec_get_u64(r);
-    d->icount = dev_sec_get_u64(r);
-    if (dev_sec_reader_status(r) == DEV_OK && (d->ns_per_insn == 0 || d->ns_per_insn > 1000))
-        dev_sec_fail(r, DEV_ECORRUPT, "%s: %u ns per instruction (1 to 1000)", BOARD_DET_SECTION,
-                     d->ns_per_insn);
-    return dev_sec_end(r);
-}
-
-int board_det_parse(const void *data, size_t len, struct board_det *out, char *err, size_t errlen)
-{
-    struct dev_sec_reader r;
-
-    memset(out, 0, sizeof *out);
-    dev_sec_reader_init(&r, BOARD_DET_SECTION, data, len);
-    if (det_read(&r, out) != DEV_OK) {
-        snprintf(err, errlen, "%s", dev_sec_reader_errmsg(&r));
-        return DEV_ECORRUPT;
-    }
-    return DEV_OK;
 }
 
 /* vm.c built the board from this section already: check that it agrees. */
 static int det_restore(void *dev, struct dev_sec_reader *r)
 {
     struct board *b = dev;
-    struct board_det d;
+    struct vmp_det d;
+    char err[160];
 
-    if (det_read(r, &d) != DEV_OK)
-        return dev_sec_reader_status(r);
+    if (vmp_det_decode(r->p, r->len, &d, err, sizeof err) != 0)
+        return dev_sec_fail(r, DEV_ECORRUPT, "%s", err);
     if (memcmp(d.seed, b->det_seed, sizeof d.seed) != 0 ||
         d.rtc_unix_seconds != b->cfg.rtc_unix_seconds)
-        return DEV_ECORRUPT;
+        return dev_sec_fail(r, DEV_ECORRUPT,
+                            "seed or RTC start differs from the machine's configuration");
     return DEV_OK;
 }
 
@@ -163,7 +140,7 @@ static unsigned board_devs(struct board *b, struct board_dev *d)
         snprintf(d[n - 1].name, sizeof d[n - 1].name, "dev.virtio-%u", MACHINE_SLOT_RNG);
     }
     if (b->cfg.deterministic)
-        ADD(BOARD_DET_SECTION, b, det_save, det_restore);
+        ADD(VMP_DET_SECTION_ID, b, det_save, det_restore);
 #undef ADD
     return n;
 }

@@ -139,7 +139,7 @@ static int vm_open_disks(struct vmp_vm *vm, const struct vmp_config *cfg)
 
 static int vm_det_config(struct vmp_vm *vm, const struct vmp_config *cfg)
 {
-    struct board_det *d = &vm->det_params;
+    struct vmp_det *d = &vm->det_params;
     unsigned sec;
     void *data = NULL;
     size_t len = 0;
@@ -148,15 +148,15 @@ static int vm_det_config(struct vmp_vm *vm, const struct vmp_config *cfg)
 
     memset(d, 0, sizeof *d);
     vm->det = 0;
-    if (vmp_reader_section_find(vm->reader, BOARD_DET_SECTION, &sec) == 0) {
+    if (vmp_reader_section_find(vm->reader, VMP_DET_SECTION_ID, &sec) == 0) {
         rc = vmp_reader_section_read(vm->reader, sec, &data, &len);
         if (rc != 0)
-            return vm_fail(vm, rc, "section %s: %s", BOARD_DET_SECTION,
+            return vm_fail(vm, rc, "section %s: %s", VMP_DET_SECTION_ID,
                            vmp_reader_errmsg(vm->reader));
-        rc = board_det_parse(data, len, d, err, sizeof err);
+        rc = vmp_det_decode(data, len, d, err, sizeof err);
         free(data);
         if (rc != 0)
-            return vm_fail(vm, VMP_ERR_FORMAT, "%s", err);
+            return vm_fail(vm, rc, "%s", err);
         vm->det = 1;
         return 0;
     }
@@ -200,7 +200,7 @@ static void vm_det_deadline(void *opaque, uint64_t guest_ns)
 /* The board's part of deterministic mode, before board_create. */
 static void vm_det_board(struct vmp_vm *vm, struct board_config *bc)
 {
-    const struct board_det *d = &vm->det_params;
+    const struct vmp_det *d = &vm->det_params;
 
     atomic_store(&vm->det_icount, d->icount);
     vclock_init_icount(&vm->clock, d->clock_ns - d->icount * d->ns_per_insn, &vm->det_icount,

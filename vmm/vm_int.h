@@ -32,7 +32,7 @@ struct vmp_vm {
     uint64_t run_ns;
     struct vm_snap *snap; /* vm_snap.c: resume state, control socket; NULL if unused */
     int det;              /* deterministic mode (vm.c, vm_det_config) */
-    struct board_det det_params;
+    struct vmp_det det_params;
     _Atomic uint64_t det_icount; /* the icount clock's source until the vCPU exists */
     char errmsg[512];
 };

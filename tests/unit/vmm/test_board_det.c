@@ -196,7 +196,7 @@ static void test_board_det_section_round_trip(void **state)
 {
     static struct secs s;
     struct fx *f = mk(), *g;
-    struct board_det d;
+    struct vmp_det d;
     const uint8_t *sec;
     size_t len = 0;
     char err[256];
@@ -207,8 +207,8 @@ static void test_board_det_section_round_trip(void **state)
     atomic_store(&f->icount, 123456);
     vclock_skip(&f->clock, 1000);
     assert_int_equal(board_save(f->b, sec_sink, &s), 0);
-    sec = secs_find(&s, BOARD_DET_SECTION, &len);
-    assert_int_equal(board_det_parse(sec, len, &d, err, sizeof err), 0);
+    sec = secs_find(&s, VMP_DET_SECTION_ID, &len);
+    assert_int_equal(vmp_det_decode(sec, len, &d, err, sizeof err), 0);
     assert_int_equal(d.ns_per_insn, 2);
     assert_memory_equal(d.seed, test_seed, sizeof d.seed);
     assert_int_equal(d.rtc_unix_seconds, 1704067200);
@@ -217,10 +217,10 @@ static void test_board_det_section_round_trip(void **state)
     /* vm.c rebuilds the clock from it: start = clock - icount * ns */
     assert_int_equal(d.clock_ns - d.icount * d.ns_per_insn, 6000);
     /* refusals: a cut section, a rate of 0 */
-    assert_int_not_equal(board_det_parse(sec, len - 1, &d, err, sizeof err), 0);
+    assert_int_not_equal(vmp_det_decode(sec, len - 1, &d, err, sizeof err), 0);
     memcpy(bad, sec, len);
     memset(bad + 4, 0, 4);
-    assert_int_not_equal(board_det_parse(bad, len, &d, err, sizeof err), 0);
+    assert_int_not_equal(vmp_det_decode(bad, len, &d, err, sizeof err), 0);
     assert_non_null(strstr(err, "ns per instruction"));
 
     /* the same configuration restores; another seed is refused */
@@ -230,6 +230,8 @@ static void test_board_det_section_round_trip(void **state)
     static const uint8_t other[VIRTIO_RNG_SEED_BYTES] = {9};
     g = mk_seed(other);
     assert_int_not_equal(board_restore(g->b, sec_find, &s, err, sizeof err), DEV_OK);
+    assert_non_null(strstr(err, "vm.determinism"));
+    assert_non_null(strstr(err, "seed"));
     fx_destroy(g);
     fx_destroy(f);
 }
