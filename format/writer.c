@@ -803,6 +803,7 @@ struct pwork {
     ZSTD_CCtx *cc;
     struct pjob *jobs;
     size_t njobs, first, step;
+    const struct dmap *known; /* w->chunks: read only while the workers run */
 };
 
 static void *pwork_run(void *arg)
@@ -821,6 +822,9 @@ static void *pwork_run(void *arg)
             continue;
         }
         c->outcome = VMP_PUT_STORED;
+        /* already in the writer: recorded by w_known, no frame needed */
+        if (dmap_get(p->known, j->ud))
+            continue;
         j->outlen = ZSTD_compress2(p->cc, j->out, j->outcap, c->data, c->len);
         if (!ZSTD_isError(j->outlen))
             vmp_sha256(j->out, j->outlen, j->cd);
@@ -855,7 +859,7 @@ static int w_put_batch(vmp_writer *w, struct wimage *im, struct vmp_chunk_put *c
             return w_fail(w, VMP_ERR_NOMEM, "writer: out of memory");
         /* cctx_setup every call: the same parameters make the same frames */
         cctx_setup(*cc, w->level);
-        work[t] = (struct pwork){*cc, jobs, n, t, used};
+        work[t] = (struct pwork){*cc, jobs, n, t, used, &w->chunks};
     }
     for (unsigned t = 1; t < used; t++, started++)
         if (pthread_create(&tid[t], NULL, pwork_run, &work[t]))
